@@ -1,0 +1,34 @@
+# Jarvis: `make run` to try it, `make test` for everything CI checks.
+SHELL := /bin/bash
+ENGINE ?= system
+SANDBOX_DIR ?= /tmp/jarvis-sandbox-engine
+export JARVIS_HTTPS_PORT ?= 8443
+export JARVIS_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run build deps test unit bench clean
+
+deps:
+	@scripts/install-deps.sh build run
+
+build: deps
+	swift build -c release
+
+## Build and run nginx + jarvis-fcgi + jarvis-sse on https://127.0.0.1:$(JARVIS_HTTPS_PORT).
+## ENGINE=sandbox starts a private dockerd instead of using $$DOCKER_HOST.
+run: build
+	@scripts/run.sh "$(ENGINE)" "$(SANDBOX_DIR)"
+
+## Unit, integration, end-to-end and browser tests against a private engine.
+test:
+	@scripts/test.sh
+
+## Swift unit tests only (no engine needed for most; engine tests need JARVIS_TEST_DOCKER_HOST).
+unit: deps
+	swift test
+
+## Benchmarks against a private engine; prints ratios against the raw Engine API.
+bench:
+	@scripts/bench.sh
+
+clean:
+	rm -rf .build .build-* var

@@ -1,0 +1,67 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Language mode 5: the FastCGI pool is plain threads around C calls; strict
+// Sendable checking there costs more than it catches. New modules may opt in.
+let settings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "jarvis",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "DockerEngine", targets: ["DockerEngine"]),
+        .library(name: "Compose", targets: ["Compose"]),
+        .executable(name: "jarvis-fcgi", targets: ["JarvisFCGI"]),
+        .executable(name: "jarvis-sse", targets: ["JarvisSSE"]),
+        .executable(name: "jarvisctl", targets: ["jarvisctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // System-library shims.
+        .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+
+        // Libraries.
+        .target(name: "DockerEngine",
+                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: settings),
+        .target(name: "Compose", swiftSettings: settings),
+        .target(name: "JarvisStore",
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: settings),
+        .target(name: "JarvisCore",
+                dependencies: [
+                    "DockerEngine", "Compose", "JarvisStore",
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "CryptoExtras", package: "swift-crypto"),
+                    .product(name: "JWTKit", package: "jwt-kit"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: settings),
+        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore"], swiftSettings: settings),
+
+        // Executables: thin shells around the libraries.
+        .executableTarget(name: "JarvisFCGI", dependencies: ["JarvisAPI", "CFastCGI"], swiftSettings: settings),
+        .executableTarget(name: "JarvisSSE",
+                          dependencies: ["JarvisAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                                         .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                                         .product(name: "HTTPTypes", package: "swift-http-types")],
+                          swiftSettings: settings),
+        .executableTarget(name: "jarvisctl",
+                          dependencies: ["JarvisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: settings),
+
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),
+        .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+        .testTarget(name: "JarvisAPITests", dependencies: ["JarvisAPI", "DockerEngine"], swiftSettings: settings),
+    ]
+)

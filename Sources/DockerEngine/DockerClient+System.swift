@@ -1,0 +1,17 @@
+extension DockerClient {
+    /// `GET /_ping`: true when the engine answers.
+    public func ping() async throws -> Bool {
+        let response = try await send(EngineRequest("GET", "/_ping", timeout: 10, versioned: false))
+        return String(decoding: response.body, as: UTF8.self) == "OK"
+    }
+
+    /// `GET /version`.
+    public func version() async throws -> SystemVersion {
+        try await decode(SystemVersion.self, EngineRequest("GET", "/version", timeout: 10))
+    }
+
+    /// `GET /info`.
+    public func info() async throws -> SystemInfo {
+        try await decode(SystemInfo.self, EngineRequest("GET", "/info", timeout: 30))
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+
+/// A typed client for the Docker Engine API. Every call goes through `send`
+/// (one request path, one error mapping); the API version is negotiated on
+/// first use and again after the engine was unreachable.
+public final class DockerClient: @unchecked Sendable {
+    public let host: DockerHost
+    private let logger: Logger
+    private let loop = CurlLoop.shared
+    private let lock = NSLock()
+    private var negotiated: APIVersion?
+
+    public init(host: DockerHost, logger: Logger = Logger(label: "jarvis.docker")) {
+        self.host = host
+        self.logger = logger
+    }
+
+    /// The version in use, negotiating it first if needed.
+    public func apiVersion() async throws -> APIVersion {
+        if let version = lock.withLock({ negotiated }) { return version }
+        let response = try await perform(EngineRequest("GET", "/_ping", timeout: 10, versioned: false), version: nil)
+        guard let header = response.header("Api-Version"), let engine = APIVersion(header) else {
+            throw EngineError(.decoding, status: response.status, message: "engine /_ping has no usable Api-Version header")
+        }
+        let version = try APIVersion.negotiate(engine: engine)
+        lock.withLock { negotiated = version }
+        logger.debug("negotiated engine API", metadata: ["engine": "\(engine)", "using": "\(version)"])
+        return version
+    }
+
+    /// Sends a request and returns the whole answer; non-2xx answers throw.
+    public func send(_ request: EngineRequest) async throws -> EngineResponse {
+        let version = request.versioned ? try await apiVersion() : nil
+        let response = try await perform(request, version: version)
+        guard (200..<400).contains(response.status) else {
+            throw EngineError.fromResponse(status: response.status, body: response.body)
+        }
+        return response
+    }
+
+    /// Sends a request and decodes its JSON body.
+    func decode<T: Decodable>(_ type: T.Type, _ request: EngineRequest) async throws -> T {
+        let response = try await send(request)
+        do {
+            return try JSONDecoderFactory.engine.decode(T.self, from: Data(response.body))
+        } catch {
+            throw EngineError(.decoding, status: response.status, message: "cannot decode \(T.self) from \(request.path): \(error)")
+        }
+    }
+
+    /// Opens a streaming request: returns once the engine answered 2xx, with the body still to come.
+    public func openStream(_ request: EngineRequest) async throws -> EngineByteStream {
+        let version = request.versioned ? try await apiVersion() : nil
+        let transfer = CurlTransfer(request: request, host: host, version: version)
+        transfer.isStreaming = true
+        loop.start(transfer)
+        let stream = EngineByteStream(transfer: transfer)
+        do {
+            let head = try await withTaskCancellationHandler {
+                try await transfer.waitForHead()
+            } onCancel: { transfer.cancel() }
+            guard (200..<300).contains(head.status) else {
+                var body: [UInt8] = []
+                while let chunk = try await stream.next(), body.count < 65536 { body += chunk }
+                throw EngineError.fromResponse(status: head.status, body: body)
+            }
+            return stream
+        } catch let error as EngineError {
+            forgetVersionIfUnreachable(error)
+            throw error
+        }
+    }
+
+    private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
+        let transfer = CurlTransfer(request: request, host: host, version: version)
+        loop.start(transfer)
+        do {
+            let head = try await withTaskCancellationHandler {
+                try await transfer.waitForHead()
+            } onCancel: { transfer.cancel() }
+            var body: [UInt8] = []
+            while let chunk = try await transfer.nextChunk() { body += chunk }
+            return EngineResponse(status: head.status, headers: head.headers, body: body)
+        } catch let error as EngineError {
+            forgetVersionIfUnreachable(error)
+            throw error
+        }
+    }
+
+    /// A restarted or upgraded engine may speak another version: ask again next time.
+    private func forgetVersionIfUnreachable(_ error: EngineError) {
+        if error.code == .engineUnreachable { lock.withLock { negotiated = nil } }
+    }
+
+    /// Transfers in flight in this process (all clients share one curl loop).
+    public static var activeTransfers: Int { CurlLoop.shared.activeCount }
+}
+
+/// The body of a streaming call, pulled chunk by chunk. Stops the engine
+/// transfer when cancelled or released.
+public final class EngineByteStream: @unchecked Sendable {
+    private let transfer: CurlTransfer
+
+    init(transfer: CurlTransfer) { self.transfer = transfer }
+
+    deinit { transfer.cancel() }
+
+    /// The next chunk, or nil when the engine closed the stream.
+    public func next() async throws -> [UInt8]? {
+        try await withTaskCancellationHandler {
+            try await transfer.nextChunk()
+        } onCancel: { [transfer] in transfer.cancel() }
+    }
+
+    public func cancel() { transfer.cancel() }
+}
+
+enum JSONDecoderFactory {
+    static let engine = JSONDecoder()
+}

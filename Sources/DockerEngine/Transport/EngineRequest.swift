@@ -1,0 +1,55 @@
+import Foundation
+
+/// One HTTP request to the engine, before the version prefix is added.
+public struct EngineRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [(String, String)]
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+    /// Whole-request timeout in seconds; 0 for streams, which end when the consumer stops.
+    public var timeout: Int
+    /// False only for `/_ping`, which negotiation calls before a version is known.
+    public var versioned: Bool
+
+    public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+                body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.versioned = versioned
+    }
+
+    func url(base: String, version: APIVersion?) -> String {
+        var url = base
+        if versioned, let version { url += "/v\(version)" }
+        url += path
+        if !query.isEmpty {
+            url += "?" + query.map { "\(Self.escape($0.0))=\(Self.escape($0.1))" }.joined(separator: "&")
+        }
+        return url
+    }
+
+    private static let allowed: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~")
+        return set
+    }()
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// A complete answer from the engine.
+public struct EngineResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+
+    /// The named header, matched without regard to case.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import JarvisCore
+
+/// A complete response: status, headers and body bytes.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// JSON of any encodable value, keys in snake_case.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: [UInt8](try JSONCoding.encoder.encode(value)))
+    }
+
+    /// The error body every endpoint uses: `{"error":{"code","message","request_id"}}`.
+    public static func error(_ error: JarvisError, requestID: String) -> HTTPResponse {
+        let body = ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID))
+        var response = (try? json(body, status: error.status)) ?? HTTPResponse(status: error.status)
+        response.headers += error.headers
+        return response
+    }
+
+    public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    /// Every `Set-Cookie` value.
+    public var setCookies: [String] { headers.filter { $0.0.lowercased() == "set-cookie" }.map(\.1) }
+
+    private struct ErrorBody: Encodable {
+        struct Detail: Encodable { let code: String; let message: String; let requestId: String }
+        let error: Detail
+    }
+
+    /// Standard reason phrases for the status line.
+    public static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"; case 201: "Created"; case 202: "Accepted"; case 204: "No Content"
+        case 400: "Bad Request"; case 401: "Unauthorized"; case 403: "Forbidden"; case 404: "Not Found"
+        case 405: "Method Not Allowed"; case 409: "Conflict"; case 413: "Payload Too Large"; case 415: "Unsupported Media Type"
+        case 428: "Precondition Required"; case 429: "Too Many Requests"; case 499: "Client Closed Request"
+        case 500: "Internal Server Error"; case 502: "Bad Gateway"; case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}
+
+/// JSON settings shared by every response.
+public enum JSONCoding {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        return encoder
+    }()
+
+    public static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+}

@@ -1,0 +1,136 @@
+import JarvisCore
+
+/// Who may call a route.
+public enum Access: Sendable, Equatable {
+    /// No session needed (login, health).
+    case open
+    /// A session with at least this role.
+    case role(Role)
+}
+
+/// Everything a handler gets: the request, path parameters and the caller.
+public final class RequestContext: @unchecked Sendable {
+    public let request: HTTPRequest
+    public let parameters: [String: String]
+    public internal(set) var principal: Principal?
+    /// Filled by the handler so the audit row names what was touched.
+    public var audit: AuditEvent?
+    /// For login, where no principal exists yet: the name that was tried.
+    public var attemptedUsername: String?
+
+    init(request: HTTPRequest, parameters: [String: String]) {
+        self.request = request
+        self.parameters = parameters
+    }
+
+    public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    public var facts: RequestFacts {
+        RequestFacts(requestID: request.requestID, ip: request.remoteAddress, userAgent: request.header("user-agent"))
+    }
+
+    /// Decodes the JSON body; malformed or non-JSON bodies are a 400 naming the problem.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let contentType = request.header("content-type") ?? ""
+        guard contentType.lowercased().hasPrefix("application/json") else {
+            throw JarvisError(415, "unsupported_media_type", "send the body as application/json")
+        }
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: .init(request.body))
+        } catch let error as DecodingError {
+            throw JarvisError.badRequest(Self.describe(error), code: "malformed_json")
+        } catch {
+            throw JarvisError.badRequest("request body is not valid JSON", code: "malformed_json")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case let .keyNotFound(key, _): return "missing field \(key.stringValue.snakeCased)"
+        case let .typeMismatch(_, context), let .valueNotFound(_, context):
+            return "wrong type for field \(context.codingPath.map(\.stringValue.snakeCased).joined(separator: "."))"
+        case .dataCorrupted: return "request body is not valid JSON"
+        @unknown default: return "request body is not valid JSON"
+        }
+    }
+
+    /// An integer query parameter within a range, or the default.
+    public func intQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.query[name], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw JarvisError.badRequest("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound)", code: "invalid_parameter")
+        }
+        return number
+    }
+}
+
+extension String {
+    var snakeCased: String {
+        reduce(into: "") { result, character in
+            if character.isUppercase { result += "_" + character.lowercased() } else { result.append(character) }
+        }
+    }
+}
+
+public typealias Handler = @Sendable (RequestContext) async throws -> HTTPResponse
+
+/// One endpoint: method, path pattern with `{name}` segments, access rule, audited action.
+public struct Route: Sendable {
+    public let method: String
+    public let pattern: String
+    public let access: Access
+    /// Action name for the audit row; nil for reads.
+    public let auditAction: String?
+    let segments: [Substring]
+    let handler: Handler
+
+    public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, handler: @escaping Handler) {
+        self.method = method
+        self.pattern = pattern
+        self.access = access
+        auditAction = audit
+        segments = pattern.split(separator: "/")
+        self.handler = handler
+    }
+}
+
+/// Matches a method and path to a route, extracting `{name}` parameters.
+public struct Router: Sendable {
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ route: Route) { routes.append(route) }
+
+    public enum Match {
+        case found(Route, [String: String])
+        /// The path exists with other methods (405 with `Allow`).
+        case wrongMethod(allowed: [String])
+        case notFound
+    }
+
+    public func match(method: String, path: String) -> Match {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var allowed: [String] = []
+        for route in routes {
+            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            if route.method == method || (method == "HEAD" && route.method == "GET") { return .found(route, parameters) }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .wrongMethod(allowed: allowed)
+    }
+
+    private static func bind(_ pattern: [Substring], to parts: [Substring]) -> [String: String]? {
+        guard pattern.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, parts) {
+            if expected.hasPrefix("{") && expected.hasSuffix("}") {
+                guard let value = String(actual).removingPercentEncoding, !value.isEmpty else { return nil }
+                parameters[String(expected.dropFirst().dropLast())] = value
+            } else if expected != actual {
+                return nil
+            }
+        }
+        return parameters
+    }
+}

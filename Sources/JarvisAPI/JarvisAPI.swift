@@ -1,0 +1,83 @@
+import Foundation
+import JarvisCore
+import Logging
+
+/// The short-request API: routes plus the middleware every request passes
+/// (request id, auth and roles, CSRF, audit, error rendering).
+public final class JarvisAPI: Sendable {
+    public let environment: JarvisEnvironment
+    public let router: Router
+    let authenticator: Authenticator
+    private let logger: Logger
+
+    public init(environment: JarvisEnvironment, logger: Logger = Logger(label: "jarvis.api")) {
+        self.environment = environment
+        authenticator = Authenticator(auth: environment.auth)
+        self.logger = logger
+        var router = Router()
+        for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
+            + AuditRoutes.routes(environment) {
+            router.add(route)
+        }
+        self.router = router
+    }
+
+    /// Answers one request; never throws, every failure becomes an error response.
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let started = DispatchTime.now()
+        var response: HTTPResponse
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            response = .error(.notFound("no endpoint \(request.method) \(request.path)"), requestID: request.requestID)
+        case let .wrongMethod(allowed):
+            response = .error(JarvisError(405, "method_not_allowed", "\(request.method) is not allowed here"), requestID: request.requestID)
+            response.headers.append(("Allow", allowed.joined(separator: ", ")))
+        case let .found(route, parameters):
+            response = await run(route, RequestContext(request: request, parameters: parameters))
+        }
+        response.headers.append(("X-Request-Id", request.requestID))
+        response.headers.append(("Cache-Control", "no-store"))
+        let micros = (DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1000
+        logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.path)",
+                                          "status": "\(response.status)", "us": "\(micros)", "request_id": "\(request.requestID)"])
+        return response
+    }
+
+    private func run(_ route: Route, _ context: RequestContext) async -> HTTPResponse {
+        var failure: JarvisError?
+        var response: HTTPResponse
+        do {
+            try await authorize(route, context)
+            response = try await route.handler(context)
+        } catch {
+            let wrapped = JarvisError.wrap(error)
+            if wrapped.status == 500 {
+                logger.error("unhandled error", metadata: ["error": "\(error)", "request_id": "\(context.request.requestID)"])
+            }
+            failure = wrapped
+            response = .error(wrapped, requestID: context.request.requestID)
+        }
+        // Requests refused before identifying the caller are not actions of anyone: no audit row.
+        if let action = route.auditAction, context.principal != nil || route.access == .open {
+            var event = context.audit ?? AuditEvent(action: action)
+            event.action = action
+            environment.audit.record(event, by: context.principal, username: context.attemptedUsername,
+                                     facts: context.facts, error: failure)
+        }
+        return response
+    }
+
+    private func authorize(_ route: Route, _ context: RequestContext) async throws {
+        guard case let .role(needed) = route.access else { return }
+        let request = context.request
+        guard let principal = try await authenticator.principal(authorization: request.header("authorization"),
+                                                                cookieHeader: request.header("cookie")) else {
+            throw JarvisError.unauthorized()
+        }
+        guard principal.role >= needed else {
+            throw JarvisError.forbidden("this action needs the \(needed.rawValue) role")
+        }
+        context.principal = principal
+        try Authenticator.checkCSRF(principal, request: request)
+    }
+}

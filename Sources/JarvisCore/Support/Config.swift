@@ -1,0 +1,92 @@
+import Foundation
+
+/// Settings from `/etc/jarvis/jarvis.conf` (or `JARVIS_CONFIG`), each key
+/// overridable by a `JARVIS_<KEY>` environment variable. Format: `key = value`,
+/// `#` starts a comment.
+public struct JarvisConfig: Sendable {
+    public var dataDir: String
+    public var databasePath: String
+    public var dockerHost: String?
+    public var fcgiSocket: String?
+    public var fcgiThreads: Int
+    /// Mode of the socket jarvis-fcgi creates, so the web server's user can connect.
+    public var fcgiSocketMode: mode_t
+    public var sseSocket: String
+    public var accessTokenSeconds: Int
+    public var refreshTokenSeconds: Int
+    public var secureCookies: Bool
+    public var logLevel: String
+    /// Where the file came from, for messages.
+    public var source: String
+
+    /// Keys the file may set; others are reported as unknown.
+    public static let keys: Set<String> = [
+        "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
+        "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level",
+    ]
+
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
+                            executableDirectory: String? = nil) throws -> JarvisConfig {
+        var values: [String: String] = [:]
+        var source = "defaults"
+        let candidates = [environment["JARVIS_CONFIG"], "/etc/jarvis/jarvis.conf",
+                          executableDirectory.map { $0 + "/jarvis.conf" }].compactMap { $0 }
+        if let path = candidates.first(where: { FileManager.default.isReadableFile(atPath: $0) }) {
+            values = try parse(try String(contentsOfFile: path, encoding: .utf8), path: path)
+            source = path
+        } else if let explicit = environment["JARVIS_CONFIG"] {
+            throw ConfigError("config file \(explicit) (JARVIS_CONFIG) is not readable")
+        }
+        for key in keys {
+            if let value = environment["JARVIS_" + key.uppercased()] { values[key] = value }
+        }
+        return try JarvisConfig(values: values, environment: environment, source: source)
+    }
+
+    init(values: [String: String], environment: [String: String], source: String) throws {
+        dataDir = values["data_dir"] ?? "/var/lib/jarvis"
+        databasePath = values["database"] ?? dataDir + "/jarvis.db"
+        dockerHost = values["docker_host"] ?? environment["DOCKER_HOST"]
+        fcgiSocket = values["fcgi_socket"]
+        fcgiThreads = try Self.int(values, "fcgi_threads", default: 2 * ProcessInfo.processInfo.activeProcessorCount, range: 1...512)
+        guard let mode = mode_t(values["fcgi_socket_mode"] ?? "660", radix: 8), mode <= 0o777 else {
+            throw ConfigError("fcgi_socket_mode must be an octal mode such as 660")
+        }
+        fcgiSocketMode = mode
+        sseSocket = values["sse_socket"] ?? dataDir + "/run/jarvis-sse.sock"
+        accessTokenSeconds = try Self.int(values, "access_token_seconds", default: 900, range: 30...86400)
+        refreshTokenSeconds = try Self.int(values, "refresh_token_seconds", default: 14 * 86400, range: 300...(365 * 86400))
+        secureCookies = (values["secure_cookies"] ?? "true").lowercased() != "false"
+        logLevel = values["log_level"] ?? "info"
+        self.source = source
+    }
+
+    static func parse(_ text: String, path: String) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                .trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw ConfigError("\(path):\(number + 1): expected key = value")
+            }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            guard keys.contains(key) else { throw ConfigError("\(path):\(number + 1): unknown key \(key)") }
+            values[key] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        return values
+    }
+
+    private static func int(_ values: [String: String], _ key: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = values[key] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigError("\(key) must be a whole number in \(range.lowerBound)...\(range.upperBound), got \(text)")
+        }
+        return number
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

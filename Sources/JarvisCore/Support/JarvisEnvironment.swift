@@ -1,0 +1,46 @@
+import DockerEngine
+import Foundation
+import JarvisStore
+import Logging
+
+/// Everything a Jarvis process needs, opened once at start: config, store,
+/// engine client and services. Both servers and jarvisctl start here.
+public final class JarvisEnvironment: Sendable {
+    public let config: JarvisConfig
+    public let database: AppDatabase
+    public let docker: DockerClient
+    public let auth: AuthService
+    public let audit: AuditService
+    public let containers: ContainerService
+
+    public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
+        let database = try AppDatabase(path: config.databasePath)
+        let host = try config.dockerHost.map(DockerHost.parse) ?? .systemDefault
+        let key = try SecretFile.loadOrCreate(path: config.dataDir + "/keys/jwt-signing.key")
+        let tokens = await TokenService(signingKey: key, accessLifetime: TimeInterval(config.accessTokenSeconds))
+        return JarvisEnvironment(config: config, database: database, docker: DockerClient(host: host, logger: logger),
+                                 tokens: tokens)
+    }
+
+    private init(config: JarvisConfig, database: AppDatabase, docker: DockerClient, tokens: TokenService) {
+        self.config = config
+        self.database = database
+        self.docker = docker
+        auth = AuthService(database: database, tokens: tokens, refreshLifetime: TimeInterval(config.refreshTokenSeconds))
+        audit = AuditService(database: database)
+        containers = ContainerService(docker: docker)
+    }
+
+    /// Creates the first admin if the store has no user; prints a generated password once.
+    public func bootstrapAdmin(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        if let generated = try auth.bootstrapAdmin(password: environment["JARVIS_ADMIN_PASSWORD"]) {
+            FileHandle.standardError.write(Data("""
+
+                ==> Jarvis created the user 'admin' with the password: \(generated)
+                ==> It is shown this once. Change it after logging in.
+
+
+                """.utf8))
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import JarvisAPI
+import JarvisCore
+import Logging
+
+// jarvis-fcgi: the FastCGI responder for every short /api/v1 request.
+let config: JarvisConfig
+do {
+    config = try JarvisConfig.load(executableDirectory: (CommandLine.arguments[0] as NSString).deletingLastPathComponent)
+} catch {
+    FileHandle.standardError.write(Data("jarvis-fcgi: \(error)\n".utf8))
+    exit(2)
+}
+JSONLogHandler.bootstrap(level: config.logLevel)
+let logger = Logger(label: "jarvis.fcgi")
+
+let server: FastCGIServer
+do {
+    let environment = try Blocking.run { () -> Result<JarvisEnvironment, Error> in
+        do { return .success(try await JarvisEnvironment.start(config: config, logger: logger)) } catch { return .failure(error) }
+    }.get()
+    try environment.bootstrapAdmin()
+    server = try FastCGIServer(api: JarvisAPI(environment: environment), config: config, logger: logger)
+} catch {
+    logger.critical("start-up failed", metadata: ["error": "\(error)"])
+    exit(1)
+}
+
+// Our own handlers replace libfcgi's flag-only ones: stop accepting, finish requests in flight, exit.
+signal(SIGTERM, SIG_IGN)
+signal(SIGINT, SIG_IGN)
+signal(SIGPIPE, SIG_IGN)
+var signalSources: [DispatchSourceSignal] = []
+for number in [SIGTERM, SIGINT] {
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+    source.setEventHandler { server.stop() }
+    source.resume()
+    signalSources.append(source)
+}
+server.run()

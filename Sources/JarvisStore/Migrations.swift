@@ -1,0 +1,84 @@
+import GRDB
+
+/// Numbered, frozen migrations: never edit one that shipped, add the next.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("001_users_tokens_audit_tasks_settings") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    username TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(username) BETWEEN 1 AND 64),
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    password_changed_at TEXT NOT NULL
+                );
+                CREATE TABLE refresh_tokens (
+                    id TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    family_id TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    used_at TEXT,
+                    revoked_at TEXT,
+                    ip TEXT,
+                    user_agent TEXT
+                );
+                CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+                CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    user_id INTEGER,
+                    username TEXT,
+                    role TEXT,
+                    action TEXT NOT NULL,
+                    resource_type TEXT,
+                    resource_id TEXT,
+                    resource_name TEXT,
+                    params TEXT,
+                    result TEXT NOT NULL CHECK (result IN ('success', 'failure')),
+                    error TEXT,
+                    ip TEXT,
+                    user_agent TEXT,
+                    request_id TEXT
+                );
+                CREATE INDEX audit_log_at ON audit_log(at);
+                CREATE INDEX audit_log_action ON audit_log(action);
+                CREATE INDEX audit_log_username ON audit_log(username);
+                CREATE TABLE tasks (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted')),
+                    target TEXT,
+                    params TEXT NOT NULL DEFAULT '{}',
+                    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    created_at TEXT NOT NULL,
+                    started_at TEXT,
+                    finished_at TEXT,
+                    result TEXT,
+                    error TEXT,
+                    retry_of TEXT REFERENCES tasks(id) ON DELETE SET NULL
+                );
+                CREATE INDEX tasks_state ON tasks(state, created_at);
+                CREATE TABLE task_progress (
+                    task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,
+                    at TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    PRIMARY KEY (task_id, seq)
+                );
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import JarvisCore
+import JarvisStore
+
+/// Admin command line: run on the host, with the same config as the servers.
+@main
+struct JarvisCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jarvisctl",
+        abstract: "Administer a Jarvis installation.",
+        subcommands: [Migrate.self, UserCommand.self])
+}
+
+/// Opens the store named by the configuration (applying migrations).
+func openStore() throws -> AppDatabase {
+    let config = try JarvisConfig.load()
+    return try AppDatabase(path: config.databasePath)
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending schema migrations and list them.")
+
+    func run() throws {
+        let database = try openStore()
+        for name in try database.appliedMigrations() { print(name) }
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage local accounts.",
+                                                    subcommands: [List.self, Add.self, Passwd.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts.")
+        func run() throws {
+            for user in try openStore().users() {
+                print([user.username, user.role, user.disabled ? "disabled" : "active", user.createdAt].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account; the password is read from stdin.")
+        @Argument var username: String
+        @Option(help: "admin, operator or viewer") var role: String = "viewer"
+
+        func run() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("role must be admin, operator or viewer") }
+            let password = try readPassword()
+            try openStore().createUser(username: username, passwordHash: try PasswordHasher().hash(password), role: role)
+            print("created \(username) (\(role))")
+        }
+    }
+
+    struct Passwd: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a password (read from stdin); ends the user's sessions.")
+        @Argument var username: String
+
+        func run() throws {
+            let database = try openStore()
+            guard let user = try database.user(named: username), let id = user.id else { throw ValidationError("no user \(username)") }
+            try database.changePassword(userID: id, passwordHash: try PasswordHasher().hash(try readPassword()))
+            print("password changed for \(username); their sessions were revoked")
+        }
+    }
+}
+
+func readPassword() throws -> String {
+    guard let line = readLine(strippingNewline: true), line.count >= 8 else {
+        throw ValidationError("give a password of at least 8 characters on stdin")
+    }
+    return line
+}

@@ -1,0 +1,210 @@
+import DockerEngine
+import Foundation
+import XCTest
+
+/// Against the private engine that `make test` starts (JARVIS_TEST_DOCKER_HOST).
+/// Never the host's engine: without the variable these tests are skipped, and
+/// `make test` sets JARVIS_REQUIRE_ENGINE=1 so a missing engine fails instead.
+final class EngineIntegrationTests: XCTestCase {
+    private var client: DockerClient!
+    private var created: [String] = []
+    static let image = "jarvis-test/busybox:latest"
+
+    override func setUpWithError() throws {
+        guard let host = ProcessInfo.processInfo.environment["JARVIS_TEST_DOCKER_HOST"] else {
+            if ProcessInfo.processInfo.environment["JARVIS_REQUIRE_ENGINE"] == "1" {
+                XCTFail("JARVIS_TEST_DOCKER_HOST is not set but an engine is required")
+            }
+            throw XCTSkip("no private engine (set JARVIS_TEST_DOCKER_HOST)")
+        }
+        client = DockerClient(host: try DockerHost.parse(host))
+    }
+
+    override func tearDown() async throws {
+        for id in created { try? await client?.removeContainer(id, force: true) }
+    }
+
+    private func makeContainer(_ script: String, tty: Bool = false) async throws -> String {
+        let name = "jv-it-\(UUID().uuidString.prefix(8).lowercased())"
+        let id = try await client.createContainer(name: name, body: [
+            "Image": Self.image, "Cmd": ["sh", "-c", script], "Tty": tty, "Labels": ["jarvis.test": "1"],
+        ])
+        created.append(id)
+        return id
+    }
+
+    func testNegotiatesAndDescribesTheEngine() async throws {
+        let version = try await client.apiVersion()
+        XCTAssertGreaterThanOrEqual(version, APIVersion.oldestSupported)
+        let ping = try await client.ping()
+        XCTAssertTrue(ping)
+        let info = try await client.version()
+        XCTAssertFalse(info.version.isEmpty)
+        let system = try await client.info()
+        XCTAssertGreaterThan(system.cpus ?? 0, 0)
+        let images = try await client.images()
+        XCTAssertTrue(images.contains { $0.repoTags?.contains(Self.image) == true })
+    }
+
+    func testLifecycleStartStopRestartKillRemove() async throws {
+        let id = try await makeContainer("trap 'exit 0' TERM; while true; do sleep 1; done")
+        try await client.startContainer(id)
+        try await client.startContainer(id)  // idempotent
+        var details = try await client.container(id)
+        XCTAssertTrue(details.state.running)
+        let running = try await client.containers(ListContainersOptions(all: false, filters: ["label": ["jarvis.test=1"]]))
+        XCTAssertTrue(running.contains { $0.id == id })
+
+        try await client.stopContainer(id, timeout: 5)
+        details = try await client.container(id)
+        XCTAssertEqual(details.state.status, "exited")
+        try await client.stopContainer(id, timeout: 1)  // idempotent (304)
+
+        try await client.restartContainer(id, timeout: 1)
+        details = try await client.container(id)
+        XCTAssertTrue(details.state.running)
+        try await client.killContainer(id, signal: "SIGKILL")
+        details = try await client.container(id)
+        XCTAssertFalse(details.state.running)
+        XCTAssertEqual(details.state.exitCode, 137)
+
+        try await client.removeContainer(id)
+        await assertEngineError(.notFound) { _ = try await self.client.container(id) }
+    }
+
+    func testUnknownIDsAndConflictsAreDistinguishable() async throws {
+        await assertEngineError(.notFound) { _ = try await self.client.container("no-such-container-xyz") }
+        await assertEngineError(.notFound) { try await self.client.startContainer("no-such-container-xyz") }
+        await assertEngineError(.invalidArgument) { _ = try await self.client.container("../../images/json") }
+        let id = try await makeContainer("sleep 30")
+        try await client.startContainer(id)
+        await assertEngineError(.conflict) { try await self.client.removeContainer(id) }
+    }
+
+    func testUnreachableEngineIsReportedAsSuch() async throws {
+        let dead = DockerClient(host: DockerHost(.unix(path: "/tmp/jarvis-no-engine-\(UUID().uuidString.prefix(6)).sock")))
+        await assertEngineError(.engineUnreachable) { _ = try await dead.containers() }
+    }
+
+    func testHistoricalLogsAreDemultiplexedWithTimestamps() async throws {
+        let id = try await makeContainer("echo out1; echo err1 >&2; echo out2")
+        try await client.startContainer(id)
+        try await waitUntilExited(id)
+        var lines: [LogLine] = []
+        for try await line in try await client.logs(id, options: LogsOptions(follow: false, timestamps: true)) { lines.append(line) }
+        XCTAssertEqual(lines.filter { $0.stream == .stdout }.map(\.text), ["out1", "out2"])
+        XCTAssertEqual(lines.filter { $0.stream == .stderr }.map(\.text), ["err1"])
+        XCTAssertTrue(lines.allSatisfy { $0.timestamp?.hasSuffix("Z") == true })
+        // Engine order between stdout and stderr is not guaranteed: tail a single-stream container.
+        let single = try await makeContainer("echo a; echo b; echo c")
+        try await client.startContainer(single)
+        try await waitUntilExited(single)
+        var tail: [String] = []
+        for try await line in try await client.logs(single, options: LogsOptions(tail: 2, timestamps: false)) { tail.append(line.text) }
+        XCTAssertEqual(tail, ["b", "c"])
+    }
+
+    func testTTYContainerLogsAreRawLines() async throws {
+        let id = try await makeContainer("echo tty-out; echo tty-err >&2", tty: true)
+        try await client.startContainer(id)
+        try await waitUntilExited(id)
+        var lines: [LogLine] = []
+        for try await line in try await client.logs(id, options: LogsOptions(timestamps: true)) { lines.append(line) }
+        XCTAssertEqual(Set(lines.map(\.text)), ["tty-out", "tty-err"])
+        XCTAssertTrue(lines.allSatisfy { $0.stream == .stdout })
+    }
+
+    func testFollowDeliversNewLinesAndReleasesTheTransferWhenTheConsumerStops() async throws {
+        let id = try await makeContainer("i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done")
+        try await client.startContainer(id)
+        let before = DockerClient.activeTransfers
+        do {
+            var seen: [String] = []
+            for try await line in try await client.logs(id, options: LogsOptions(follow: true, tail: 0)) {
+                seen.append(line.text)
+                if seen.count == 3 { break }
+            }
+            XCTAssertEqual(seen.count, 3)
+            XCTAssertTrue(seen.allSatisfy { $0.hasPrefix("tick ") })
+        }
+        try await waitFor("the follow transfer to be released") { DockerClient.activeTransfers <= before }
+    }
+
+    func testCancellingTheConsumingTaskEndsAFollow() async throws {
+        let id = try await makeContainer("while true; do echo x; sleep 1; done")
+        try await client.startContainer(id)
+        let before = DockerClient.activeTransfers
+        let task = Task {
+            var count = 0
+            for try await _ in try await self.client.logs(id, options: LogsOptions(follow: true, tail: 0)) { count += 1 }
+            return count
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        task.cancel()
+        _ = try? await task.value
+        try await waitFor("the cancelled follow to be released") { DockerClient.activeTransfers <= before }
+    }
+
+    func testEventsStreamReportsContainerActions() async throws {
+        let since = String(Int(Date().timeIntervalSince1970) - 1)
+        let id = try await makeContainer("sleep 30")
+        try await client.startContainer(id)
+        var actions: [String] = []
+        for try await event in try await client.events(EventsOptions(since: since, filters: ["container": [id]])) {
+            actions.append(event.action)
+            if event.action == "start" { break }
+        }
+        XCTAssertEqual(actions, ["create", "start"])
+    }
+
+    func testManyConcurrentFollowsShareOneThread() async throws {
+        let id = try await makeContainer("while true; do echo beat; sleep 0.5; done")
+        try await client.startContainer(id)
+        let threadsBefore = Self.threadCount()
+        let received = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    var count = 0
+                    for try await _ in try await self.client.logs(id, options: LogsOptions(follow: true, tail: 1), tty: false) {
+                        count += 1
+                        if count == 2 { break }
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        XCTAssertEqual(received, 100)
+        XCTAssertLessThan(Self.threadCount() - threadsBefore, 10, "follows must not take a thread each")
+    }
+
+    // MARK: helpers
+
+    private func waitUntilExited(_ id: String) async throws {
+        try await waitFor("container \(id) to exit") { try await !self.client.container(id).state.running }
+    }
+
+    private func waitFor(_ what: String, _ condition: @escaping () async throws -> Bool) async throws {
+        for _ in 0..<100 {
+            if try await condition() { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
+    private func assertEngineError(_ code: EngineError.Code, _ body: () async throws -> Void,
+                                   file: StaticString = #filePath, line: UInt = #line) async {
+        do {
+            try await body()
+            XCTFail("expected \(code)", file: file, line: line)
+        } catch let error as EngineError {
+            XCTAssertEqual(error.code, code, "\(error)", file: file, line: line)
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: line)
+        }
+    }
+
+    private static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+}

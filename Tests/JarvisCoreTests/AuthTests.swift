@@ -1,0 +1,159 @@
+import Foundation
+import JarvisCore
+import JarvisStore
+import GRDB
+import XCTest
+
+final class PasswordHasherTests: XCTestCase {
+    func testHashesVerifyAndAreSalted() throws {
+        let hasher = PasswordHasher(logN: 10)
+        let first = try hasher.hash("correct horse battery")
+        let second = try hasher.hash("correct horse battery")
+        XCTAssertNotEqual(first, second, "each hash has its own salt")
+        XCTAssertTrue(first.hasPrefix("scrypt$10$8$1$"))
+        XCTAssertTrue(hasher.verify("correct horse battery", against: first))
+        XCTAssertFalse(hasher.verify("correct horse batterY", against: first))
+        XCTAssertFalse(hasher.verify("anything", against: "plain-text-password"))
+        XCTAssertFalse(hasher.verify("x", against: "scrypt$99$8$1$AAAA$AAAA"), "absurd cost parameters are refused")
+    }
+}
+
+final class ConfigTests: XCTestCase {
+    func testFileValuesAndEnvironmentOverrides() throws {
+        let path = NSTemporaryDirectory() + "jarvis-conf-\(UUID().uuidString).conf"
+        try "# comment\ndata_dir = /srv/jarvis  # trailing\nfcgi_threads = 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": path, "JARVIS_FCGI_THREADS": "7"])
+        XCTAssertEqual(config.dataDir, "/srv/jarvis")
+        XCTAssertEqual(config.databasePath, "/srv/jarvis/jarvis.db")
+        XCTAssertEqual(config.fcgiThreads, 7)
+        XCTAssertEqual(config.accessTokenSeconds, 900)
+    }
+
+    func testRejectsUnknownKeysAndBadNumbersWithTheLine() throws {
+        let path = NSTemporaryDirectory() + "jarvis-conf-\(UUID().uuidString).conf"
+        try "data_dir = /x\ncolour = blue\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try JarvisConfig.load(environment: ["JARVIS_CONFIG": path])) { error in
+            XCTAssertTrue("\(error)".contains(":2: unknown key colour"), "\(error)")
+        }
+        XCTAssertThrowsError(try JarvisConfig.load(environment: ["JARVIS_CONFIG": "/nonexistent/jarvis.conf"]))
+        try "fcgi_threads = lots\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try JarvisConfig.load(environment: ["JARVIS_CONFIG": path]))
+    }
+}
+
+final class SecretFileTests: XCTestCase {
+    func testCreatesOnceWithMode0600AndRereadsTheSameKey() throws {
+        let path = NSTemporaryDirectory() + "jarvis-key-\(UUID().uuidString)/signing.key"
+        let first = try SecretFile.loadOrCreate(path: path)
+        let second = try SecretFile.loadOrCreate(path: path)
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first.count, 32)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+    }
+}
+
+final class AuthServiceTests: XCTestCase {
+    private var database: AppDatabase!
+    private var auth: AuthService!
+
+    override func setUp() async throws {
+        let dir = NSTemporaryDirectory() + "jarvis-auth-\(UUID().uuidString)"
+        database = try AppDatabase(path: dir + "/jarvis.db")
+        let tokens = await TokenService(signingKey: Array(repeating: 7, count: 32), accessLifetime: 60)
+        auth = AuthService(database: database, tokens: tokens, hasher: PasswordHasher(logN: 10), refreshLifetime: 3600)
+    }
+
+    func testBootstrapCreatesOneAdminAndGeneratesAPasswordOnlyWhenNoneGiven() throws {
+        let generated = try auth.bootstrapAdmin(password: nil)
+        XCTAssertNotNil(generated)
+        XCTAssertGreaterThanOrEqual(generated?.count ?? 0, 16)
+        XCTAssertNil(try auth.bootstrapAdmin(password: "other password"), "a second start changes nothing")
+        XCTAssertEqual(try database.userCount(), 1)
+        XCTAssertEqual(try database.user(named: "ADMIN")?.role, "admin")
+    }
+
+    func testLoginFailsTheSameWayForUnknownUserAndWrongPassword() async throws {
+        _ = try auth.bootstrapAdmin(password: "admin password 1")
+        var messages: [String] = []
+        for (user, password) in [("admin", "wrong"), ("nobody", "admin password 1")] {
+            do {
+                _ = try await auth.login(username: user, password: password, ip: nil, userAgent: nil)
+                XCTFail("login must fail")
+            } catch let error as JarvisError {
+                XCTAssertEqual(error.status, 401)
+                messages.append(error.message)
+            }
+        }
+        XCTAssertEqual(messages[0], messages[1])
+    }
+
+    func testRefreshRotatesAndAReplayRevokesTheWholeFamily() async throws {
+        _ = try auth.bootstrapAdmin(password: "admin password 1")
+        let first = try await auth.login(username: "admin", password: "admin password 1", ip: "127.0.0.1", userAgent: "test")
+        let principal = try await auth.authenticate(accessToken: first.accessToken, viaCookie: false)
+        XCTAssertEqual(principal.username, "admin")
+        XCTAssertEqual(principal.role, .admin)
+
+        let second = try await auth.refresh(token: first.refreshToken, ip: nil, userAgent: nil)
+        XCTAssertNotEqual(second.refreshToken, first.refreshToken)
+        _ = try await auth.authenticate(accessToken: second.accessToken, viaCookie: false)
+
+        // Replaying the used token: refused, and the current one dies with it.
+        await assertUnauthorized("token_reused") { _ = try await self.auth.refresh(token: first.refreshToken, ip: nil, userAgent: nil) }
+        await assertUnauthorized("token_reused") { _ = try await self.auth.refresh(token: second.refreshToken, ip: nil, userAgent: nil) }
+        await assertUnauthorized("session_revoked") { _ = try await self.auth.authenticate(accessToken: second.accessToken, viaCookie: false) }
+    }
+
+    func testLogoutEndsTheSessionButNotOthers() async throws {
+        _ = try auth.bootstrapAdmin(password: "admin password 1")
+        let a = try await auth.login(username: "admin", password: "admin password 1", ip: nil, userAgent: nil)
+        let b = try await auth.login(username: "admin", password: "admin password 1", ip: nil, userAgent: nil)
+        let principal = try await auth.authenticate(accessToken: a.accessToken, viaCookie: true)
+        try auth.logout(sessionID: principal.sessionID, refreshToken: nil)
+        await assertUnauthorized("session_revoked") { _ = try await self.auth.authenticate(accessToken: a.accessToken, viaCookie: true) }
+        await assertUnauthorized("token_reused") { _ = try await self.auth.refresh(token: a.refreshToken, ip: nil, userAgent: nil) }
+        _ = try await auth.authenticate(accessToken: b.accessToken, viaCookie: true)
+    }
+
+    func testExpiredAndForgedAccessTokensAreRefused() async throws {
+        _ = try auth.bootstrapAdmin(password: "admin password 1")
+        let expiring = await TokenService(signingKey: Array(repeating: 7, count: 32), accessLifetime: -5)
+        let stale = try await expiring.issue(userID: 1, username: "admin", role: "admin", sessionID: "s", csrf: "c")
+        await assertUnauthorized("token_expired") { _ = try await self.auth.authenticate(accessToken: stale, viaCookie: false) }
+        let otherKey = await TokenService(signingKey: Array(repeating: 9, count: 32), accessLifetime: 60)
+        let forged = try await otherKey.issue(userID: 1, username: "admin", role: "admin", sessionID: "s", csrf: "c")
+        await assertUnauthorized("invalid_token") { _ = try await self.auth.authenticate(accessToken: forged, viaCookie: false) }
+    }
+
+    private func assertUnauthorized(_ code: String, _ body: () async throws -> Void, line: UInt = #line) async {
+        do {
+            try await body()
+            XCTFail("expected 401 \(code)", line: line)
+        } catch let error as JarvisError {
+            XCTAssertEqual(error.status, 401, line: line)
+            XCTAssertEqual(error.code, code, line: line)
+        } catch {
+            XCTFail("unexpected \(error)", line: line)
+        }
+    }
+}
+
+final class StoreTests: XCTestCase {
+    func testTwoOpenersOfOneFileMigrateOnceAndShareData() throws {
+        let path = NSTemporaryDirectory() + "jarvis-store-\(UUID().uuidString)/jarvis.db"
+        let openers = (0..<4).map { _ in DispatchQueue.global() }
+        var stores: [AppDatabase?] = Array(repeating: nil, count: openers.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: openers.count) { index in
+            let store = try? AppDatabase(path: path)
+            lock.withLock { stores[index] = store }
+        }
+        XCTAssertTrue(stores.allSatisfy { $0 != nil }, "every concurrent opener succeeds")
+        XCTAssertEqual(try stores[0]!.appliedMigrations(), ["001_users_tokens_audit_tasks_settings"])
+        try stores[1]!.setSetting("k", "v")
+        XCTAssertEqual(try stores[2]!.setting("k"), "v")
+        let mode = try String(stores[0]!.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } ?? "")
+        XCTAssertEqual(mode, "wal")
+    }
+}
