@@ -28,7 +28,7 @@ import_busybox() {
   local rootfs; rootfs=$(mktemp -d)
   mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc" "$rootfs/www"
   cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do ln -sf busybox "$rootfs/bin/$applet"; done
+  for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"; done
   echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
   echo 'jarvis test page' >"$rootfs/www/index.html"
   tar -C "$rootfs" -c . | DOCKER_HOST="unix://$sock" docker import -c 'CMD ["/bin/sh"]' - "$tag" >/dev/null

@@ -29,10 +29,13 @@ struct StreamRoutes: Sendable {
         if let cursor {
             options.since = cursor.instant.engineSince
         } else {
-            guard let tail = Int(query.get("tail") ?? "100"), (0...10000).contains(tail) else {
-                return Self.error(400, "invalid_parameter", "tail must be 0...10000", request)
+            let tail = query.get("tail") ?? "100"
+            if tail != "all" {
+                guard let lines = Int(tail), (0...100_000).contains(lines) else {
+                    return Self.error(400, "invalid_parameter", "tail must be all or 0...100000", request)
+                }
+                options.tail = lines
             }
-            options.tail = tail
         }
         let lines: AsyncThrowingStream<LogLine, Error>
         do {
@@ -56,7 +59,7 @@ struct StreamRoutes: Sendable {
         _ = try await authenticate(request)
         let query = request.uri.queryParameters
         var lastNano: Int64?
-        if let resume = request.headers[Self.lastEventID] {
+        if let resume = request.headers[Self.lastEventID] ?? query.get("last_event_id") {
             guard let value = Int64(resume) else { return Self.error(400, "invalid_parameter", "Last-Event-ID is not an event position", request) }
             lastNano = value
         }
@@ -100,7 +103,7 @@ struct StreamRoutes: Sendable {
                 group.addTask {
                     defer { channel.finish() }
                     do { try await produce(channel) } catch is CancellationError {} catch {
-                        await channel.send(ServerSentEvent.encode(event: "error", data: #"{"message":"stream ended by the engine"}"#))
+                        await channel.send(ServerSentEvent.encode(event: "stream-error", data: #"{"message":"stream ended by the engine"}"#))
                     }
                 }
                 group.addTask {

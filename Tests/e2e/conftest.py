@@ -1,0 +1,145 @@
+"""Fixtures for end-to-end tests against the stack that scripts/test.sh starts:
+real nginx (TLS), jarvis-fcgi, jarvis-sse, SQLite, and a private Docker engine."""
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+
+BASE = os.environ.get("JARVIS_E2E_URL", "https://127.0.0.1:18443")
+PASSWORD = os.environ.get("JARVIS_E2E_PASSWORD", "")
+DOCKER_HOST = os.environ.get("JARVIS_E2E_DOCKER_HOST", "")
+DATA_DIR = os.environ.get("JARVIS_E2E_DATA_DIR", "")
+IMAGE = "jarvis-test/busybox:latest"
+
+
+def docker(*args, check=True):
+    """The docker CLI against the private engine only (never the host's)."""
+    assert DOCKER_HOST.startswith("unix:///tmp/"), "tests must use the private engine"
+    env = dict(os.environ, DOCKER_HOST=DOCKER_HOST)
+    result = subprocess.run(["docker", *args], env=env, capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {result.stderr}")
+    return result.stdout.strip()
+
+
+class Client:
+    """A browser-like session: cookies plus the CSRF header on writes."""
+
+    def __init__(self):
+        self.http = requests.Session()
+        # Verify TLS against the stack's own self-signed certificate (SAN 127.0.0.1).
+        self.http.verify = os.path.join(DATA_DIR, "etc", "tls.crt")
+        self.http.trust_env = False
+
+    def url(self, path):
+        return BASE + "/api/v1" + path
+
+    def login(self, username="admin", password=None):
+        return self.http.post(self.url("/auth/login"), json={"username": username, "password": password or PASSWORD})
+
+    @property
+    def csrf(self):
+        return self.http.cookies.get("jarvis_csrf", "")
+
+    def get(self, path, **kw):
+        return self.http.get(self.url(path), **kw)
+
+    def post(self, path, csrf=True, **kw):
+        headers = kw.pop("headers", {})
+        if csrf:
+            headers["X-CSRF-Token"] = self.csrf
+        return self.http.post(self.url(path), headers=headers, **kw)
+
+
+@pytest.fixture
+def client():
+    c = Client()
+    response = c.login()
+    assert response.status_code == 200, response.text
+    return c
+
+
+@pytest.fixture
+def anonymous():
+    return Client()
+
+
+@pytest.fixture
+def container():
+    """Creates containers in the private engine and removes them afterwards."""
+    made = []
+
+    def make(script="while true; do sleep 1; done", start=True, name=None):
+        name = name or "e2e-" + uuid.uuid4().hex[:8]
+        args = ["run", "-d"] if start else ["create"]
+        cid = docker(*args, "--name", name, "--label", "jarvis.e2e=1", IMAGE, "sh", "-c", script)
+        made.append(cid)
+        return cid, name
+
+    yield make
+    for cid in made:
+        docker("rm", "-f", cid, check=False)
+
+
+def wait_for(what, condition, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class SSEReader:
+    """Reads server-sent events from a streaming response."""
+
+    def __init__(self, response):
+        self.response = response
+        self.lines = response.iter_lines(decode_unicode=True)
+
+    def next_event(self):
+        event = {"id": None, "event": "message", "data": []}
+        for line in self.lines:
+            if line is None:
+                continue
+            if line == "":
+                if event["data"] or event["id"]:
+                    event["data"] = "\n".join(event["data"])
+                    return event
+                continue
+            if line.startswith(":") or line.startswith("retry:"):
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "data":
+                event["data"].append(value)
+            elif field in ("id", "event"):
+                event[field] = value
+        return None
+
+    def events(self, kind=None):
+        while True:
+            event = self.next_event()
+            if event is None:
+                return
+            if kind is None or event["event"] == kind:
+                yield event
+
+    def close(self):
+        self.response.close()
+
+
+def open_stream(client, path, headers=None, timeout=20):
+    response = client.http.get(client.url(path), stream=True, headers=headers or {}, timeout=timeout)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    return SSEReader(response)
+
+
+def data(event):
+    return json.loads(event["data"])

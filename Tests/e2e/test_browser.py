@@ -1,0 +1,75 @@
+"""A real browser (headless Chromium via Selenium) against the real stack."""
+import os
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import BASE, PASSWORD, docker
+
+SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                "--window-size=1360,860"]:
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+
+
+def state_of(driver, name):
+    rows = driver.find_elements(By.CSS_SELECTOR, f'tr[data-name="{name}"] [data-testid=state]')
+    return rows[0].text if rows else None
+
+
+def test_login_then_see_state_change_live_and_follow_logs(browser, container):
+    cid, name = container("trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo browser-line $i; sleep 0.3; done",
+                          name="browser-demo")
+    wait = WebDriverWait(browser, 15)
+    browser.get(BASE + "/")
+    wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    shot(browser, "login")
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys("wrong password")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    error = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".login .error")))
+    assert "invalid username or password" in error.text
+
+    browser.find_element(By.NAME, "password").clear()
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(lambda d: state_of(d, name) == "running")
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "containers-view .live").get_attribute("data-state") == "live")
+
+    # Changed behind the page's back (as another operator would): the page follows without a reload.
+    docker("stop", "-t", "2", cid)
+    wait.until(lambda d: state_of(d, name) == "exited")
+    docker("start", cid)
+    wait.until(lambda d: state_of(d, name) == "running")
+
+    # Logs panel follows new lines.
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-name="{name}"] button[data-action=logs]').click()
+    wait.until(lambda d: "browser-line" in d.find_element(By.CSS_SELECTOR, "[data-testid=log-output]").text)
+    shot(browser, "containers")
+
+    # Stop from the UI's own button.
+    browser.find_element(By.CSS_SELECTOR, f'tr[data-name="{name}"] button[data-action=stop]').click()
+    wait.until(lambda d: state_of(d, name) == "exited")
+    assert docker("inspect", "-f", "{{.State.Running}}", cid) == "false"
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "/auth/me" not in e["message"]
+              and "status of 401" not in e["message"]]
+    assert severe == [], severe

@@ -1,0 +1,88 @@
+"""Log follow and engine events through nginx + jarvis-sse."""
+import json
+import time
+
+from conftest import data, docker, open_stream, wait_for
+
+
+def test_follow_receives_lines_written_after_connecting(client, container):
+    cid, _ = container("while [ ! -f /tmp/go ]; do sleep 0.1; done; echo after-1; echo after-2 >&2; sleep 600")
+    stream = open_stream(client, f"/containers/{cid}/logs?tail=all")
+    docker("exec", cid, "touch", "/tmp/go")
+    events = stream.events("log")
+    got = [data(next(events)) for _ in range(2)]
+    stream.close()
+    assert {(e["line"], e["stream"]) for e in got} == {("after-1", "stdout"), ("after-2", "stderr")}
+    assert all(e["time"].endswith("Z") for e in got)
+
+
+def test_reconnect_with_last_event_id_loses_and_repeats_nothing(client, container):
+    cid, _ = container("i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo n=$i; sleep 0.02; done; sleep 600")
+    stream = open_stream(client, f"/containers/{cid}/logs?tail=all")
+    first = []
+    for event in stream.events("log"):
+        first.append(event)
+        if len(first) == 25:
+            break
+    stream.close()
+    last_id = first[-1]["id"]
+    time.sleep(0.5)  # the container keeps writing while we are away
+    resumed = open_stream(client, f"/containers/{cid}/logs", headers={"Last-Event-ID": last_id})
+    second = []
+    for event in resumed.events("log"):
+        second.append(event)
+        if len(second) == 50:
+            break
+    resumed.close()
+    numbers = [int(data(e)["line"].split("=")[1]) for e in first + second]
+    assert numbers == list(range(1, 76)), numbers
+
+
+def test_follow_ends_when_the_container_stops(client, container):
+    cid, _ = container("echo only-line; sleep 2")
+    stream = open_stream(client, f"/containers/{cid}/logs?tail=all", timeout=30)
+    kinds = [e["event"] for e in stream.events()]
+    assert kinds[0] == "log" and kinds[-1] == "end"
+
+
+def test_bad_resume_position_and_unknown_container(client):
+    bad = client.get("/containers/whatever/logs", headers={"Last-Event-ID": "garbage"})
+    assert bad.status_code == 400
+    missing = client.get("/containers/no-such-container/logs")
+    assert missing.status_code == 404
+
+
+def test_streams_need_a_session(anonymous):
+    assert anonymous.get("/containers/x/logs").status_code == 401
+    assert anonymous.get("/events").status_code == 401
+
+
+def test_browser_going_away_releases_the_engine_stream(client, container):
+    cid, _ = container("while true; do echo tick; sleep 0.2; done")
+    def transfers():
+        return client.get("/streams/health").json()["engine_transfers"]
+    wait_for("no other streams", lambda: transfers() == 0, timeout=20)
+    streams = [open_stream(client, f"/containers/{cid}/logs?tail=1") for _ in range(5)]
+    for s in streams:
+        next(s.events("log"))
+    assert transfers() >= 5
+    for s in streams:
+        s.close()
+    # jarvis-sse sees the disconnect at its next write (a log line within 0.2 s).
+    wait_for("engine transfers to be released", lambda: transfers() == 0, timeout=20)
+
+
+def test_engine_events_are_relayed(client, container):
+    cid, name = container()
+    stream = open_stream(client, "/events")
+    docker("stop", "-t", "1", cid)
+    actions = []
+    for event in stream.events("container"):
+        payload = data(event)
+        if payload["id"] == cid:
+            actions.append(payload["action"])
+            assert payload["name"] == name and event["id"] == str(payload["time_nano"])
+        if "die" in actions and "stop" in actions:
+            break
+    stream.close()
+    assert "die" in actions and "stop" in actions

@@ -1,0 +1,91 @@
+// The one way the UI talks to /api/v1: JSON in and out, the CSRF header on
+// writes, one transparent refresh when the access token has expired.
+
+export class ApiError extends Error {
+  constructor(status, code, message, requestId) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+  }
+}
+
+function cookie(name) {
+  const match = document.cookie.split('; ').find((c) => c.startsWith(name + '='));
+  return match ? decodeURIComponent(match.slice(name.length + 1)) : '';
+}
+
+let refreshing = null;
+
+/** Renews the session once for all callers that hit an expired token together. */
+export function refreshSession() {
+  refreshing ??= fetch('/api/v1/auth/refresh', {
+    method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': cookie('jarvis_csrf') },
+  }).then((r) => r.ok).finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+export async function api(method, path, body, { retry = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = cookie('jarvis_csrf');
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch('/api/v1' + path, {
+    method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && retry && !path.startsWith('/auth/')) {
+    const payload = await response.clone().json().catch(() => ({}));
+    if (payload.error?.code === 'token_expired' && await refreshSession()) {
+      return api(method, path, body, { retry: false });
+    }
+  }
+  if (response.status === 204) return null;
+  const payload = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = payload?.error ?? {};
+    const failure = new ApiError(response.status, error.code ?? 'http_' + response.status,
+      error.message ?? response.statusText, error.request_id);
+    if (response.status === 401) window.dispatchEvent(new CustomEvent('jarvis:signed-out'));
+    throw failure;
+  }
+  return payload;
+}
+
+/**
+ * An EventSource that renews an expired session and reconnects (the browser
+ * resends Last-Event-ID itself). `onOpen` runs on every (re)connect, so the
+ * caller can reload its snapshot and miss nothing.
+ */
+export function subscribe(url, handlers, { onOpen, onState } = {}) {
+  let source = null;
+  let closed = false;
+  let failures = 0;
+  let lastId = '';
+  const connect = () => {
+    // A new EventSource does not send Last-Event-ID: carry it in the query.
+    const resume = lastId ? (url.includes('?') ? '&' : '?') + 'last_event_id=' + encodeURIComponent(lastId) : '';
+    source = new EventSource(url + resume, { withCredentials: true });
+    source.onopen = () => { failures = 0; onState?.('live'); onOpen?.(); };
+    for (const [name, handler] of Object.entries(handlers)) {
+      source.addEventListener(name, (event) => {
+        if (event.lastEventId) lastId = event.lastEventId;
+        handler(JSON.parse(event.data), event);
+      });
+    }
+    source.onerror = async () => {
+      if (closed) return;
+      onState?.('reconnecting');
+      if (source.readyState === EventSource.CLOSED) {
+        // A refused connection (401 after the token expired): renew, then reconnect.
+        failures += 1;
+        if (await refreshSession()) {
+          setTimeout(() => { if (!closed) connect(); }, Math.min(1000 * failures, 10000));
+        } else {
+          onState?.('offline');
+          window.dispatchEvent(new CustomEvent('jarvis:signed-out'));
+        }
+      }
+    };
+  };
+  connect();
+  return { close() { closed = true; source?.close(); } };
+}
