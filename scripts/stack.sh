@@ -66,8 +66,8 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 export JARVIS_CONFIG="$conf/jarvis.conf"
-"$bin/jarvis-fcgi" 2>>"$data/logs/jarvis-fcgi.log" & pids+=($!)
-"$bin/jarvis-sse" 2>>"$data/logs/jarvis-sse.log" & pids+=($!)
+"$bin/jarvis-fcgi" 2>>"$data/logs/jarvis-fcgi.log" & pids+=($!); echo $! >"$run/jarvis-fcgi.pid"
+"$bin/jarvis-sse" 2>>"$data/logs/jarvis-sse.log" & pids+=($!); echo $! >"$run/jarvis-sse.pid"
 for _ in $(seq 1 100); do [ -S "$run/jarvis-fcgi.sock" ] && [ -S "$run/jarvis-sse.sock" ] && break; sleep 0.1; done
 nginx -p "$ngx" -c "$ngx/nginx.conf" -e stderr -g 'daemon off;' & pids+=($!)
 # The first start may print a generated admin password: show it here too.

@@ -17,7 +17,10 @@ public struct ContainerSummary: Codable, Sendable {
     }
 
     /// The primary name without the leading slash.
-    public var name: String { (names.first ?? id).trimmingPrefix("/").description }
+    public var name: String {
+        let first = names.first ?? id
+        return first.hasPrefix("/") ? String(first.dropFirst()) : first
+    }
 }
 
 /// A container port and, when published, its host side.
@@ -144,5 +147,5 @@ public struct ContainerDetails: Codable, Sendable {
     }
 
     /// The name without the leading slash.
-    public var displayName: String { name.trimmingPrefix("/").description }
+    public var displayName: String { name.hasPrefix("/") ? String(name.dropFirst()) : name }
 }

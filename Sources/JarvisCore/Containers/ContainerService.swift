@@ -72,16 +72,18 @@ public final class ContainerService: Sendable {
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
         var filters: [String: [String]] = [:]
         if let state = query.state { filters["status"] = [state] }
-        let needle = query.query?.lowercased()
         let all = try await engine { try await docker.containers(ListContainersOptions(all: true, filters: filters)) }
-        let matching = all.filter { summary in
-            guard let needle, !needle.isEmpty else { return true }
-            return summary.name.lowercased().contains(needle) || summary.image.lowercased().contains(needle)
-                || summary.id.hasPrefix(needle)
-        }.sorted { $0.name < $1.name }
+        // Views first: each name is computed once, not at every comparison of the sort.
+        var matching = all.map(ContainerView.init)
+        if let needle = query.query?.lowercased(), !needle.isEmpty {
+            matching = matching.filter {
+                $0.name.lowercased().contains(needle) || $0.image.lowercased().contains(needle) || $0.id.hasPrefix(needle)
+            }
+        }
+        matching.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         let start = min((query.page - 1) * query.pageSize, matching.count)
         let slice = matching[start..<min(start + query.pageSize, matching.count)]
-        return Page(items: slice.map(ContainerView.init), total: matching.count, page: query.page, pageSize: query.pageSize)
+        return Page(items: Array(slice), total: matching.count, page: query.page, pageSize: query.pageSize)
     }
 
     public func details(_ id: String) async throws -> ContainerDetails {

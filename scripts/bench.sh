@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make bench`: benchmarks against a private engine, ratios against the raw Engine API.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/harness.sh
+port=${JARVIS_BENCH_PORT:-18543}
+scripts/install-deps.sh build run test
+python_env
+harness_start "$port"
+release_build
+harness_start_stack "$port"
+JARVIS_BENCH_URL="https://127.0.0.1:$port" JARVIS_BENCH_PASSWORD=$admin_password JARVIS_BENCH_DATA_DIR=$data_dir \
+  .venv-test/bin/python bench/bench.py "$@"

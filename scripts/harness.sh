@@ -1,0 +1,48 @@
+# Sourced by scripts/test.sh and scripts/bench.sh: a private engine plus a
+# Jarvis stack (release build) on 127.0.0.1:$port, torn down on exit.
+# Sets: DOCKER_HOST, engine_dir, data_dir, admin_password, stack_pid.
+
+harness_start() {
+  local port=$1
+  engine_dir=$(mktemp -d /tmp/jv-engine.XXXXXX)
+  data_dir=$(mktemp -d /tmp/jv-data.XXXXXX)
+  admin_password="jarvis-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  stack_pid=""
+  trap harness_stop EXIT
+  export DOCKER_HOST
+  DOCKER_HOST=$(scripts/sandbox-engine.sh start "$engine_dir")
+  echo "private engine: $DOCKER_HOST"
+}
+
+harness_start_stack() {
+  local port=$1
+  JARVIS_BIN=.build/release JARVIS_DATA_DIR=$data_dir JARVIS_HTTPS_PORT=$port JARVIS_ADMIN_PASSWORD=$admin_password \
+    scripts/stack.sh >"$data_dir/stack.out" 2>&1 &
+  stack_pid=$!
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$data_dir/etc/tls.crt" "https://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$stack_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the stack did not come up:" >&2
+  cat "$data_dir/stack.out" "$data_dir"/logs/*.log >&2 || true
+  return 1
+}
+
+harness_stop() {
+  if [ -n "${stack_pid:-}" ]; then kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null || true; fi
+  scripts/sandbox-engine.sh stop "$engine_dir" || true
+  rm -rf "$engine_dir" "$data_dir" 2>/dev/null || true
+}
+
+release_build() {
+  swift build -c release 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Write|Emitting)'
+  test -x .build/release/jarvis-fcgi
+}
+
+python_env() {
+  if [ ! -x .venv-test/bin/pytest ]; then
+    python3 -m venv .venv-test
+    .venv-test/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+  fi
+}
