@@ -41,8 +41,10 @@ release_build() {
 }
 
 python_env() {
-  if [ ! -x .venv-test/bin/pytest ]; then
-    python3 -m venv .venv-test
+  # Reinstall when the requirements changed since the last install.
+  if [ ! -f .venv-test/installed ] || [ Tests/e2e/requirements.txt -nt .venv-test/installed ]; then
+    [ -x .venv-test/bin/pip ] || python3 -m venv .venv-test
     .venv-test/bin/pip install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+    touch .venv-test/installed
   fi
 }

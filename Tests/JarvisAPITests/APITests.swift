@@ -148,3 +148,37 @@ final class APITests: XCTestCase {
         XCTAssertEqual(errorCode(body), "session_revoked")
     }
 }
+
+/// Every route the router serves is in openapi.yaml, and every path there
+/// (other than jarvis-sse's streams) is served.
+final class OpenAPICoverageTests: XCTestCase {
+    func testRouterAndSpecListTheSameOperations() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var specified: Set<String> = []
+        var streams: Set<String> = []
+        var path = ""
+        var operation = ""
+        for line in text.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("  /api/v1"), let colon = line.firstIndex(of: ":") {
+                path = String(line[line.index(line.startIndex, offsetBy: 2)..<colon])
+            } else if let method = ["get", "post", "put", "patch", "delete"].first(where: { line.hasPrefix("    \($0):") }), !path.isEmpty {
+                operation = "\(method.uppercased()) \(path)"
+                specified.insert(operation)
+            } else if line.contains("x-served-by: jarvis-sse") {
+                streams.insert(operation)
+            } else if !line.hasPrefix(" ") {
+                path = ""
+            }
+        }
+        XCTAssertFalse(specified.isEmpty)
+        let dir = NSTemporaryDirectory() + "jarvis-openapi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
+        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir])
+        let api = JarvisAPI(environment: try await JarvisEnvironment.start(config: config, logger: .init(label: "test")))
+        let served = Set(api.router.routes.map { "\($0.method) \($0.pattern)" })
+        XCTAssertEqual(served.subtracting(specified), [], "routes missing from openapi.yaml")
+        XCTAssertEqual(specified.subtracting(streams).subtracting(served), [], "openapi.yaml lists operations nobody serves")
+    }
+}

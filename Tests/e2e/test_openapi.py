@@ -1,0 +1,50 @@
+"""openapi.yaml is valid and the running API answers in its shapes."""
+import os
+
+import yaml
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate as validate_spec
+
+from conftest import Client
+
+SPEC = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "openapi.yaml")))
+
+
+def test_spec_is_valid_openapi():
+    validate_spec(SPEC)
+
+
+def check(response, template, method="get"):
+    """Validates a response body against the schema the spec gives for its status."""
+    operation = SPEC["paths"][template][method]
+    declared = operation["responses"].get(str(response.status_code))
+    assert declared is not None, f"{method.upper()} {template} answered {response.status_code}, which the spec does not list"
+    if "$ref" in declared:
+        declared = SPEC["components"]["responses"][declared["$ref"].split("/")[-1]]
+    content = declared.get("content", {}).get("application/json")
+    if content is None:
+        assert not response.content, "the spec says no body"
+        return
+    schema = dict(content["schema"], components=SPEC["components"])
+    OAS30Validator(schema).validate(response.json())
+
+
+def test_responses_match_the_spec(client, anonymous, container):
+    cid, _ = container()
+    check(anonymous.get("/health"), "/api/v1/health")
+    check(anonymous.login("admin", "wrong"), "/api/v1/auth/login", "post")
+    check(Client().login(), "/api/v1/auth/login", "post")
+    check(client.get("/auth/me"), "/api/v1/auth/me")
+    check(anonymous.get("/auth/me"), "/api/v1/auth/me")
+    check(client.get("/containers"), "/api/v1/containers")
+    check(client.get("/containers", params={"state": "nope"}), "/api/v1/containers")
+    check(client.get(f"/containers/{cid}"), "/api/v1/containers/{id}")
+    check(client.get("/containers/missing-one"), "/api/v1/containers/{id}")
+    for action in ("stop", "start", "restart", "kill"):
+        check(client.post(f"/containers/{cid}/{action}", json={"timeout": 1} if action != "kill" else {}),
+              f"/api/v1/containers/{{id}}/{action}", "post")
+    check(client.post("/containers/missing-one/start"), "/api/v1/containers/{id}/start", "post")
+    check(client.get("/audit-logs"), "/api/v1/audit-logs")
+    check(client.get("/audit-logs", params={"page": 0}), "/api/v1/audit-logs")
+    check(client.post("/auth/refresh"), "/api/v1/auth/refresh", "post")
+    check(client.post("/auth/logout"), "/api/v1/auth/logout", "post")
