@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 ENGINE ?= system
 SANDBOX_DIR ?= /tmp/jarvis-sandbox-engine
-export JARVIS_HTTPS_PORT ?= 8443
-export JARVIS_DATA_DIR ?= $(CURDIR)/var
+JARVIS_HTTPS_PORT ?= 8443
+JARVIS_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: run build deps test unit bench clean
 
@@ -16,7 +16,7 @@ build: deps
 ## Build and run nginx + jarvis-fcgi + jarvis-sse on https://127.0.0.1:$(JARVIS_HTTPS_PORT).
 ## ENGINE=sandbox starts a private dockerd instead of using $$DOCKER_HOST.
 run: build
-	@scripts/run.sh "$(ENGINE)" "$(SANDBOX_DIR)"
+	@JARVIS_HTTPS_PORT=$(JARVIS_HTTPS_PORT) JARVIS_DATA_DIR=$(JARVIS_DATA_DIR) scripts/run.sh "$(ENGINE)" "$(SANDBOX_DIR)"
 
 ## Unit, integration, end-to-end and browser tests against a private engine.
 test:

@@ -5,7 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 engine=${1:-system}; sandbox_dir=${2:-/tmp/jarvis-sandbox-engine}
 if [ "$engine" = sandbox ]; then
   scripts_dir="$root/scripts"
-  "$root/scripts/install-deps.sh" test >/dev/null
+  "$root/scripts/install-deps.sh" sandbox >/dev/null
   export DOCKER_HOST=$("$scripts_dir/sandbox-engine.sh" start "$sandbox_dir")
   trap '"$scripts_dir/sandbox-engine.sh" stop "$sandbox_dir"' EXIT
   echo "sandbox engine at $DOCKER_HOST (image jarvis-test/busybox imported)"

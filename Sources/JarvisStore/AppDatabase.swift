@@ -15,9 +15,12 @@ public final class AppDatabase: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.withMigrationLock(path: path + ".migrate.lock") {
+        // Opening (which switches a new file to WAL) and migrating both need the
+        // write lock; doing them under one file lock keeps starting processes in line.
+        pool = try Self.withMigrationLock(path: path + ".migrate.lock") {
+            let pool = try DatabasePool(path: path, configuration: configuration)
             try Migrations.migrator.migrate(pool)
+            return pool
         }
     }
 
@@ -33,13 +36,13 @@ public final class AppDatabase: Sendable {
 
     /// Two processes starting at once must not both run a migration: GRDB's
     /// migrator checks then applies, which is safe within one process only.
-    private static func withMigrationLock(path: String, _ body: () throws -> Void) throws {
+    private static func withMigrationLock<T>(path: String, _ body: () throws -> T) throws -> T {
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         guard flock(fd, LOCK_EX) == 0 else { throw StoreError.io("cannot lock \(path)") }
         defer { flock(fd, LOCK_UN) }
-        try body()
+        return try body()
     }
 }
 

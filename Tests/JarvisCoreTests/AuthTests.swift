@@ -144,12 +144,17 @@ final class StoreTests: XCTestCase {
         let path = NSTemporaryDirectory() + "jarvis-store-\(UUID().uuidString)/jarvis.db"
         let openers = (0..<4).map { _ in DispatchQueue.global() }
         var stores: [AppDatabase?] = Array(repeating: nil, count: openers.count)
+        var errors: [String] = []
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: openers.count) { index in
-            let store = try? AppDatabase(path: path)
-            lock.withLock { stores[index] = store }
+            do {
+                let store = try AppDatabase(path: path)
+                lock.withLock { stores[index] = store }
+            } catch {
+                lock.withLock { errors.append("\(error)") }
+            }
         }
-        XCTAssertTrue(stores.allSatisfy { $0 != nil }, "every concurrent opener succeeds")
+        XCTAssertEqual(errors, [], "every concurrent opener succeeds")
         XCTAssertEqual(try stores[0]!.appliedMigrations(), ["001_users_tokens_audit_tasks_settings"])
         try stores[1]!.setSetting("k", "v")
         XCTAssertEqual(try stores[2]!.setting("k"), "v")

@@ -183,3 +183,13 @@ def test_ids_that_could_change_the_engine_path_are_rejected(client):
         response = client.get("/containers/" + bad)
         assert response.status_code in (400, 404), bad
         assert error_of(response)["code"] in ("bad_request", "not_found")
+
+
+def test_oversize_body_is_a_json_413_and_changes_nothing(client, container):
+    cid, _ = container()
+    big = '{"timeout": 1, "pad": "' + "x" * (2 << 20) + '"}'
+    response = client.post(f"/containers/{cid}/stop", data=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "payload_too_large"
+    assert error_of(response)["request_id"] == response.headers["X-Request-Id"]
+    assert docker("inspect", "-f", "{{.State.Running}}", cid) == "true"

@@ -1,0 +1,47 @@
+"""jarvisctl against the running stack's store; roles enforced on the server."""
+import os
+import subprocess
+import uuid
+
+from conftest import DATA_DIR, Client
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def jarvisctl(*args, stdin=""):
+    # Only the stack's config file: JARVIS_* variables would override its keys.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
+    env["JARVIS_CONFIG"] = os.path.join(DATA_DIR, "etc", "jarvis.conf")
+    return subprocess.run([os.path.join(ROOT, ".build", "release", "jarvisctl"), *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_migrate_lists_applied_migrations():
+    result = jarvisctl("migrate")
+    assert result.returncode == 0, result.stderr
+    assert "001_users_tokens_audit_tasks_settings" in result.stdout
+
+
+def test_user_added_at_the_shell_can_log_in_with_its_role_enforced(container):
+    name = "viewer-" + uuid.uuid4().hex[:6]
+    added = jarvisctl("user", "add", name, "--role", "viewer", stdin="viewer password 123\n")
+    assert added.returncode == 0, added.stderr
+    assert name in jarvisctl("user", "list").stdout
+    viewer = Client()
+    assert viewer.login(name, "viewer password 123").status_code == 200
+    assert viewer.get("/containers").status_code == 200
+    cid, _ = container()
+    refused = viewer.post(f"/containers/{cid}/stop")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert viewer.get("/audit-logs").status_code == 403
+
+    changed = jarvisctl("user", "passwd", name, stdin="another password 456\n")
+    assert changed.returncode == 0, changed.stderr
+    assert viewer.get("/auth/me").status_code == 401, "a password change ends existing sessions"
+    assert Client().login(name, "another password 456").status_code == 200
+
+
+def test_bad_input_at_the_shell_is_refused():
+    assert jarvisctl("user", "add", "x" + uuid.uuid4().hex[:6], "--role", "root", stdin="long enough password\n").returncode != 0
+    assert jarvisctl("user", "add", "y" + uuid.uuid4().hex[:6], stdin="short\n").returncode != 0
+    assert jarvisctl("user", "passwd", "no-such-user", stdin="long enough password\n").returncode != 0
