@@ -4,15 +4,7 @@ import JarvisCore
 import Logging
 
 // jarvis-fcgi: the FastCGI responder for every short /api/v1 request.
-let config: JarvisConfig
-do {
-    config = try JarvisConfig.load(executableDirectory: (CommandLine.arguments[0] as NSString).deletingLastPathComponent)
-} catch {
-    FileHandle.standardError.write(Data("jarvis-fcgi: \(error)\n".utf8))
-    exit(2)
-}
-JSONLogHandler.bootstrap(level: config.logLevel)
-let logger = Logger(label: "jarvis.fcgi")
+let (config, logger) = startProcess("jarvis-fcgi")
 
 let server: FastCGIServer
 do {
