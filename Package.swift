@@ -36,7 +36,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "Compose", swiftSettings: settings),
         .target(name: "JarvisStore",
-                dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: settings),
         .target(name: "JarvisCore",
                 dependencies: [
@@ -52,12 +52,12 @@ let package = Package(
         // Executables: thin shells around the libraries.
         .executableTarget(name: "JarvisFCGI", dependencies: ["JarvisAPI", "CFastCGI"], swiftSettings: settings),
         .executableTarget(name: "JarvisSSE",
-                          dependencies: ["JarvisAPI", .product(name: "Hummingbird", package: "hummingbird"),
+                          dependencies: ["JarvisAPI", "JarvisStore", .product(name: "Hummingbird", package: "hummingbird"),
                                          .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                                          .product(name: "HTTPTypes", package: "swift-http-types")],
                           swiftSettings: settings),
         .executableTarget(name: "jarvisctl",
-                          dependencies: ["JarvisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["JarvisCore", "JarvisStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: settings),
 
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),

@@ -1,5 +1,6 @@
 import AsyncAlgorithms
 import DockerEngine
+import JarvisStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,20 @@ import Logging
 struct StreamServer {
     let environment: JarvisEnvironment
     let logger: Logger
+
+    /// jarvis-sse is the long-lived process, so it applies the audit retention (every 6 hours).
+    static func purgeAuditPeriodically(_ environment: JarvisEnvironment, _ logger: Logger) async {
+        while !Task.isCancelled {
+            let cutoff = Date().addingTimeInterval(-Double(environment.config.auditRetentionDays) * 86400)
+            do {
+                let purged = try environment.database.purgeAudit(olderThan: cutoff)
+                if purged > 0 { logger.info("audit retention purge", metadata: ["rows": "\(purged)"]) }
+            } catch {
+                logger.error("audit retention purge failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(nanoseconds: 6 * 3600 * 1_000_000_000)
+        }
+    }
 
     func run() async throws {
         let router = Hummingbird.Router()
@@ -32,6 +47,8 @@ struct StreamServer {
                                   chmod(path, environment.config.fcgiSocketMode)
                                   logger.info("jarvis-sse listening", metadata: ["socket": "\(path)"])
                               }, logger: logger)
+        let retention = Task.detached { [environment, logger] in await Self.purgeAuditPeriodically(environment, logger) }
+        defer { retention.cancel() }
         try await app.runService()
     }
 }

@@ -16,15 +16,6 @@ public struct AuditQuery: Sendable {
 }
 
 extension AppDatabase {
-    @discardableResult
-    public func appendAudit(_ entry: AuditRecord) throws -> AuditRecord {
-        try pool.write { db in
-            var entry = entry
-            try entry.insert(db)
-            return entry
-        }
-    }
-
     /// Newest first, with the total count of matching rows.
     public func auditEntries(_ query: AuditQuery) throws -> (items: [AuditRecord], total: Int) {
         try pool.read { db in

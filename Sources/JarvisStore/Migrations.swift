@@ -79,6 +79,19 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("002_audit_hash_chain") { db in
+            try db.execute(sql: """
+                ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+                ALTER TABLE audit_log ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+                CREATE TABLE audit_checkpoints (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    last_id INTEGER NOT NULL,
+                    last_hash TEXT NOT NULL,
+                    purged INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -76,9 +76,14 @@ public struct AuditRecord: Codable, Sendable, FetchableRecord, MutablePersistabl
     public var ip: String?
     public var userAgent: String?
     public var requestID: String?
+    /// Hash of the previous row ('' for the first row after genesis or a checkpoint's).
+    public var prevHash = ""
+    /// SHA-256 over this row's content and `prevHash`.
+    public var hash = ""
 
     enum CodingKeys: String, CodingKey {
-        case id, at, username, role, action, params, result, error, ip
+        case id, at, username, role, action, params, result, error, ip, hash
+        case prevHash = "prev_hash"
         case userID = "user_id", resourceType = "resource_type", resourceID = "resource_id"
         case resourceName = "resource_name", userAgent = "user_agent", requestID = "request_id"
     }

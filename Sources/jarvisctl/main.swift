@@ -9,7 +9,7 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -71,4 +71,34 @@ func readPassword() throws -> String {
         throw ValidationError("give a password of at least 8 characters on stdin")
     }
     return line
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Check and prune the audit trail.",
+                                                    subcommands: [Verify.self, Purge.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Walk the hash chain; exit 1 at the first broken link.")
+        func run() throws {
+            let report = try openStore().verifyAudit()
+            if let broken = report.brokenAt {
+                print("BROKEN at audit row \(broken): \(report.reason ?? "mismatch") (\(report.verified) rows verified before it)")
+                throw ExitCode(1)
+            }
+            print("ok: \(report.verified) rows verified, \(report.checkpoints) purge checkpoint(s)")
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete rows older than the retention, leaving a checkpoint.")
+        @Option(help: "Keep this many days (default: audit_retention_days from the config).") var days: Int?
+
+        func run() throws {
+            let config = try JarvisConfig.load()
+            let keep = days ?? config.auditRetentionDays
+            guard keep >= 1 else { throw ValidationError("days must be at least 1") }
+            let purged = try AppDatabase(path: config.databasePath).purgeAudit(olderThan: Date().addingTimeInterval(-Double(keep) * 86400))
+            print("purged \(purged) row(s) older than \(keep) days")
+        }
+    }
 }

@@ -67,6 +67,9 @@ def test_list_filter_and_page_containers(client, container):
     page2 = client.get("/containers", params={"q": "e2e-list-", "page": 2, "page_size": 3}).json()
     assert page2["total"] == 4 and len(page2["items"]) == 1
     assert client.get("/containers", params={"page_size": 0}).status_code == 400
+    running_only = client.get("/containers", params={"q": "e2e-list-", "all": "0"}).json()
+    assert stopped not in {i["id"] for i in running_only["items"]} and running_only["total"] == 3
+    assert client.get("/containers", params={"all": "maybe"}).status_code == 400
 
 
 def test_details_and_unknown_id(client, container):

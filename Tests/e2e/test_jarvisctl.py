@@ -45,3 +45,24 @@ def test_bad_input_at_the_shell_is_refused():
     assert jarvisctl("user", "add", "x" + uuid.uuid4().hex[:6], "--role", "root", stdin="long enough password\n").returncode != 0
     assert jarvisctl("user", "add", "y" + uuid.uuid4().hex[:6], stdin="short\n").returncode != 0
     assert jarvisctl("user", "passwd", "no-such-user", stdin="long enough password\n").returncode != 0
+
+
+def sqlite(sql):
+    return subprocess.run(["sqlite3", os.path.join(DATA_DIR, "jarvis.db"), sql], check=True,
+                          capture_output=True, text=True, timeout=30).stdout.strip()
+
+
+def test_audit_verify_detects_tampering_with_the_live_trail(client):
+    client.post("/containers/no-such-one/start")  # at least a few rows exist
+    intact = jarvisctl("audit", "verify")
+    assert intact.returncode == 0 and intact.stdout.startswith("ok:"), intact.stdout + intact.stderr
+    row_id, original = sqlite("SELECT id, result FROM audit_log ORDER BY id LIMIT 1 OFFSET 1").split("|")
+    forged = "failure" if original == "success" else "success"
+    sqlite(f"UPDATE audit_log SET result = '{forged}' WHERE id = {row_id}")
+    try:
+        broken = jarvisctl("audit", "verify")
+        assert broken.returncode == 1
+        assert f"BROKEN at audit row {row_id}: row content was changed" in broken.stdout
+    finally:
+        sqlite(f"UPDATE audit_log SET result = '{original}' WHERE id = {row_id}")
+    assert jarvisctl("audit", "verify").returncode == 0

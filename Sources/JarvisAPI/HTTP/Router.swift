@@ -54,6 +54,16 @@ public final class RequestContext: @unchecked Sendable {
         }
     }
 
+    /// A boolean query parameter (`1`/`true`/`0`/`false`), or the default.
+    public func boolQuery(_ name: String, default value: Bool) throws -> Bool {
+        switch request.query[name]?.lowercased() {
+        case nil, "": return value
+        case "1", "true", "yes": return true
+        case "0", "false", "no": return false
+        default: throw JarvisError.badRequest("\(name) must be true or false", code: "invalid_parameter")
+        }
+    }
+
     /// An integer query parameter within a range, or the default.
     public func intQuery(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = request.query[name], !text.isEmpty else { return value }

@@ -14,7 +14,8 @@ enum ContainerRoutes {
                     throw JarvisError.badRequest("state must be one of \(ContainerQuery.states.sorted().joined(separator: ", "))",
                                                  code: "invalid_parameter")
                 }
-                let query = ContainerQuery(query: context.request.query["q"], state: state,
+                let all = try context.boolQuery("all", default: true)
+                let query = ContainerQuery(query: context.request.query["q"], state: state, all: all,
                                            page: try context.intQuery("page", default: 1, range: 1...1_000_000),
                                            pageSize: try context.intQuery("page_size", default: 50, range: 1...500))
                 return try .json(try await containers.list(query))

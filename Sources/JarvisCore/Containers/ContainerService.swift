@@ -35,12 +35,15 @@ public struct ContainerView: Encodable, Sendable {
 public struct ContainerQuery: Sendable {
     public var query: String?
     public var state: String?
+    /// False lists running containers only, as `docker ps` does.
+    public var all: Bool
     public var page: Int
     public var pageSize: Int
 
-    public init(query: String? = nil, state: String? = nil, page: Int = 1, pageSize: Int = 50) {
+    public init(query: String? = nil, state: String? = nil, all: Bool = true, page: Int = 1, pageSize: Int = 50) {
         self.query = query
         self.state = state
+        self.all = all
         self.page = page
         self.pageSize = pageSize
     }
@@ -72,7 +75,7 @@ public final class ContainerService: Sendable {
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
         var filters: [String: [String]] = [:]
         if let state = query.state { filters["status"] = [state] }
-        let all = try await engine { try await docker.containers(ListContainersOptions(all: true, filters: filters)) }
+        let all = try await engine { try await docker.containers(ListContainersOptions(all: query.all, filters: filters)) }
         // Views first: each name is computed once, not at every comparison of the sort.
         var matching = all.map(ContainerView.init)
         if let needle = query.query?.lowercased(), !needle.isEmpty {

@@ -16,13 +16,15 @@ public struct JarvisConfig: Sendable {
     public var refreshTokenSeconds: Int
     public var secureCookies: Bool
     public var logLevel: String
+    /// Audit rows older than this are purged (a checkpoint keeps the chain verifiable).
+    public var auditRetentionDays: Int
     /// Where the file came from, for messages.
     public var source: String
 
     /// Keys the file may set; others are reported as unknown.
     public static let keys: Set<String> = [
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
-        "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level",
+        "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -58,6 +60,7 @@ public struct JarvisConfig: Sendable {
         refreshTokenSeconds = try Self.int(values, "refresh_token_seconds", default: 14 * 86400, range: 300...(365 * 86400))
         secureCookies = (values["secure_cookies"] ?? "true").lowercased() != "false"
         logLevel = values["log_level"] ?? "info"
+        auditRetentionDays = try Self.int(values, "audit_retention_days", default: 90, range: 1...36500)
         self.source = source
     }
 
