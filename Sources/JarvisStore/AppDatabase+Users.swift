@@ -32,15 +32,46 @@ extension AppDatabase {
         try pool.write { try Self.insertUser($0, username: username, passwordHash: passwordHash, role: role) }
     }
 
-    /// Sets a new password hash and revokes every refresh token of the user.
-    public func changePassword(userID: Int64, passwordHash: String) throws {
+    /// Sets a new password hash and revokes the user's refresh tokens, except
+    /// those of `keepingFamily` (the session that made the change).
+    public func changePassword(userID: Int64, passwordHash: String, keepingFamily: String? = nil) throws {
         try pool.write { db in
             let now = Timestamp.string()
             try db.execute(sql: "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
                            arguments: [passwordHash, now, now, userID])
             guard db.changesCount == 1 else { throw StoreError.notFound("no user with id \(userID)") }
-            try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                           arguments: [now, userID])
+            try db.execute(sql: """
+                UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND family_id IS NOT ?
+                """, arguments: [now, userID, keepingFamily])
+        }
+    }
+
+    /// Sets role and/or disabled; disabling revokes the user's sessions.
+    public func updateUser(id: Int64, role: String?, disabled: Bool?) throws -> UserRecord {
+        try pool.write { db in
+            guard var user = try UserRecord.fetchOne(db, key: id) else { throw StoreError.notFound("no user with id \(id)") }
+            if let role { user.role = role }
+            if let disabled { user.disabled = disabled }
+            user.updatedAt = Timestamp.string()
+            try user.update(db)
+            if disabled == true {
+                try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                               arguments: [user.updatedAt, id])
+            }
+            return user
+        }
+    }
+
+    public func deleteUser(id: Int64) throws {
+        try pool.write { db in
+            guard try UserRecord.deleteOne(db, key: id) else { throw StoreError.notFound("no user with id \(id)") }
+        }
+    }
+
+    /// Enabled admins other than the given user: the last one may not be demoted, disabled or deleted.
+    public func otherActiveAdmins(than id: Int64) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id != ?", arguments: [id]) ?? 0
         }
     }
 

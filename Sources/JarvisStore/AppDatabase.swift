@@ -24,6 +24,9 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Every migration this build knows, in order.
+    public static var migrationNames: [String] { Migrations.migrator.migrations }
+
     /// Names of the migrations applied to this file, oldest first.
     public func appliedMigrations() throws -> [String] {
         try pool.read { try Migrations.migrator.appliedMigrations($0) }

@@ -92,6 +92,24 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("003_confirmations_login_throttle") { db in
+            try db.execute(sql: """
+                CREATE TABLE confirmations (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    action TEXT NOT NULL,
+                    targets TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    used_at TEXT
+                );
+                CREATE TABLE login_failures (
+                    key TEXT PRIMARY KEY,
+                    failures INTEGER NOT NULL,
+                    first_at TEXT NOT NULL,
+                    locked_until TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

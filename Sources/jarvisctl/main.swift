@@ -29,7 +29,7 @@ struct Migrate: ParsableCommand {
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage local accounts.",
-                                                    subcommands: [List.self, Add.self, Passwd.self])
+                                                    subcommands: [List.self, Add.self, Passwd.self, Disable.self, Enable.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
@@ -48,9 +48,34 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             guard Role(rawValue: role) != nil else { throw ValidationError("role must be admin, operator or viewer") }
             let password = try readPassword()
-            try openStore().createUser(username: username, passwordHash: try PasswordHasher().hash(password), role: role)
+            if let problem = PasswordPolicy.problem(with: password, username: username) { throw ValidationError(problem) }
+            let database = try openStore()
+            if try database.user(named: username) != nil { throw ValidationError("user \(username) already exists") }
+            try database.createUser(username: username, passwordHash: try PasswordHasher().hash(password), role: role)
             print("created \(username) (\(role))")
         }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account and end its sessions.")
+        @Argument var username: String
+        func run() throws { try setDisabled(username, true) }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
+        @Argument var username: String
+        func run() throws { try setDisabled(username, false) }
+    }
+
+    static func setDisabled(_ username: String, _ disabled: Bool) throws {
+        let database = try openStore()
+        guard let user = try database.user(named: username), let id = user.id else { throw ValidationError("no user \(username)") }
+        if disabled, user.role == "admin", !user.disabled, try database.otherActiveAdmins(than: id) == 0 {
+            throw ValidationError("\(username) is the last enabled admin")
+        }
+        _ = try database.updateUser(id: id, role: nil, disabled: disabled)
+        print("\(username) \(disabled ? "disabled; their sessions were revoked" : "enabled")")
     }
 
     struct Passwd: ParsableCommand {
@@ -60,7 +85,9 @@ struct UserCommand: ParsableCommand {
         func run() throws {
             let database = try openStore()
             guard let user = try database.user(named: username), let id = user.id else { throw ValidationError("no user \(username)") }
-            try database.changePassword(userID: id, passwordHash: try PasswordHasher().hash(try readPassword()))
+            let password = try readPassword()
+            if let problem = PasswordPolicy.problem(with: password, username: username) { throw ValidationError(problem) }
+            try database.changePassword(userID: id, passwordHash: try PasswordHasher().hash(password))
             print("password changed for \(username); their sessions were revoked")
         }
     }

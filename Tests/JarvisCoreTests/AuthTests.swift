@@ -155,7 +155,8 @@ final class StoreTests: XCTestCase {
             }
         }
         XCTAssertEqual(errors, [], "every concurrent opener succeeds")
-        XCTAssertEqual(try stores[0]!.appliedMigrations(), ["001_users_tokens_audit_tasks_settings", "002_audit_hash_chain"])
+        XCTAssertEqual(try stores[0]!.appliedMigrations(), AppDatabase.migrationNames)
+        XCTAssertEqual(AppDatabase.migrationNames.first, "001_users_tokens_audit_tasks_settings")
         try stores[1]!.setSetting("k", "v")
         XCTAssertEqual(try stores[2]!.setting("k"), "v")
         let mode = try String(stores[0]!.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } ?? "")

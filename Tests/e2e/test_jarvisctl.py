@@ -40,6 +40,12 @@ def test_user_added_at_the_shell_can_log_in_with_its_role_enforced(container):
     assert viewer.get("/auth/me").status_code == 401, "a password change ends existing sessions"
     assert Client().login(name, "another password 456").status_code == 200
 
+    disabled = jarvisctl("user", "disable", name)
+    assert disabled.returncode == 0, disabled.stderr
+    assert Client().login(name, "another password 456").status_code == 401
+    assert jarvisctl("user", "enable", name).returncode == 0
+    assert Client().login(name, "another password 456").status_code == 200
+
 
 def test_bad_input_at_the_shell_is_refused():
     assert jarvisctl("user", "add", "x" + uuid.uuid4().hex[:6], "--role", "root", stdin="long enough password\n").returncode != 0

@@ -20,7 +20,8 @@ public struct HTTPResponse: Sendable {
 
     /// The error body every endpoint uses: `{"error":{"code","message","request_id"}}`.
     public static func error(_ error: JarvisError, requestID: String) -> HTTPResponse {
-        let body = ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID))
+        let body = ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID),
+                             confirmation: error.confirmation)
         var response = (try? json(body, status: error.status)) ?? HTTPResponse(status: error.status)
         response.headers += error.headers
         return response
@@ -38,6 +39,7 @@ public struct HTTPResponse: Sendable {
     private struct ErrorBody: Encodable {
         struct Detail: Encodable { let code: String; let message: String; let requestId: String }
         let error: Detail
+        let confirmation: ConfirmationChallenge?
     }
 
     /// Standard reason phrases for the status line.

@@ -13,7 +13,11 @@ enum AuthRoutes {
                 context.attemptedUsername = String(body.username.prefix(64))
                 context.audit = AuditEvent(action: "auth.login", resourceType: "user", resourceName: context.attemptedUsername)
                 let tokens = try await auth.login(username: body.username, password: body.password,
-                                                  ip: context.request.remoteAddress, userAgent: context.request.header("user-agent"))
+                                                  ip: context.request.remoteAddress, userAgent: context.request.header("user-agent")) { key in
+                    environment.audit.record(AuditEvent(action: "auth.lock", resourceType: "login", resourceName: key),
+                                             by: nil, username: context.attemptedUsername, facts: context.facts,
+                                             error: JarvisError(429, "too_many_attempts", "login locked after repeated failures"))
+                }
                 context.principal = Principal(userID: tokens.user.id, username: tokens.user.username,
                                               role: Role(rawValue: tokens.user.role) ?? .viewer, sessionID: "", csrf: nil, viaCookie: false)
                 context.audit?.resourceID = String(tokens.user.id)

@@ -55,14 +55,17 @@ public final class AuthService: Sendable {
     private let tokens: TokenService
     private let hasher: PasswordHasher
     private let refreshLifetime: TimeInterval
+    private let throttle: LoginThrottle
     private let logger: Logger
 
     public init(database: AppDatabase, tokens: TokenService, hasher: PasswordHasher = PasswordHasher(),
-                refreshLifetime: TimeInterval, logger: Logger = Logger(label: "jarvis.auth")) {
+                refreshLifetime: TimeInterval, throttle: LoginThrottle = LoginThrottle(),
+                logger: Logger = Logger(label: "jarvis.auth")) {
         self.database = database
         self.tokens = tokens
         self.hasher = hasher
         self.refreshLifetime = refreshLifetime
+        self.throttle = throttle
         self.logger = logger
     }
 
@@ -76,13 +79,30 @@ public final class AuthService: Sendable {
     }
 
     /// Checks credentials; the same error for an unknown user and a wrong password.
-    public func login(username: String, password: String, ip: String?, userAgent: String?) async throws -> SessionTokens {
-        let invalid = JarvisError.unauthorized("invalid username or password", code: "invalid_credentials")
-        guard let user = try database.user(named: username) else {
-            hasher.burn(password)
-            throw invalid
+    /// Repeated failures lock the IP and the username for a while (`LoginThrottle`);
+    /// `onLock` hears of each new lock so it can be audited.
+    public func login(username: String, password: String, ip: String?, userAgent: String?,
+                      onLock: (String) -> Void = { _ in }) async throws -> SessionTokens {
+        let keys = throttle.keys(username: username, ip: ip)
+        if let until = try keys.lazy.compactMap({ try self.database.loginLockedUntil($0.key) }).first {
+            throw throttle.lockedError(until: until)
         }
-        guard hasher.verify(password, against: user.passwordHash), !user.disabled else { throw invalid }
+        let user = try database.user(named: username)
+        let valid = user.map { hasher.verify(password, against: $0.passwordHash) && !$0.disabled } ?? {
+            hasher.burn(password)
+            return false
+        }()
+        guard let user, valid else {
+            for key in keys {
+                if try database.recordLoginFailure(key.key, window: throttle.window, allowed: key.allowed,
+                                                   baseLock: throttle.baseLock, maxLock: throttle.maxLock) != nil {
+                    logger.warning("login locked", metadata: ["key": "\(key.key)"])
+                    onLock(key.key)
+                }
+            }
+            throw JarvisError.unauthorized("invalid username or password", code: "invalid_credentials")
+        }
+        try database.clearLoginFailures(keys.filter { $0.key.hasPrefix("user:") }.map(\.key))
         return try await startSession(for: user, familyID: UUID().uuidString, ip: ip, userAgent: userAgent)
     }
 

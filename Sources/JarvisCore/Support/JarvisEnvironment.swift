@@ -12,6 +12,8 @@ public final class JarvisEnvironment: Sendable {
     public let auth: AuthService
     public let audit: AuditService
     public let containers: ContainerService
+    public let users: UserService
+    public let confirmations: ConfirmationService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         let database = try AppDatabase(path: config.databasePath)
@@ -29,6 +31,8 @@ public final class JarvisEnvironment: Sendable {
         auth = AuthService(database: database, tokens: tokens, refreshLifetime: TimeInterval(config.refreshTokenSeconds))
         audit = AuditService(database: database)
         containers = ContainerService(docker: docker)
+        users = UserService(database: database)
+        confirmations = ConfirmationService(database: database)
     }
 
     /// Creates the first admin if the store has no user; prints a generated password once.

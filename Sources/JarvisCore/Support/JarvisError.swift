@@ -7,6 +7,8 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Extra headers (e.g. `Retry-After`); rarely used.
     public var headers: [(String, String)] = []
+    /// Set on 428 answers: what the client must send back to go ahead.
+    public var confirmation: ConfirmationChallenge?
 
     public init(_ status: Int, _ code: String, _ message: String) {
         self.status = status

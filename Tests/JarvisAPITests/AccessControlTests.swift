@@ -1,0 +1,186 @@
+import Foundation
+import JarvisAPI
+import JarvisCore
+import XCTest
+
+/// Roles, accounts, confirmations and login throttling through the API's own
+/// middleware, with a real store (no engine needed: role checks come first).
+final class AccessControlTests: XCTestCase {
+    private var api: JarvisAPI!
+    private var environment: JarvisEnvironment!
+    private var tokens: [String: String] = [:]
+
+    /// Who may call what. Adding a route without adding it here fails the matrix test.
+    static let matrix: [String: Access] = [
+        "GET /api/v1/health": .open,
+        "POST /api/v1/auth/login": .open,
+        "POST /api/v1/auth/refresh": .open,
+        "POST /api/v1/auth/logout": .role(.viewer),
+        "GET /api/v1/auth/me": .role(.viewer),
+        "POST /api/v1/auth/password": .role(.viewer),
+        "GET /api/v1/containers": .role(.viewer),
+        "GET /api/v1/containers/{id}": .role(.viewer),
+        "POST /api/v1/containers/{id}/start": .role(.operator_),
+        "POST /api/v1/containers/{id}/stop": .role(.operator_),
+        "POST /api/v1/containers/{id}/restart": .role(.operator_),
+        "POST /api/v1/containers/{id}/kill": .role(.operator_),
+        "GET /api/v1/audit-logs": .role(.admin),
+        "GET /api/v1/users": .role(.admin),
+        "POST /api/v1/users": .role(.admin),
+        "PATCH /api/v1/users/{id}": .role(.admin),
+        "DELETE /api/v1/users/{id}": .role(.admin),
+        "POST /api/v1/users/{id}/password": .role(.admin),
+    ]
+
+    override func setUp() async throws {
+        let dir = NSTemporaryDirectory() + "jarvis-acl-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
+        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
+                                                         "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock"])
+        environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
+        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "admin password one"])
+        _ = try environment.users.create(username: "olga", password: "operator password", role: "operator")
+        _ = try environment.users.create(username: "vera", password: "viewer password!", role: "viewer")
+        api = JarvisAPI(environment: environment)
+        for (user, password) in [("admin", "admin password one"), ("olga", "operator password"), ("vera", "viewer password!")] {
+            tokens[user] = try await environment.auth.login(username: user, password: password, ip: nil, userAgent: nil).accessToken
+        }
+    }
+
+    private func send(_ method: String, _ path: String, as user: String? = nil, json: String? = nil,
+                      headers: [String: String] = [:], ip: String = "10.9.8.7") async -> (HTTPResponse, [String: Any]) {
+        var all = headers
+        if let user { all["authorization"] = "Bearer \(tokens[user]!)" }
+        if json != nil { all["content-type"] = "application/json" }
+        let response = await api.handle(HTTPRequest(method: method, path: path, headers: all, body: Array((json ?? "").utf8),
+                                                    remoteAddress: ip))
+        return (response, (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:])
+    }
+
+    private func code(_ body: [String: Any]) -> String? { (body["error"] as? [String: Any])?["code"] as? String }
+
+    func testEveryRouteIsInTheMatrixAndEnforcesItsRole() async throws {
+        let served = Dictionary(uniqueKeysWithValues: api.router.routes.map { ("\($0.method) \($0.pattern)", $0.access) })
+        XCTAssertEqual(Set(served.keys), Set(Self.matrix.keys), "routes and the role matrix differ")
+        for (operation, access) in Self.matrix {
+            XCTAssertEqual(served[operation], access, operation)
+            guard case let .role(needed) = access else { continue }
+            let parts = operation.split(separator: " ")
+            let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "999")
+            let (anonymous, body) = await send(String(parts[0]), path)
+            XCTAssertEqual(anonymous.status, 401, "\(operation) without a session")
+            XCTAssertEqual(code(body), "unauthorized")
+            for (user, role) in [("vera", Role.viewer), ("olga", Role.operator_)] where role < needed {
+                let (refused, refusedBody) = await send(String(parts[0]), path, as: user)
+                XCTAssertEqual(refused.status, 403, "\(operation) as \(role)")
+                XCTAssertEqual(code(refusedBody), "forbidden", "\(operation) as \(role)")
+            }
+        }
+    }
+
+    func testAdminManagesAccountsWithinThePolicy() async throws {
+        let (weak, weakBody) = await send("POST", "/api/v1/users", as: "admin", json: #"{"username":"newbie","password":"short","role":"viewer"}"#)
+        XCTAssertEqual(weak.status, 400)
+        XCTAssertEqual(code(weakBody), "weak_password")
+        for password in ["newbie-password-x", "password1234", "aaaaaaaaaaaaaa"] {
+            let (refused, _) = await send("POST", "/api/v1/users", as: "admin",
+                                          json: #"{"username":"newbie","password":"\#(password)","role":"viewer"}"#)
+            XCTAssertEqual(refused.status, 400, password)
+        }
+        let (traversal, _) = await send("POST", "/api/v1/users", as: "admin", json: #"{"username":"../etc","password":"a fine password 1","role":"viewer"}"#)
+        XCTAssertEqual(traversal.status, 400)
+        let (created, user) = await send("POST", "/api/v1/users", as: "admin", json: #"{"username":"newbie","password":"a fine password 1","role":"viewer"}"#)
+        XCTAssertEqual(created.status, 201)
+        XCTAssertNil(user["password_hash"])
+        let (duplicate, _) = await send("POST", "/api/v1/users", as: "admin", json: #"{"username":"NEWBIE","password":"a fine password 1","role":"viewer"}"#)
+        XCTAssertEqual(duplicate.status, 409)
+        let id = user["id"] as! Int
+        let (promoted, promotedBody) = await send("PATCH", "/api/v1/users/\(id)", as: "admin", json: #"{"role":"operator"}"#)
+        XCTAssertEqual(promoted.status, 200)
+        XCTAssertEqual(promotedBody["role"] as? String, "operator")
+        let session = try await environment.auth.login(username: "newbie", password: "a fine password 1", ip: nil, userAgent: nil)
+        let (disabled, _) = await send("PATCH", "/api/v1/users/\(id)", as: "admin", json: #"{"disabled":true}"#)
+        XCTAssertEqual(disabled.status, 200)
+        do {
+            _ = try await environment.auth.authenticate(accessToken: session.accessToken, viaCookie: false)
+            XCTFail("disabling ends the user's sessions")
+        } catch {}
+        let (selfDisable, _) = await send("PATCH", "/api/v1/users/1", as: "admin", json: #"{"disabled":true}"#)
+        XCTAssertEqual(selfDisable.status, 409)
+        let (lastAdmin, lastBody) = await send("PATCH", "/api/v1/users/1", as: "admin", json: #"{"role":"viewer"}"#)
+        XCTAssertEqual(lastAdmin.status, 409)
+        XCTAssertTrue(((lastBody["error"] as? [String: Any])?["message"] as? String ?? "").contains("last enabled admin"))
+        let (unknown, _) = await send("PATCH", "/api/v1/users/4242", as: "admin", json: #"{"role":"viewer"}"#)
+        XCTAssertEqual(unknown.status, 404)
+    }
+
+    func testOwnPasswordChangeNeedsTheCurrentOneAndEndsOtherSessions() async throws {
+        let other = try await environment.auth.login(username: "vera", password: "viewer password!", ip: nil, userAgent: nil)
+        let (wrong, wrongBody) = await send("POST", "/api/v1/auth/password", as: "vera",
+                                            json: #"{"current_password":"nope","new_password":"a brand new password"}"#)
+        XCTAssertEqual(wrong.status, 403)
+        XCTAssertEqual(code(wrongBody), "wrong_password")
+        let (changed, _) = await send("POST", "/api/v1/auth/password", as: "vera",
+                                      json: #"{"current_password":"viewer password!","new_password":"a brand new password"}"#)
+        XCTAssertEqual(changed.status, 204)
+        let (still, _) = await send("GET", "/api/v1/auth/me", as: "vera")
+        XCTAssertEqual(still.status, 200, "the session that changed it stays")
+        do {
+            _ = try await environment.auth.authenticate(accessToken: other.accessToken, viaCookie: false)
+            XCTFail("other sessions end")
+        } catch {}
+    }
+
+    func testDeletingAUserNeedsAConfirmationBoundToUserActionAndTarget() async throws {
+        let first = try environment.users.create(username: "gone1", password: "doomed password 1", role: "viewer")
+        let second = try environment.users.create(username: "gone2", password: "doomed password 2", role: "viewer")
+        _ = try environment.users.create(username: "adam", password: "second admin pass", role: "admin")
+        tokens["adam"] = try await environment.auth.login(username: "adam", password: "second admin pass", ip: nil, userAgent: nil).accessToken
+
+        let (challenge, body) = await send("DELETE", "/api/v1/users/\(first.id)", as: "admin")
+        XCTAssertEqual(challenge.status, 428)
+        XCTAssertEqual(code(body), "confirmation_required")
+        let confirmation = body["confirmation"] as? [String: Any] ?? [:]
+        let token = confirmation["token"] as! String
+        XCTAssertTrue((confirmation["summary"] as? String ?? "").contains("gone1"))
+        XCTAssertEqual(confirmation["expires_in"] as? Int, 120)
+        XCTAssertNotNil(try environment.users.get(first.id), "nothing happened yet")
+
+        let (otherTarget, otherTargetBody) = await send("DELETE", "/api/v1/users/\(second.id)", as: "admin",
+                                                        headers: ["x-confirmation-token": token])
+        XCTAssertEqual(otherTarget.status, 403)
+        XCTAssertEqual(code(otherTargetBody), "confirmation_invalid")
+        let (otherUser, _) = await send("DELETE", "/api/v1/users/\(first.id)", as: "adam", headers: ["x-confirmation-token": token])
+        XCTAssertEqual(otherUser.status, 403)
+
+        let (done, _) = await send("DELETE", "/api/v1/users/\(first.id)", as: "admin", headers: ["x-confirmation-token": token])
+        XCTAssertEqual(done.status, 204)
+        let (replay, _) = await send("DELETE", "/api/v1/users/\(second.id)", as: "admin", headers: ["x-confirmation-token": token])
+        XCTAssertEqual(replay.status, 403, "a token works once")
+        XCTAssertNoThrow(try environment.users.get(second.id))
+        let (selfDelete, _) = await send("DELETE", "/api/v1/users/1", as: "admin")
+        XCTAssertEqual(selfDelete.status, 409)
+    }
+
+    func testRepeatedFailuresLockTheUsernameWithTheSameGenericAnswerAndAreAudited() async throws {
+        for attempt in 1...5 {
+            let (failed, body) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"guess \#(attempt)"}"#,
+                                            ip: "10.0.0.\(attempt)")
+            XCTAssertEqual(failed.status, 401)
+            XCTAssertEqual(code(body), "invalid_credentials")
+        }
+        let (sixth, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"guess 6"}"#, ip: "10.0.0.6")
+        XCTAssertEqual(sixth.status, 401, "the failure that crosses the limit is still a plain failure")
+        let (locked, lockedBody) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"operator password"}"#,
+                                              ip: "10.0.0.7")
+        XCTAssertEqual(locked.status, 429, "even the right password waits out the lock")
+        XCTAssertEqual(code(lockedBody), "too_many_attempts")
+        XCTAssertNotNil(locked.header("Retry-After"))
+        let (otherUser, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"vera","password":"viewer password!"}"#, ip: "10.0.0.8")
+        XCTAssertEqual(otherUser.status, 200, "other accounts are not locked")
+        let locks = try environment.audit.list(.init(action: "auth.lock"))
+        XCTAssertEqual(locks.total, 1)
+        XCTAssertEqual(locks.items.first?.resourceName, "user:olga")
+    }
+}
