@@ -116,11 +116,20 @@ final class FastCGIServer: @unchecked Sendable {
         var head = "Status: \(response.status) \(HTTPResponse.reason(response.status))\r\n"
         for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
         if !response.body.isEmpty && response.header("Content-Type") == nil { head += "Content-Type: application/octet-stream\r\n" }
-        head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes += response.body
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { _ = FCGX_PutStr($0.baseAddress, Int32($0.count), output) }
+        if response.stream == nil { head += "Content-Length: \(response.body.count)\r\n" }
+        head += "\r\n"
+        let put = { (bytes: [UInt8]) throws in
+            let written = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), output) }
+            }
+            if written < 0 { throw JarvisError(499, "client_gone", "the client went away") }
+        }
+        do {
+            try put(Array(head.utf8) + response.body)
+            try response.stream?(put)
+        } catch {
+            // Headers are out: all that is left is to log and cut the body short.
+            logger.error("streamed response failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -59,3 +59,57 @@ extension AppDatabase {
         try pool.read { try String.fetchOne($0, sql: "SELECT family_id FROM refresh_tokens WHERE token_hash = ?", arguments: [hash]) }
     }
 }
+
+/// One signed-in session (a refresh-token family) as its owner sees it.
+public struct SessionRecord: Sendable, FetchableRecord, Decodable {
+    public let familyID: String
+    public let startedAt: String
+    public let lastUsedAt: String
+    public let ip: String?
+    public let userAgent: String?
+
+    enum CodingKeys: String, CodingKey {
+        case ip
+        case familyID = "family_id", startedAt = "started_at", lastUsedAt = "last_used_at", userAgent = "user_agent"
+    }
+}
+
+extension AppDatabase {
+    /// The user's live sessions, most recently used first. Each refresh adds a
+    /// token to the family, so the newest token tells when and from where it was last used.
+    public func activeSessions(userID: Int64) throws -> [SessionRecord] {
+        try pool.read { db in
+            try SessionRecord.fetchAll(db, sql: """
+                SELECT t.family_id, MIN(t.created_at) AS started_at, MAX(t.created_at) AS last_used_at,
+                       (SELECT ip FROM refresh_tokens n WHERE n.family_id = t.family_id ORDER BY created_at DESC LIMIT 1) AS ip,
+                       (SELECT user_agent FROM refresh_tokens n WHERE n.family_id = t.family_id ORDER BY created_at DESC LIMIT 1) AS user_agent
+                FROM refresh_tokens t
+                WHERE t.user_id = ?
+                GROUP BY t.family_id
+                HAVING SUM(CASE WHEN t.revoked_at IS NULL AND t.expires_at > ? THEN 1 ELSE 0 END) > 0
+                ORDER BY last_used_at DESC
+                """, arguments: [userID, Timestamp.string()])
+        }
+    }
+
+    /// Revokes one session of a user; false when the user has no such live session.
+    public func revokeSession(userID: Int64, familyID: String) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND family_id = ? AND revoked_at IS NULL",
+                           arguments: [Timestamp.string(), userID, familyID])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Revokes every session of a user except `keeping`; returns how many ended.
+    public func revokeSessions(userID: Int64, keeping: String? = nil) throws -> Int {
+        try pool.write { db in
+            let families = try String.fetchAll(db, sql: """
+                SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ? AND revoked_at IS NULL AND family_id IS NOT ?
+                """, arguments: [userID, keeping])
+            try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND family_id IS NOT ?",
+                           arguments: [Timestamp.string(), userID, keeping])
+            return families.count
+        }
+    }
+}

@@ -25,6 +25,11 @@ final class AccessControlTests: XCTestCase {
         "POST /api/v1/containers/{id}/restart": .role(.operator_),
         "POST /api/v1/containers/{id}/kill": .role(.operator_),
         "GET /api/v1/audit-logs": .role(.admin),
+        "GET /api/v1/audit-logs/export": .role(.admin),
+        "GET /api/v1/auth/sessions": .role(.viewer),
+        "DELETE /api/v1/auth/sessions/{id}": .role(.viewer),
+        "POST /api/v1/auth/sessions/revoke-others": .role(.viewer),
+        "DELETE /api/v1/users/{id}/sessions": .role(.admin),
         "GET /api/v1/users": .role(.admin),
         "POST /api/v1/users": .role(.admin),
         "PATCH /api/v1/users/{id}": .role(.admin),
@@ -53,8 +58,9 @@ final class AccessControlTests: XCTestCase {
         var all = headers
         if let user { all["authorization"] = "Bearer \(tokens[user]!)" }
         if json != nil { all["content-type"] = "application/json" }
-        let response = await api.handle(HTTPRequest(method: method, path: path, headers: all, body: Array((json ?? "").utf8),
-                                                    remoteAddress: ip))
+        let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
+        let response = await api.handle(HTTPRequest(method: method, path: parts[0], query: HTTPRequest.parseQuery(parts.count > 1 ? parts[1] : ""),
+                                                    headers: all, body: Array((json ?? "").utf8), remoteAddress: ip))
         return (response, (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:])
     }
 
@@ -182,5 +188,67 @@ final class AccessControlTests: XCTestCase {
         let locks = try environment.audit.list(.init(action: "auth.lock"))
         XCTAssertEqual(locks.total, 1)
         XCTAssertEqual(locks.items.first?.resourceName, "user:olga")
+    }
+
+    func testSessionsAreListedAndEndedOneOrAllOthers() async throws {
+        let laptop = try await environment.auth.login(username: "vera", password: "viewer password!", ip: "10.1.1.1", userAgent: "laptop")
+        let phone = try await environment.auth.login(username: "vera", password: "viewer password!", ip: "10.1.1.2", userAgent: "phone")
+        tokens["vera"] = laptop.accessToken
+        let (listed, body) = await send("GET", "/api/v1/auth/sessions", as: "vera")
+        XCTAssertEqual(listed.status, 200)
+        let items = body["items"] as? [[String: Any]] ?? []
+        XCTAssertEqual(items.count, 3, "setUp's login, laptop, phone")
+        XCTAssertEqual(items.filter { $0["current"] as? Bool == true }.map { $0["user_agent"] as? String }, ["laptop"])
+        let phoneID = items.first { $0["user_agent"] as? String == "phone" }?["id"] as! String
+        let (ended, _) = await send("DELETE", "/api/v1/auth/sessions/\(phoneID)", as: "vera")
+        XCTAssertEqual(ended.status, 204)
+        let (again, _) = await send("DELETE", "/api/v1/auth/sessions/\(phoneID)", as: "vera")
+        XCTAssertEqual(again.status, 404)
+        do { _ = try await environment.auth.authenticate(accessToken: phone.accessToken, viaCookie: false); XCTFail() } catch {}
+        let (others, othersBody) = await send("POST", "/api/v1/auth/sessions/revoke-others", as: "vera")
+        XCTAssertEqual(others.status, 200)
+        XCTAssertEqual(othersBody["revoked"] as? Int, 1)
+        let (stillIn, _) = await send("GET", "/api/v1/auth/me", as: "vera")
+        XCTAssertEqual(stillIn.status, 200)
+        // Someone else's session id is not yours to end.
+        let (foreign, _) = await send("DELETE", "/api/v1/auth/sessions/\(laptop.refreshToken)", as: "olga")
+        XCTAssertEqual(foreign.status, 404)
+        let (adminEnds, adminBody) = await send("DELETE", "/api/v1/users/3/sessions", as: "admin")
+        XCTAssertEqual(adminEnds.status, 200)
+        XCTAssertEqual(adminBody["revoked"] as? Int, 1)
+        let (out, _) = await send("GET", "/api/v1/auth/me", as: "vera")
+        XCTAssertEqual(out.status, 401)
+    }
+
+    func testAuditFiltersAndStreamedExports() async throws {
+        _ = await send("POST", "/api/v1/containers/abc/stop", as: "olga", ip: "10.2.2.2")
+        _ = await send("POST", "/api/v1/users", as: "admin", json: #"{"username":"=cmd","password":"x","role":"viewer"}"#)
+        let (failures, body) = await send("GET", "/api/v1/audit-logs?result=failure&resource_type=container&ip=10.2.2.2", as: "admin")
+        XCTAssertEqual(failures.status, 200)
+        XCTAssertEqual(body["total"] as? Int, 1)
+        let (text, textBody) = await send("GET", "/api/v1/audit-logs?q=abc", as: "admin")
+        XCTAssertEqual(text.status, 200)
+        XCTAssertEqual((textBody["items"] as? [[String: Any]])?.first?["resource_id"] as? String, "abc")
+        let (future, futureBody) = await send("GET", "/api/v1/audit-logs?from=2999-01-01T00:00:00Z", as: "admin")
+        XCTAssertEqual(future.status, 200)
+        XCTAssertEqual(futureBody["total"] as? Int, 0)
+        let (badTime, _) = await send("GET", "/api/v1/audit-logs?from=yesterday", as: "admin")
+        XCTAssertEqual(badTime.status, 400)
+        let (badResult, _) = await send("GET", "/api/v1/audit-logs?result=maybe", as: "admin")
+        XCTAssertEqual(badResult.status, 400)
+
+        let (csv, _) = await send("GET", "/api/v1/audit-logs/export?format=csv", as: "admin")
+        XCTAssertEqual(csv.status, 200)
+        XCTAssertTrue(csv.header("Content-Disposition")?.contains("jarvis-audit.csv") == true)
+        let lines = String(decoding: try csv.collectBody(), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), AuditExport.csvHeader)
+        XCTAssertEqual(lines.count - 1, try environment.audit.list(.init()).total)
+        XCTAssertTrue(lines.contains { $0.contains(",'=cmd,") }, "spreadsheet formulas are defused")
+        let (json, _) = await send("GET", "/api/v1/audit-logs/export?format=json&action=container", as: "admin")
+        let rows = try JSONSerialization.jsonObject(with: Data(try json.collectBody())) as? [[String: Any]]
+        XCTAssertEqual(rows?.count, 1)
+        XCTAssertEqual(rows?.first?["action"] as? String, "container.stop")
+        let (badFormat, _) = await send("GET", "/api/v1/audit-logs/export?format=xml", as: "admin")
+        XCTAssertEqual(badFormat.status, 400)
     }
 }

@@ -48,6 +48,11 @@ class Client:
     def get(self, path, **kw):
         return self.http.get(self.url(path), **kw)
 
+    def delete(self, path, **kw):
+        headers = kw.pop("headers", {})
+        headers["X-CSRF-Token"] = self.csrf
+        return self.http.delete(self.url(path), headers=headers, **kw)
+
     def post(self, path, csrf=True, **kw):
         headers = kw.pop("headers", {})
         if csrf:

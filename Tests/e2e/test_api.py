@@ -196,3 +196,23 @@ def test_oversize_body_is_a_json_413_and_changes_nothing(client, container):
     assert error_of(response)["code"] == "payload_too_large"
     assert error_of(response)["request_id"] == response.headers["X-Request-Id"]
     assert docker("inspect", "-f", "{{.State.Running}}", cid) == "true"
+
+
+def test_audit_export_streams_through_fastcgi_and_nginx(client):
+    client.post("/containers/export-probe/start")
+    total = client.get("/audit-logs").json()["total"]
+    csv = client.get("/audit-logs/export", params={"format": "csv"})
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert "Content-Length" not in csv.headers or int(csv.headers["Content-Length"]) == len(csv.content)
+    lines = csv.text.strip().split("\n")
+    assert lines[0].startswith("id,at,username") and len(lines) - 1 >= total
+    assert any("export-probe" in line for line in lines)
+    rows = client.get("/audit-logs/export", params={"format": "json", "q": "export-probe"}).json()
+    assert [r["resource_id"] for r in rows] == ["export-probe"]
+
+
+def test_sessions_are_listed_with_the_current_one_marked(client):
+    body = client.get("/auth/sessions").json()
+    assert sum(1 for s in body["items"] if s["current"]) == 1
+    current = next(s for s in body["items"] if s["current"])
+    assert current["ip"] == "127.0.0.1" and current["user_agent"].startswith("python-requests")

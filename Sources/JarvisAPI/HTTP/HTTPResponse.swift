@@ -6,11 +6,22 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// A body produced piece by piece after the headers went out (exports):
+    /// the server calls it with a writer; memory stays flat whatever the size.
+    public var stream: (@Sendable (_ write: ([UInt8]) throws -> Void) throws -> Void)?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// The whole body, running the stream if there is one (tests, small bodies).
+    public func collectBody() throws -> [UInt8] {
+        guard let stream else { return body }
+        var collected: [UInt8] = []
+        try stream { collected += $0 }
+        return collected
     }
 
     /// JSON of any encodable value, keys in snake_case.

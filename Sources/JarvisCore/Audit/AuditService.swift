@@ -99,8 +99,33 @@ public final class AuditService: Sendable {
         }
     }
 
+    /// Every matching entry, newest first, one at a time.
+    public func forEach(_ query: AuditQuery, _ body: (AuditEntryView) throws -> Void) throws {
+        try database.forEachAuditEntry(query) { try body(AuditEntryView($0)) }
+    }
+
     public func list(_ query: AuditQuery) throws -> (items: [AuditEntryView], total: Int) {
         let page = try database.auditEntries(query)
         return (page.items.map(AuditEntryView.init), page.total)
+    }
+}
+
+/// CSV rendering of audit entries (RFC 4180 quoting).
+public enum AuditExport {
+    public static let csvHeader = "id,at,username,role,action,resource_type,resource_id,resource_name,result,error,ip,user_agent,request_id,params"
+
+    public static func csvLine(_ entry: AuditEntryView) -> String {
+        let params = entry.params.map { $0.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";") }
+        return [String(entry.id), entry.at, entry.username, entry.role, entry.action, entry.resourceType, entry.resourceId,
+                entry.resourceName, entry.result, entry.error, entry.ip, entry.userAgent, entry.requestId, params]
+            .map { quote($0 ?? "") }.joined(separator: ",")
+    }
+
+    static func quote(_ field: String) -> String {
+        // A leading =, +, - or @ would be a formula in a spreadsheet: prefix a quote.
+        var value = field
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        guard value.contains(where: { ",\"\n\r".contains($0) }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
