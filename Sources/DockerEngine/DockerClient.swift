@@ -6,14 +6,23 @@ import Logging
 /// first use and again after the engine was unreachable.
 public final class DockerClient: @unchecked Sendable {
     public let host: DockerHost
+    /// When true, every call that could change the engine's state is refused
+    /// here, before anything is sent: only GET and HEAD reach the engine.
+    public let readOnly: Bool
     private let logger: Logger
     private let loop = CurlLoop.shared
     private let lock = NSLock()
     private var negotiated: APIVersion?
 
-    public init(host: DockerHost, logger: Logger = Logger(label: "jarvis.docker")) {
+    public init(host: DockerHost, readOnly: Bool = false, logger: Logger = Logger(label: "jarvis.docker")) {
         self.host = host
+        self.readOnly = readOnly
         self.logger = logger
+    }
+
+    private func checkWritable(_ request: EngineRequest) throws {
+        guard readOnly, !["GET", "HEAD"].contains(request.method) else { return }
+        throw EngineError(.readOnly, message: "Jarvis is in read-only mode: \(request.method) \(request.path) was not sent to the engine")
     }
 
     /// The version in use, negotiating it first if needed.
@@ -31,6 +40,7 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Sends a request and returns the whole answer; non-2xx answers throw.
     public func send(_ request: EngineRequest) async throws -> EngineResponse {
+        try checkWritable(request)
         let version = request.versioned ? try await apiVersion() : nil
         let response = try await perform(request, version: version)
         guard (200..<400).contains(response.status) else {
@@ -51,6 +61,7 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Opens a streaming request: returns once the engine answered 2xx, with the body still to come.
     public func openStream(_ request: EngineRequest) async throws -> EngineByteStream {
+        try checkWritable(request)
         let version = request.versioned ? try await apiVersion() : nil
         let transfer = CurlTransfer(request: request, host: host, version: version)
         transfer.isStreaming = true

@@ -25,6 +25,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         public static let invalidHost = Code("invalid_host")
         /// The transfer failed mid-way (connection reset, timeout, …).
         public static let transport = Code("transport")
+        /// The client is read-only and the call would change the engine's state.
+        public static let readOnly = Code("read_only")
         /// The consumer stopped the call.
         public static let cancelled = Code("cancelled")
     }

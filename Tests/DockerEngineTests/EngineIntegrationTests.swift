@@ -178,6 +178,54 @@ final class EngineIntegrationTests: XCTestCase {
         XCTAssertLessThan(Self.threadCount() - threadsBefore, 10, "follows must not take a thread each")
     }
 
+    func testReadOnlyClientSendsNothingThatChangesState() async throws {
+        let id = try await makeContainer("sleep 30")
+        try await client.startContainer(id)
+        let readOnly = DockerClient(host: client.host, readOnly: true)
+        let details = try await readOnly.container(id)  // reads still work
+        XCTAssertTrue(details.state.running)
+        await assertEngineError(.readOnly) { try await readOnly.stopContainer(id, timeout: 1) }
+        await assertEngineError(.readOnly) { try await readOnly.killContainer(id) }
+        await assertEngineError(.readOnly) { try await readOnly.removeContainer(id, force: true) }
+        await assertEngineError(.readOnly) { _ = try await readOnly.createContainer(name: nil, body: ["Image": Self.image]) }
+        let after = try await client.container(id)
+        XCTAssertTrue(after.state.running, "nothing reached the engine")
+        // Refused before any I/O: even an unreachable engine gives read_only, not engine_unreachable.
+        let deadReadOnly = DockerClient(host: DockerHost(.unix(path: "/tmp/jarvis-none.sock")), readOnly: true)
+        await assertEngineError(.readOnly) { try await deadReadOnly.startContainer("x") }
+    }
+
+    /// Socket-proxy mode: Jarvis talks TCP to a proxy in front of the socket
+    /// (here socat on 127.0.0.1), never to the socket itself.
+    func testTalksToTheEngineThroughATCPProxy() async throws {
+        guard case let .unix(path) = client.host.transport else { throw XCTSkip("engine is not on a unix socket") }
+        let port = Int.random(in: 30000...40000)
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+        proxy.arguments = ["TCP-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork", "UNIX-CONNECT:\(path)"]
+        // Not our stdout: forked children must not hold the test runner's pipe open.
+        proxy.standardInput = FileHandle.nullDevice
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        defer {
+            kill(proxy.processIdentifier, SIGKILL)  // SIGTERM may be ignored (inherited disposition)
+        }
+        let viaProxy = DockerClient(host: try DockerHost.parse("tcp://127.0.0.1:\(port)"))
+        var version: APIVersion?
+        for _ in 0..<50 where version == nil {
+            version = try? await viaProxy.apiVersion()
+            if version == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        XCTAssertNotNil(version)
+        let id = try await makeContainer("echo through-the-proxy")
+        try await viaProxy.startContainer(id)
+        try await waitUntilExited(id)
+        var lines: [String] = []
+        for try await line in try await viaProxy.logs(id, options: LogsOptions(timestamps: false)) { lines.append(line.text) }
+        XCTAssertEqual(lines, ["through-the-proxy"])
+    }
+
     // MARK: helpers
 
     private func waitUntilExited(_ id: String) async throws {

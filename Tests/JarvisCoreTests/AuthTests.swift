@@ -163,3 +163,23 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(mode, "wal")
     }
 }
+
+final class SecretBoxTests: XCTestCase {
+    func testSealsOpensAndRefusesTamperingOrAnotherKey() throws {
+        let dir = NSTemporaryDirectory() + "jarvis-box-\(UUID().uuidString)"
+        let box = try SecretBox.load(dataDir: dir)
+        let sealed = try box.seal("registry-password-Ω")
+        XCTAssertTrue(sealed.hasPrefix("v1:"))
+        XCTAssertFalse(sealed.contains("registry-password"))
+        XCTAssertNotEqual(sealed, try box.seal("registry-password-Ω"), "a fresh nonce every time")
+        XCTAssertEqual(try box.open(sealed), "registry-password-Ω")
+        XCTAssertEqual(try SecretBox.load(dataDir: dir).open(sealed), "registry-password-Ω", "the key file is reused")
+        var bytes = Array(sealed.utf8)
+        bytes[bytes.count - 5] = bytes[bytes.count - 5] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        XCTAssertThrowsError(try box.open(String(decoding: bytes, as: UTF8.self)))
+        XCTAssertThrowsError(try SecretBox(key: Array(repeating: 1, count: 32)).open(sealed))
+        XCTAssertThrowsError(try box.open("plain text"))
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/keys/secrets.key")[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+    }
+}

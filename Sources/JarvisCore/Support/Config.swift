@@ -16,6 +16,8 @@ public struct JarvisConfig: Sendable {
     public var refreshTokenSeconds: Int
     public var secureCookies: Bool
     public var logLevel: String
+    /// No state-changing call reaches the engine (enforced in DockerEngine).
+    public var readOnly: Bool
     /// Audit rows older than this are purged (a checkpoint keeps the chain verifiable).
     public var auditRetentionDays: Int
     /// Where the file came from, for messages.
@@ -24,7 +26,7 @@ public struct JarvisConfig: Sendable {
     /// Keys the file may set; others are reported as unknown.
     public static let keys: Set<String> = [
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
-        "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days",
+        "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -60,6 +62,7 @@ public struct JarvisConfig: Sendable {
         refreshTokenSeconds = try Self.int(values, "refresh_token_seconds", default: 14 * 86400, range: 300...(365 * 86400))
         secureCookies = (values["secure_cookies"] ?? "true").lowercased() != "false"
         logLevel = values["log_level"] ?? "info"
+        readOnly = (values["read_only"] ?? "false").lowercased() == "true"
         auditRetentionDays = try Self.int(values, "audit_retention_days", default: 90, range: 1...36500)
         self.source = source
     }

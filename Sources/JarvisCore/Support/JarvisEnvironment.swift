@@ -20,7 +20,7 @@ public final class JarvisEnvironment: Sendable {
         let host = try config.dockerHost.map(DockerHost.parse) ?? .systemDefault
         let key = try SecretFile.loadOrCreate(path: config.dataDir + "/keys/jwt-signing.key")
         let tokens = await TokenService(signingKey: key, accessLifetime: TimeInterval(config.accessTokenSeconds))
-        return JarvisEnvironment(config: config, database: database, docker: DockerClient(host: host, logger: logger),
+        return JarvisEnvironment(config: config, database: database, docker: DockerClient(host: host, readOnly: config.readOnly, logger: logger),
                                  tokens: tokens)
     }
 

@@ -34,6 +34,7 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
         case .conflict: return JarvisError(409, "conflict", error.message)
         case .badRequest, .invalidArgument: return JarvisError(400, "bad_request", error.message)
         case .cancelled: return JarvisError(499, "cancelled", error.message)
+        case .readOnly: return JarvisError(403, "read_only", error.message)
         default: return JarvisError(502, "engine_error", error.message)
         }
     }
