@@ -4,14 +4,27 @@ import { html, mount } from './lib/html.js';
 import { registerLoginView } from './components/login-view/login-view.js';
 import { registerContainersView } from './components/containers-view/containers-view.js';
 import { registerLogPanel } from './components/log-panel/log-panel.js';
+import { registerAuditView } from './components/audit-view/audit-view.js';
+import { registerUsersView } from './components/users-view/users-view.js';
 
 registerLoginView();
 registerContainersView();
 registerLogPanel();
+registerAuditView();
+registerUsersView();
+
+// Pages by hash, with the role each needs (the server enforces it; this only hides links).
+const PAGES = {
+  '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
+  '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
+  '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
+};
+const RANK = { viewer: 0, operator: 1, admin: 2 };
 
 class JarvisApp extends HTMLElement {
   async connectedCallback() {
     window.addEventListener('jarvis:signed-out', () => this.showLogin());
+    window.addEventListener('hashchange', () => { if (this.user) this.showConsole(); });
     this.addEventListener('jarvis:signed-in', () => this.showConsole());
     try {
       this.user = await api('GET', '/auth/me');
@@ -29,16 +42,21 @@ class JarvisApp extends HTMLElement {
 
   async showConsole() {
     this.user ??= await api('GET', '/auth/me');
+    const allowed = Object.entries(PAGES).filter(([, page]) => RANK[this.user.role] >= RANK[page.role]);
+    const current = allowed.find(([hash]) => hash === location.hash) ?? allowed[0];
+    const page = current[1];
+    document.title = `${page.title} · Jarvis`;
     mount(this, html`
       <header class="topbar">
-        <a class="brand" href="/"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
-        <nav><a class="active" href="/">Containers</a></nav>
+        <a class="brand" href="#/containers"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
+        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${hash}">${p.title}</a>`)}</nav>
         <div class="session">
           <span class="user" data-testid="current-user">${this.user.username} <small>${this.user.role}</small></span>
           <button class="ghost" data-action="logout">Sign out</button>
         </div>
       </header>
-      <main><containers-view></containers-view></main>`);
+      <main></main>`);
+    this.querySelector('main').append(document.createElement(page.tag));
     this.querySelector('[data-action=logout]').addEventListener('click', async () => {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();

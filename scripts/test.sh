@@ -30,6 +30,25 @@ status=0
 JARVIS_E2E_URL="https://127.0.0.1:$port" JARVIS_E2E_PASSWORD=$admin_password JARVIS_E2E_DOCKER_HOST=$DOCKER_HOST \
 JARVIS_E2E_DATA_DIR=$data_dir JARVIS_E2E_ENGINE_DIR=$engine_dir \
   .venv-test/bin/pytest -q -p no:cacheprovider Tests/e2e || status=$?
+
+step "API fuzzing (schemathesis against openapi.yaml, as admin, bounded)"
+# Excluded: streams (SSE), and calls that would end the fuzzer's own session
+# (logout, session revocation, password changes); unit tests cover those.
+token=$(curl -sf --cacert "$data_dir/etc/tls.crt" -H 'Content-Type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}" "https://127.0.0.1:$port/api/v1/auth/login" \
+  | .venv-test/bin/python -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+fuzz_status=0
+.venv-test/bin/schemathesis run openapi.yaml -u "https://127.0.0.1:$port" -H "Authorization: Bearer $token" \
+  --tls-verify "$data_dir/etc/tls.crt" -n "${JARVIS_FUZZ_EXAMPLES:-10}" --seed 20261122 --request-timeout 90 \
+  -c not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --exclude-path-regex '(logs$|events$|auth/logout|revoke-others|/sessions$|auth/login|auth/refresh|password$)' \
+  >"$data_dir/fuzz.log" 2>&1 || fuzz_status=$?
+sed -n '/SUMMARY/,$p' "$data_dir/fuzz.log"
+[ "$fuzz_status" = 0 ] || { grep -E '^_+ |- ST|Reproduce|curl ' "$data_dir/fuzz.log" | head -40; status=1; }
+generated=$(grep -oE '[0-9]+ generated' "$data_dir/fuzz.log" | grep -oE '[0-9]+' || echo 0)
+passed=$(grep -oE '[0-9]+ passed' "$data_dir/fuzz.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+echo "fuzz: $passed passed, $((generated - passed)) failed"
+
 if [ "$status" != 0 ]; then
   echo "--- last server log lines ---" >&2
   tail -n 40 "$data_dir"/logs/*.log >&2 || true

@@ -73,3 +73,50 @@ def test_login_then_see_state_change_live_and_follow_logs(browser, container):
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "/auth/me" not in e["message"]
               and "status of 401" not in e["message"]]
     assert severe == [], severe
+
+
+def login_as_admin(browser, wait):
+    browser.get(BASE + "/")
+    wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+
+
+def test_admin_creates_and_deletes_a_user_through_the_confirmation_dialog(browser, client):
+    wait = WebDriverWait(browser, 15)
+    login_as_admin(browser, wait)
+    browser.get(BASE + "/#/users")
+    form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form.create-user")))
+    form.find_element(By.NAME, "username").send_keys("ui-made-user")
+    form.find_element(By.NAME, "password").send_keys("short")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    banner = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "users-view .banner")))
+    assert "12 characters" in banner.text
+    form.find_element(By.NAME, "password").clear()
+    form.find_element(By.NAME, "password").send_keys("a long enough ui password")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-name="ui-made-user"]')))
+    row.find_element(By.CSS_SELECTOR, "button[data-action=delete]").click()
+    dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
+    assert "delete user ui-made-user" in dialog.text
+    shot(browser, "users-confirm")
+    dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-name="ui-made-user"]'))
+    assert all(u["username"] != "ui-made-user" for u in client.get("/users").json()["items"])
+
+
+def test_audit_page_filters_rows(browser, client):
+    client.post("/containers/audit-ui-probe/restart")
+    wait = WebDriverWait(browser, 15)
+    login_as_admin(browser, wait)
+    browser.get(BASE + "/#/audit")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=audit-row]")))
+    browser.find_element(By.CSS_SELECTOR, "audit-view input[name=q]").send_keys("audit-ui-probe")
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=audit-count]").text == "1")
+    row = browser.find_element(By.CSS_SELECTOR, "[data-testid=audit-row]")
+    assert "container.restart" in row.text and "failure" in row.text
+    href = browser.find_element(By.CSS_SELECTOR, "audit-view a[data-format=csv]").get_attribute("href")
+    assert "q=audit-ui-probe" in href and "format=csv" in href
+    shot(browser, "audit")

@@ -25,8 +25,8 @@ export function refreshSession() {
   return refreshing;
 }
 
-export async function api(method, path, body, { retry = true } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, body, { retry = true, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (method !== 'GET') headers['X-CSRF-Token'] = cookie('jarvis_csrf');
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch('/api/v1' + path, {
@@ -35,7 +35,7 @@ export async function api(method, path, body, { retry = true } = {}) {
   if (response.status === 401 && retry && !path.startsWith('/auth/')) {
     const payload = await response.clone().json().catch(() => ({}));
     if (payload.error?.code === 'token_expired' && await refreshSession()) {
-      return api(method, path, body, { retry: false });
+      return api(method, path, body, { retry: false, headers: extra });
     }
   }
   if (response.status === 204) return null;
@@ -44,6 +44,7 @@ export async function api(method, path, body, { retry = true } = {}) {
     const error = payload?.error ?? {};
     const failure = new ApiError(response.status, error.code ?? 'http_' + response.status,
       error.message ?? response.statusText, error.request_id);
+    failure.confirmation = payload?.confirmation ?? null;
     if (response.status === 401) window.dispatchEvent(new CustomEvent('jarvis:signed-out'));
     throw failure;
   }

@@ -30,8 +30,9 @@ enum ContainerRoutes {
                 let id = context.parameter("id")
                 context.audit = AuditEvent(action: "container.\(action.rawValue)", resourceType: "container", resourceID: id)
                 let body = context.request.body.isEmpty ? ActionBody(timeout: nil, signal: nil) : try context.decode(ActionBody.self)
-                if let timeout = body.timeout, !(0...3600).contains(timeout) {
-                    throw JarvisError.badRequest("timeout must be 0...3600 seconds", code: "invalid_parameter")
+                // A request holds a worker while the engine waits: grace periods stay short here.
+                if let timeout = body.timeout, !(0...60).contains(timeout) {
+                    throw JarvisError.badRequest("timeout must be 0...60 seconds", code: "invalid_parameter")
                 }
                 if let signal = body.signal, !signals.contains(signal.uppercased()) {
                     throw JarvisError.badRequest("unknown signal \(signal)", code: "invalid_parameter")

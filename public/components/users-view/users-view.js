@@ -1,0 +1,90 @@
+import { api } from '../../lib/api.js';
+import { withConfirmation } from '../../lib/confirm.js';
+import { html, mount } from '../../lib/html.js';
+
+/** Accounts: create, change role, disable/enable, delete (server-confirmed). */
+class UsersView extends HTMLElement {
+  connectedCallback() {
+    mount(this, html`
+      <section class="panel">
+        <div class="toolbar"><h2>Users</h2></div>
+        <form class="create-user inline-form">
+          <input name="username" placeholder="Username" required aria-label="Username">
+          <input name="password" type="password" placeholder="Password (12+ characters)" required aria-label="Password" autocomplete="new-password">
+          <select name="role" aria-label="Role"><option>viewer</option><option>operator</option><option>admin</option></select>
+          <button class="primary" type="submit">Add user</button>
+        </form>
+        <p class="error banner" role="alert" hidden></p>
+        <table class="users">
+          <thead><tr><th>User</th><th>Role</th><th>Status</th><th>Created</th><th class="actions-col">Actions</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </section>`);
+    this.querySelector('.create-user').addEventListener('submit', (event) => this.create(event));
+    this.querySelector('tbody').addEventListener('click', (event) => this.act(event));
+    this.querySelector('tbody').addEventListener('change', (event) => this.changeRole(event));
+    this.load();
+  }
+
+  showError(message) {
+    const banner = this.querySelector('.banner');
+    banner.textContent = message;
+    banner.hidden = !message;
+  }
+
+  async load() {
+    const { items } = await api('GET', '/users');
+    mount(this.querySelector('tbody'), html`${items.map((u) => html`
+      <tr data-id="${u.id}" data-name="${u.username}" data-testid="user-row">
+        <td><strong>${u.username}</strong></td>
+        <td><select data-role aria-label="Role of ${u.username}">
+          ${['viewer', 'operator', 'admin'].map((r) => html`<option ${r === u.role ? 'selected' : ''}>${r}</option>`)}
+        </select></td>
+        <td><span class="badge ${u.disabled ? 'state-exited' : 'state-running'}">${u.disabled ? 'disabled' : 'active'}</span></td>
+        <td class="muted">${new Date(u.created_at).toLocaleDateString()}</td>
+        <td class="actions">
+          <button data-action="${u.disabled ? 'enable' : 'disable'}">${u.disabled ? 'enable' : 'disable'}</button>
+          <button class="danger" data-action="delete">delete</button>
+        </td>
+      </tr>`)}`);
+  }
+
+  async create(event) {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      await api('POST', '/users', { username: form.username.value, password: form.password.value, role: form.role.value });
+      form.reset();
+      this.showError('');
+      this.load();
+    } catch (error) { this.showError(error.message); }
+  }
+
+  async changeRole(event) {
+    const select = event.target.closest('[data-role]');
+    if (!select) return;
+    const row = select.closest('tr');
+    try {
+      await api('PATCH', `/users/${row.dataset.id}`, { role: select.value });
+      this.showError('');
+    } catch (error) { this.showError(error.message); }
+    this.load();
+  }
+
+  async act(event) {
+    const button = event.target.closest('button[data-action]');
+    if (!button) return;
+    const row = button.closest('tr');
+    try {
+      if (button.dataset.action === 'delete') {
+        await withConfirmation('DELETE', `/users/${row.dataset.id}`);
+      } else {
+        await api('PATCH', `/users/${row.dataset.id}`, { disabled: button.dataset.action === 'disable' });
+      }
+      this.showError('');
+    } catch (error) { this.showError(error.message); }
+    this.load();
+  }
+}
+
+export function registerUsersView() { customElements.define('users-view', UsersView); }
