@@ -6,18 +6,21 @@ import { registerContainersView } from './components/containers-view/containers-
 import { registerLogPanel } from './components/log-panel/log-panel.js';
 import { registerAuditView } from './components/audit-view/audit-view.js';
 import { registerUsersView } from './components/users-view/users-view.js';
+import { registerAccountView } from './components/account-view/account-view.js';
 
 registerLoginView();
 registerContainersView();
 registerLogPanel();
 registerAuditView();
 registerUsersView();
+registerAccountView();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
   '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
+  '#/account': { title: 'Account', tag: 'account-view', role: 'viewer' },
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
 

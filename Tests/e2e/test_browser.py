@@ -120,3 +120,17 @@ def test_audit_page_filters_rows(browser, client):
     href = browser.find_element(By.CSS_SELECTOR, "audit-view a[data-format=csv]").get_attribute("href")
     assert "q=audit-ui-probe" in href and "format=csv" in href
     shot(browser, "audit")
+
+
+def test_account_page_lists_sessions_and_ends_another(browser, client):
+    wait = WebDriverWait(browser, 15)
+    login_as_admin(browser, wait)
+    browser.get(BASE + "/#/account")
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=session-row]"))
+    assert any("this session" in r.text for r in rows)
+    before = len(rows)
+    other = [r for r in rows if "this session" not in r.text]
+    assert other, "the pytest client's session is listed too"
+    other[0].find_element(By.CSS_SELECTOR, "button[data-session]").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=session-row]")) == before - 1)
+    shot(browser, "account")

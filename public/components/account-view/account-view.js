@@ -1,0 +1,72 @@
+import { api } from '../../lib/api.js';
+import { html, mount } from '../../lib/html.js';
+
+/** Your own account: change password, see and end your sessions. */
+class AccountView extends HTMLElement {
+  connectedCallback() {
+    mount(this, html`
+      <section class="panel">
+        <div class="toolbar"><h2>Password</h2></div>
+        <form class="password inline-form">
+          <input name="current_password" type="password" placeholder="Current password" required autocomplete="current-password" aria-label="Current password">
+          <input name="new_password" type="password" placeholder="New password (12+ characters)" required autocomplete="new-password" aria-label="New password">
+          <button class="primary" type="submit">Change password</button>
+        </form>
+        <p class="note" role="status" hidden></p>
+      </section>
+      <section class="panel">
+        <div class="toolbar">
+          <h2>Sessions</h2>
+          <button class="ghost" data-action="others">End all other sessions</button>
+        </div>
+        <table class="sessions">
+          <thead><tr><th>Device</th><th>IP</th><th>Signed in</th><th>Last used</th><th class="actions-col"></th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </section>`);
+    this.querySelector('form.password').addEventListener('submit', (event) => this.changePassword(event));
+    this.querySelector('[data-action=others]').addEventListener('click', async () => {
+      const { revoked } = await api('POST', '/auth/sessions/revoke-others');
+      this.say(`${revoked} other session(s) ended.`);
+      this.load();
+    });
+    this.querySelector('tbody').addEventListener('click', async (event) => {
+      const button = event.target.closest('button[data-session]');
+      if (!button) return;
+      await api('DELETE', `/auth/sessions/${encodeURIComponent(button.dataset.session)}`).catch((e) => this.say(e.message));
+      this.load();
+    });
+    this.load();
+  }
+
+  say(message) {
+    const note = this.querySelector('.note');
+    note.textContent = message;
+    note.hidden = false;
+  }
+
+  async changePassword(event) {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      await api('POST', '/auth/password', { current_password: form.current_password.value, new_password: form.new_password.value });
+      form.reset();
+      this.say('Password changed. Your other sessions were ended.');
+      this.load();
+    } catch (error) { this.say(error.message); }
+  }
+
+  async load() {
+    const { items } = await api('GET', '/auth/sessions');
+    mount(this.querySelector('tbody'), html`${items.map((s) => html`
+      <tr data-testid="session-row">
+        <td>${s.user_agent ?? 'unknown device'} ${s.current ? html`<span class="badge state-running">this session</span>` : ''}</td>
+        <td class="muted">${s.ip ?? ''}</td>
+        <td class="muted">${new Date(s.started_at).toLocaleString()}</td>
+        <td class="muted">${new Date(s.last_used_at).toLocaleString()}</td>
+        <td class="actions">${s.current ? '' : html`<button data-session="${s.id}">end</button>`}</td>
+      </tr>`)}`);
+  }
+}
+
+export function registerAccountView() { customElements.define('account-view', AccountView); }
