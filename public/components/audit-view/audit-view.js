@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { renderPager } from '../../lib/pager.js';
 
 /** The audit trail with its filters, paging and CSV/JSON export. */
 class AuditView extends HTMLElement {
@@ -64,13 +65,11 @@ class AuditView extends HTMLElement {
     params.set('page', this.page);
     const banner = this.querySelector('.banner');
     try {
-      const { items, total, page, page_size: size } = await api('GET', '/audit-logs?' + params);
+      const result = await api('GET', '/audit-logs?' + params);
+      const { items, total } = result;
       banner.hidden = true;
       this.querySelector('.count').textContent = total;
-      const pages = Math.max(1, Math.ceil(total / size));
-      this.querySelector('.page-info').textContent = `Page ${page} of ${pages}`;
-      this.querySelector('[data-page="-1"]').disabled = page <= 1;
-      this.querySelector('[data-page="1"]').disabled = page >= pages;
+      renderPager(this, result);
       mount(this.querySelector('tbody'), items.length ? html`${items.map((e) => html`
         <tr data-testid="audit-row">
           <td class="muted" title="${e.at}">${new Date(e.at).toLocaleString()}</td>

@@ -1,5 +1,6 @@
 import { api, subscribe } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { renderPager } from '../../lib/pager.js';
 
 const ACTIONS = {
   running: ['stop', 'restart', 'kill'],
@@ -100,12 +101,10 @@ class ContainersView extends HTMLElement {
     }
   }
 
-  render({ items, total, page, page_size: size }) {
+  render(result) {
+    const { items, total } = result;
     this.querySelector('.count').textContent = total;
-    const pages = Math.max(1, Math.ceil(total / size));
-    this.querySelector('.page-info').textContent = `Page ${page} of ${pages}`;
-    this.querySelector('[data-page="-1"]').disabled = page <= 1;
-    this.querySelector('[data-page="1"]').disabled = page >= pages;
+    renderPager(this, result);
     const body = this.querySelector('tbody');
     if (!items.length) {
       mount(body, html`<tr><td colspan="7" class="empty">No containers match.</td></tr>`);
