@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, PASSWORD, docker
+from conftest import BASE, PASSWORD, Client, docker
 
 SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
 
@@ -98,6 +98,13 @@ def test_admin_creates_and_deletes_a_user_through_the_confirmation_dialog(browse
     form.find_element(By.NAME, "password").send_keys("a long enough ui password")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-name="ui-made-user"]')))
+    row.find_element(By.CSS_SELECTOR, "button[data-action=password]").click()
+    reset = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "tr.password-row input[name=password]")))
+    reset.send_keys("a password set by the admin")
+    browser.find_element(By.CSS_SELECTOR, "tr.password-row button[type=submit]").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "tr.password-row"))
+    assert Client().login("ui-made-user", "a password set by the admin").status_code == 200
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-name="ui-made-user"]')
     row.find_element(By.CSS_SELECTOR, "button[data-action=delete]").click()
     dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
     assert "delete user ui-made-user" in dialog.text
@@ -127,7 +134,7 @@ def test_account_page_lists_sessions_and_ends_another(browser, client):
     login_as_admin(browser, wait)
     browser.get(BASE + "/#/account")
     rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=session-row]"))
-    assert any("this session" in r.text for r in rows)
+    assert any("this session" in r.text and "Chrome on Linux" in r.text for r in rows)
     before = len(rows)
     other = [r for r in rows if "this session" not in r.text]
     assert other, "the pytest client's session is listed too"

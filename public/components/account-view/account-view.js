@@ -1,6 +1,16 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
 
+/** "Firefox on Linux" from a user agent string; the raw string stays in the tooltip. */
+function device(agent) {
+  if (!agent) return 'unknown device';
+  const browser = [['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari'],
+    ['curl/', 'curl'], ['python-requests', 'Python requests']].find(([needle]) => agent.includes(needle))?.[1];
+  const system = [['Windows', 'Windows'], ['Android', 'Android'], ['iPhone', 'iOS'], ['Mac OS', 'macOS'], ['Linux', 'Linux']]
+    .find(([needle]) => agent.includes(needle))?.[1];
+  return [browser ?? agent.split(' ')[0], system].filter(Boolean).join(' on ');
+}
+
 /** Your own account: change password, see and end your sessions. */
 class AccountView extends HTMLElement {
   connectedCallback() {
@@ -60,7 +70,7 @@ class AccountView extends HTMLElement {
     const { items } = await api('GET', '/auth/sessions');
     mount(this.querySelector('tbody'), html`${items.map((s) => html`
       <tr data-testid="session-row">
-        <td>${s.user_agent ?? 'unknown device'} ${s.current ? html`<span class="badge state-running">this session</span>` : ''}</td>
+        <td title="${s.user_agent ?? ''}">${device(s.user_agent)} ${s.current ? html`<span class="badge state-running">this session</span>` : ''}</td>
         <td class="muted">${s.ip ?? ''}</td>
         <td class="muted">${new Date(s.started_at).toLocaleString()}</td>
         <td class="muted">${new Date(s.last_used_at).toLocaleString()}</td>

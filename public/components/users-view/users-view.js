@@ -43,6 +43,7 @@ class UsersView extends HTMLElement {
         <td><span class="badge ${u.disabled ? 'state-exited' : 'state-running'}">${u.disabled ? 'disabled' : 'active'}</span></td>
         <td class="muted">${new Date(u.created_at).toLocaleDateString()}</td>
         <td class="actions">
+          <button data-action="password">set password</button>
           <button data-action="${u.disabled ? 'enable' : 'disable'}">${u.disabled ? 'enable' : 'disable'}</button>
           <button class="danger" data-action="delete">delete</button>
         </td>
@@ -75,6 +76,7 @@ class UsersView extends HTMLElement {
     const button = event.target.closest('button[data-action]');
     if (!button) return;
     const row = button.closest('tr');
+    if (button.dataset.action === 'password') return this.askPassword(row);
     try {
       if (button.dataset.action === 'delete') {
         await withConfirmation('DELETE', `/users/${row.dataset.id}`);
@@ -86,5 +88,29 @@ class UsersView extends HTMLElement {
     this.load();
   }
 }
+
+/** An inline row under the user: new password, save, cancel. */
+UsersView.prototype.askPassword = function askPassword(row) {
+  this.querySelector('tr.password-row')?.remove();
+  const form = document.createElement('tr');
+  form.className = 'password-row';
+  mount(form, html`<td colspan="5"><form class="inline-form">
+      <input name="password" type="password" autocomplete="new-password" required
+             placeholder="New password for ${row.dataset.name} (12+ characters)" aria-label="New password">
+      <button class="primary" type="submit">Save password</button>
+      <button class="ghost" type="button" data-cancel>Cancel</button>
+      <span class="muted small">Their sessions end.</span></form></td>`);
+  row.after(form);
+  form.querySelector('[data-cancel]').addEventListener('click', () => form.remove());
+  form.querySelector('form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', `/users/${row.dataset.id}/password`, { password: event.target.password.value });
+      form.remove();
+      this.showError('');
+    } catch (error) { this.showError(error.message); }
+  });
+  form.querySelector('input').focus();
+};
 
 export function registerUsersView() { customElements.define('users-view', UsersView); }
