@@ -18,12 +18,13 @@ struct StreamRoutes: Sendable {
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     func containerLogs(_ request: Request, id: String) async throws -> Response {
-        let principal = try await authenticate(request)
+        let principal: Principal
+        do { principal = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
         let query = request.uri.queryParameters
         let resumeID = request.headers[Self.lastEventID] ?? query.get("last_event_id")
         let cursor = resumeID.flatMap(LogCursor.init(eventID:))
         if resumeID != nil && cursor == nil {
-            return Self.error(400, "invalid_parameter", "Last-Event-ID is not a log position", request)
+            return Self.error(.badRequest("Last-Event-ID is not a log position", code: "invalid_parameter"), request)
         }
         var options = LogsOptions(follow: query.get("follow") != "false", timestamps: true)
         if let cursor {
@@ -32,7 +33,7 @@ struct StreamRoutes: Sendable {
             let tail = query.get("tail") ?? "100"
             if tail != "all" {
                 guard let lines = Int(tail), (0...100_000).contains(lines) else {
-                    return Self.error(400, "invalid_parameter", "tail must be all or 0...100000", request)
+                    return Self.error(.badRequest("tail must be all or 0...100000", code: "invalid_parameter"), request)
                 }
                 options.tail = lines
             }
@@ -41,8 +42,7 @@ struct StreamRoutes: Sendable {
         do {
             lines = try await docker.logs(id, options: options)
         } catch let error as EngineError {
-            let mapped = JarvisError.from(error)
-            return Self.error(mapped.status, mapped.code, mapped.message, request)
+            return Self.error(JarvisError.from(error), request)
         }
         logger.debug("log follow", metadata: ["container": "\(id)", "user": "\(principal.username)"])
         return Self.stream { channel in
@@ -56,11 +56,11 @@ struct StreamRoutes: Sendable {
     }
 
     func engineEvents(_ request: Request) async throws -> Response {
-        _ = try await authenticate(request)
+        do { _ = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
         let query = request.uri.queryParameters
         var lastNano: Int64?
         if let resume = request.headers[Self.lastEventID] ?? query.get("last_event_id") {
-            guard let value = Int64(resume) else { return Self.error(400, "invalid_parameter", "Last-Event-ID is not an event position", request) }
+            guard let value = Int64(resume) else { return Self.error(.badRequest("Last-Event-ID is not an event position", code: "invalid_parameter"), request) }
             lastNano = value
         }
         let types = (query.get("type") ?? "container").split(separator: ",").map(String.init)
@@ -70,8 +70,7 @@ struct StreamRoutes: Sendable {
         do {
             events = try await docker.events(options)
         } catch let error as EngineError {
-            let mapped = JarvisError.from(error)
-            return Self.error(mapped.status, mapped.code, mapped.message, request)
+            return Self.error(JarvisError.from(error), request)
         }
         let resumeAfter = lastNano
         return Self.stream { channel in
@@ -84,15 +83,11 @@ struct StreamRoutes: Sendable {
     }
 
     private func authenticate(_ request: Request) async throws -> Principal {
-        do {
-            guard let principal = try await authenticator.principal(authorization: request.headers[.authorization],
-                                                                    cookieHeader: request.headers[.cookie]) else {
-                throw JarvisError.unauthorized()
-            }
-            return principal
-        } catch let error as JarvisError {
-            throw HTTPError(.init(code: error.status), message: error.message)
+        guard let principal = try await authenticator.principal(authorization: request.headers[.authorization],
+                                                                cookieHeader: request.headers[.cookie]) else {
+            throw JarvisError.unauthorized()
         }
+        return principal
     }
 
     /// An SSE response fed by `produce`, with heartbeats while it is quiet.
@@ -122,15 +117,12 @@ struct StreamRoutes: Sendable {
                                                HTTPField.Name("X-Accel-Buffering")!: "no"], body: body)
     }
 
-    static func error(_ status: Int, _ code: String, _ message: String, _ request: Request) -> Response {
-        let requestID = request.headers[HTTPField.Name("X-Request-Id")!] ?? ""
-        let body = #"{"error":{"code":"\#(code)","message":\#(jsonString(message)),"request_id":"\#(requestID)"}}"#
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    static func jsonString(_ text: String) -> String {
-        String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    /// Errors in the same body as the FastCGI side (`JSONCoding.errorBody` renders both).
+    static func error(_ error: JarvisError, _ request: Request) -> Response {
+        let body = JSONCoding.errorBody(error, requestID: request.headers[HTTPField.Name("X-Request-Id")!] ?? "")
+        var headers: HTTPFields = [.contentType: "application/json"]
+        for (name, value) in error.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
+        return Response(status: .init(code: error.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 

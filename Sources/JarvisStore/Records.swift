@@ -18,10 +18,6 @@ public struct UserRecord: Codable, Sendable, FetchableRecord, MutablePersistable
         case passwordChangedAt = "password_changed_at"
     }
 
-    public enum Columns {
-        static let username = Column(CodingKeys.username)
-    }
-
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 

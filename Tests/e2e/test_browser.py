@@ -43,15 +43,10 @@ def test_login_then_see_state_change_live_and_follow_logs(browser, container):
     browser.get(BASE + "/")
     wait.until(EC.presence_of_element_located((By.NAME, "username")))
     shot(browser, "login")
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys("wrong password")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    sign_in(browser, "wrong password")
     error = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".login .error")))
     assert "invalid username or password" in error.text
-
-    browser.find_element(By.NAME, "password").clear()
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    sign_in(browser, PASSWORD)
     wait.until(lambda d: state_of(d, name) == "running")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "containers-view .live").get_attribute("data-state") == "live")
 
@@ -75,12 +70,19 @@ def test_login_then_see_state_change_live_and_follow_logs(browser, container):
     assert severe == [], severe
 
 
+def sign_in(browser, password):
+    """Fills the login form as admin and submits it."""
+    for name, value in (("username", "admin"), ("password", password)):
+        field = browser.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 def login_as_admin(browser, wait):
     browser.get(BASE + "/")
     wait.until(EC.presence_of_element_located((By.NAME, "username")))
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    sign_in(browser, PASSWORD)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
 
 

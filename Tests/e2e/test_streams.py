@@ -53,8 +53,10 @@ def test_bad_resume_position_and_unknown_container(client):
 
 
 def test_streams_need_a_session(anonymous):
-    assert anonymous.get("/containers/x/logs").status_code == 401
-    assert anonymous.get("/events").status_code == 401
+    for path in ("/containers/x/logs", "/events"):
+        response = anonymous.get(path)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized", "the same error shape as the FastCGI side"
 
 
 def test_browser_going_away_releases_the_engine_stream(client, container):

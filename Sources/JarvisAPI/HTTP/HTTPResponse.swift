@@ -31,11 +31,8 @@ public struct HTTPResponse: Sendable {
 
     /// The error body every endpoint uses: `{"error":{"code","message","request_id"}}`.
     public static func error(_ error: JarvisError, requestID: String) -> HTTPResponse {
-        let body = ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID),
-                             confirmation: error.confirmation)
-        var response = (try? json(body, status: error.status)) ?? HTTPResponse(status: error.status)
-        response.headers += error.headers
-        return response
+        HTTPResponse(status: error.status, headers: [("Content-Type", "application/json")] + error.headers,
+                     body: JSONCoding.errorBody(error, requestID: requestID))
     }
 
     public static func noContent() -> HTTPResponse { HTTPResponse(status: 204) }
@@ -47,7 +44,7 @@ public struct HTTPResponse: Sendable {
     /// Every `Set-Cookie` value.
     public var setCookies: [String] { headers.filter { $0.0.lowercased() == "set-cookie" }.map(\.1) }
 
-    private struct ErrorBody: Encodable {
+    fileprivate struct ErrorBody: Encodable {
         struct Detail: Encodable { let code: String; let message: String; let requestId: String }
         let error: Detail
         let confirmation: ConfirmationChallenge?
@@ -74,6 +71,13 @@ public enum JSONCoding {
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }()
+
+    /// The error body every endpoint uses, FastCGI and streams alike.
+    public static func errorBody(_ error: JarvisError, requestID: String) -> [UInt8] {
+        let body = HTTPResponse.ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID),
+                                          confirmation: error.confirmation)
+        return (try? encoder.encode(body)).map { [UInt8]($0) } ?? []
+    }
 
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
