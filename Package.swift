@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // System-library shims.
@@ -54,7 +55,8 @@ let package = Package(
         .executableTarget(name: "JarvisSSE",
                           dependencies: ["JarvisAPI", "JarvisStore", .product(name: "Hummingbird", package: "hummingbird"),
                                          .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                                         .product(name: "HTTPTypes", package: "swift-http-types")],
+                                         .product(name: "HTTPTypes", package: "swift-http-types"),
+                                         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
                           swiftSettings: settings),
         .executableTarget(name: "jarvisctl",
                           dependencies: ["JarvisCore", "JarvisStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],

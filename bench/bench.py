@@ -115,7 +115,7 @@ def hold_follows(count, container):
     responses = []
 
     def follow():
-        r = api.get(URL + f"/api/v1/containers/{container}/logs?tail=1", stream=True, timeout=60)
+        r = api.get(URL + f"/api/v1/containers/{container}/logs/follow?tail=1", stream=True, timeout=60)
         responses.append(r)
         for line in r.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):

@@ -5,8 +5,8 @@ set -euo pipefail
 declare -A groups=(
   [build]="libfcgi-dev libcurl4-openssl-dev libsqlite3-dev pkg-config"
   [run]="nginx-light openssl curl docker.io libjs-xterm libjs-codemirror"
-  [sandbox]="busybox-static"
-  [test]="busybox-static sqlite3 chromium chromium-driver python3-venv docker-registry apache2-utils systemd socat"
+  [sandbox]="busybox-static iproute2"
+  [test]="busybox-static iproute2 sqlite3 chromium chromium-driver python3-venv docker-registry apache2-utils systemd socat"
 )
 wanted=""
 [ $# -eq 0 ] && set -- build run

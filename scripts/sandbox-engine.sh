@@ -8,11 +8,24 @@ set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?directory}
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
 sock="$dir/docker.sock"
+# Its own bridge, so published ports work on 127.0.0.1 through docker-proxy;
+# iptables stay untouched. Name and subnets derive from DIR: two sandboxes never clash.
+hash=$(printf %s "$dir" | cksum | cut -d' ' -f1)
+bridge="jv$((hash % 100000))"
+octet=$((hash % 200 + 20))
+
+ensure_bridge() {
+  ip link show "$bridge" >/dev/null 2>&1 && return 0
+  ip link add "$bridge" type bridge
+  ip addr add "10.$octet.0.1/24" dev "$bridge"
+  ip link set "$bridge" up
+}
 
 start_daemon() {
   local driver=$1
+  ensure_bridge
   dockerd --host "unix://$sock" --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
-    --storage-driver "$driver" --bridge none --iptables=false --ip6tables=false --ip-masq=false \
+    --storage-driver "$driver" --bridge "$bridge" --default-address-pool "base=10.$octet.128.0/17,size=24" --iptables=false --ip6tables=false --ip-masq=false \
     --cgroup-parent jarvis-sandbox --log-level warn >>"$dir/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do
     curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && return 0
@@ -54,6 +67,7 @@ case "$cmd" in
       for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -9 "$pid" 2>/dev/null || true
     fi
+    ip link del "$bridge" 2>/dev/null || true
     ;;
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

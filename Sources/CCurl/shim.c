@@ -14,3 +14,4 @@ CURL *jarvis_curl_msg_handle(const CURLMsg *msg) { return msg->easy_handle; }
 int jarvis_curl_msg_is_done(const CURLMsg *msg) { return msg->msg == CURLMSG_DONE; }
 CURLcode jarvis_curl_msg_result(const CURLMsg *msg) { return msg->data.result; }
 size_t jarvis_curl_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+CURLcode jarvis_curl_getinfo_socket(CURL *handle, curl_socket_t *value) { return curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, value); }

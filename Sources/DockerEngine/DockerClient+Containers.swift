@@ -20,9 +20,31 @@ extension DockerClient {
         return try await decode([ContainerSummary].self, EngineRequest("GET", "/containers/json", query: query))
     }
 
-    /// `GET /containers/{id}/json`.
-    public func container(_ id: String) async throws -> ContainerDetails {
-        try await decode(ContainerDetails.self, EngineRequest("GET", "/containers/\(try Self.validID(id))/json"))
+    /// `GET /containers/{id}/json`; `size` adds the writable layer and root fs sizes (slower).
+    public func container(_ id: String, size: Bool = false) async throws -> ContainerDetails {
+        try await decode(ContainerDetails.self, EngineRequest("GET", "/containers/\(try Self.validID(id))/json",
+                                                              query: size ? [("size", "1")] : []))
+    }
+
+    /// `POST /containers/{id}/pause`.
+    public func pauseContainer(_ id: String) async throws {
+        _ = try await send(EngineRequest("POST", "/containers/\(try Self.validID(id))/pause"))
+    }
+
+    /// `POST /containers/{id}/unpause`.
+    public func unpauseContainer(_ id: String) async throws {
+        _ = try await send(EngineRequest("POST", "/containers/\(try Self.validID(id))/unpause"))
+    }
+
+    /// `POST /containers/{id}/rename`.
+    public func renameContainer(_ id: String, to name: String) async throws {
+        _ = try await send(EngineRequest("POST", "/containers/\(try Self.validID(id))/rename", query: [("name", name)]))
+    }
+
+    /// One `GET /containers/{id}/stats?stream=0&one-shot=1` sample (no pre-sample: callers keep their own).
+    public func containerStats(_ id: String) async throws -> ContainerStatsSample {
+        try await decode(ContainerStatsSample.self, EngineRequest("GET", "/containers/\(try Self.validID(id))/stats",
+                                                                  query: [("stream", "0"), ("one-shot", "1")], timeout: 20))
     }
 
     /// `POST /containers/{id}/start`; starting a running container succeeds.

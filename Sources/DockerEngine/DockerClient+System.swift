@@ -15,3 +15,20 @@ extension DockerClient {
         try await decode(SystemInfo.self, EngineRequest("GET", "/info", timeout: 30))
     }
 }
+
+extension DockerClient {
+    /// `GET /system/df` (can take seconds on a large host).
+    public func diskUsage() async throws -> DiskUsage {
+        try await decode(DiskUsage.self, EngineRequest("GET", "/system/df", timeout: 120))
+    }
+
+    /// `GET /networks/{id}`.
+    public func network(_ idOrName: String) async throws -> NetworkSummary {
+        try await decode(NetworkSummary.self, EngineRequest("GET", "/networks/\(try Self.validID(idOrName))"))
+    }
+
+    /// `GET /networks`.
+    public func networks() async throws -> [NetworkSummary] {
+        try await decode([NetworkSummary].self, EngineRequest("GET", "/networks"))
+    }
+}

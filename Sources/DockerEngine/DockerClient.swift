@@ -20,7 +20,7 @@ public final class DockerClient: @unchecked Sendable {
         self.logger = logger
     }
 
-    private func checkWritable(_ request: EngineRequest) throws {
+    func checkWritable(_ request: EngineRequest) throws {
         guard readOnly, !["GET", "HEAD"].contains(request.method) else { return }
         throw EngineError(.readOnly, message: "Jarvis is in read-only mode: \(request.method) \(request.path) was not sent to the engine")
     }

@@ -12,11 +12,15 @@ import Logging
 /// task group cancels, and the engine transfer is closed.
 struct StreamRoutes: Sendable {
     let docker: DockerClient
+    /// Events reach browsers only after the mirror stored them, so a reload shows the change.
+    let watermark: Watermark
     let authenticator: Authenticator
     let logger: Logger
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
+    /// Follows a container's log. Resumes after `Last-Event-ID`; when the container
+    /// stops, the stream says so and waits, then continues when it runs again.
     func containerLogs(_ request: Request, id: String) async throws -> Response {
         let principal: Principal
         do { principal = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
@@ -26,32 +30,50 @@ struct StreamRoutes: Sendable {
         if resumeID != nil && cursor == nil {
             return Self.error(.badRequest("Last-Event-ID is not a log position", code: "invalid_parameter"), request)
         }
-        var options = LogsOptions(follow: query.get("follow") != "false", timestamps: true)
-        if let cursor {
-            options.since = cursor.instant.engineSince
-        } else {
-            let tail = query.get("tail") ?? "100"
-            if tail != "all" {
-                guard let lines = Int(tail), (0...100_000).contains(lines) else {
-                    return Self.error(.badRequest("tail must be all or 0...100000", code: "invalid_parameter"), request)
-                }
-                options.tail = lines
-            }
-        }
-        let lines: AsyncThrowingStream<LogLine, Error>
+        var parameters: [String: String] = [:]
+        for key in ["tail", "since", "stream", "q", "regex"] { if let value = query.get(key) { parameters[key] = value } }
+        let logRequest: LogRequest
+        let target: ContainerDetails
         do {
-            lines = try await docker.logs(id, options: options)
-        } catch let error as EngineError {
-            return Self.error(JarvisError.from(error), request)
+            logRequest = try LogRequest.parse(parameters, defaultTail: 100, maxTail: nil)
+            target = try await docker.container(id)
+        } catch {
+            return Self.error(JarvisError.wrap(error), request)
         }
-        logger.debug("log follow", metadata: ["container": "\(id)", "user": "\(principal.username)"])
+        var options = logRequest.engineOptions
+        options.follow = true
+        if let cursor { options.since = cursor.instant.engineSince; options.tail = nil }
+        let docker = self.docker
+        let tty = target.config.tty ?? false
+        let firstOptions = options
+        logger.debug("log follow", metadata: ["container": "\(target.id)", "user": "\(principal.username)"])
         return Self.stream { channel in
-            var filter = LogResumeFilter(resumeAfter: cursor)
-            for try await line in lines {
-                guard let position = filter.admit(line) else { continue }
-                await channel.send(ServerSentEvent.encode(id: position.eventID, event: "log", data: LogEventPayload(line).json))
+            var last = cursor
+            var options = firstOptions
+            while true {
+                var filter = LogResumeFilter(resumeAfter: last)
+                for try await line in try await docker.logs(target.id, options: options, tty: tty) {
+                    guard let position = filter.admit(line) else { continue }
+                    last = position
+                    guard logRequest.admits(line) else { continue }
+                    await channel.send(ServerSentEvent.encode(id: position.eventID, event: "log", data: LogEventPayload(line).json))
+                }
+                let stoppedAt = LogInstant(seconds: Int64(Date().timeIntervalSince1970), nanos: 0)
+                await channel.send(ServerSentEvent.encode(event: "state", data: #"{"state":"stopped"}"#))
+                // Wait for the container to run again (or to disappear).
+                while true {
+                    try await Task.sleep(nanoseconds: 1_000_000_000)
+                    do {
+                        if try await docker.container(target.id).state.running { break }
+                    } catch let error as EngineError where error.code == .notFound {
+                        await channel.send(ServerSentEvent.encode(event: "end", data: #"{"reason":"container removed"}"#))
+                        return
+                    }
+                }
+                await channel.send(ServerSentEvent.encode(event: "state", data: #"{"state":"running"}"#))
+                options.tail = nil
+                options.since = (last?.instant ?? stoppedAt).engineSince
             }
-            await channel.send(ServerSentEvent.encode(event: "end", data: #"{"reason":"container stopped"}"#))
         }
     }
 
@@ -76,6 +98,7 @@ struct StreamRoutes: Sendable {
         return Self.stream { channel in
             for try await event in events {
                 if let lastNano = resumeAfter, event.timeNano <= lastNano { continue }
+                if event.type == "container" { await watermark.wait(for: event.timeNano, timeout: 2) }
                 let data = String(decoding: try JSONCoding.encoder.encode(EventPayload(event)), as: UTF8.self)
                 await channel.send(ServerSentEvent.encode(id: String(event.timeNano), event: event.type, data: data))
             }

@@ -4,6 +4,7 @@ import JarvisStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import JarvisAPI
 import JarvisCore
 import Logging
@@ -30,11 +31,17 @@ struct StreamServer {
     func run() async throws {
         let router = Hummingbird.Router()
         let authenticator = Authenticator(auth: environment.auth)
-        let streams = StreamRoutes(docker: environment.docker, authenticator: authenticator, logger: logger)
-        router.get("/api/v1/containers/{id}/logs") { request, context in
+        let mirror = ContainerMirror(docker: environment.docker, database: environment.database, logger: logger)
+        let streams = StreamRoutes(docker: environment.docker, watermark: mirror.watermark, authenticator: authenticator, logger: logger)
+        let terminals = TerminalBridge(environment: environment, authenticator: authenticator, logger: logger)
+        router.get("/api/v1/containers/{id}/logs/follow") { request, context in
             try await streams.containerLogs(request, id: context.parameters.require("id"))
         }
         router.get("/api/v1/events") { request, _ in try await streams.engineEvents(request) }
+        router.get(RouterPath(TerminalBridge.path)) { request, _ in
+            StreamRoutes.error(JarvisError(403, "terminal_refused",
+                                           "open this as a WebSocket with an unused terminal token issued to your session"), request)
+        }
         router.get("/api/v1/streams/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","engine_transfers":\#(DockerClient.activeTransfers)}"#)))
@@ -42,13 +49,21 @@ struct StreamServer {
         let path = environment.config.sseSocket
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         unlink(path)
-        let app = Application(router: router, configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
+        let app = Application(router: router,
+                              server: .http1WebSocketUpgrade { request, _, _ in await terminals.shouldUpgrade(request) },
+                              configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
                               onServerRunning: { _ in
                                   chmod(path, environment.config.fcgiSocketMode)
                                   logger.info("jarvis-sse listening", metadata: ["socket": "\(path)"])
                               }, logger: logger)
         let retention = Task.detached { [environment, logger] in await Self.purgeAuditPeriodically(environment, logger) }
-        defer { retention.cancel() }
+        let mirroring = Task.detached { await mirror.run() }
+        let sampling = Task.detached { [environment, logger] in
+            guard environment.config.statsInterval > 0 else { return }
+            await StatsSampler(docker: environment.docker, database: environment.database, logger: logger,
+                               interval: Double(environment.config.statsInterval)).run()
+        }
+        defer { retention.cancel(); mirroring.cancel(); sampling.cancel() }
         try await app.runService()
     }
 }

@@ -110,6 +110,45 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("004_container_snapshot_stats_terminals") { db in
+            try db.execute(sql: """
+                CREATE TABLE container_snapshot (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    image TEXT NOT NULL,
+                    image_id TEXT,
+                    command TEXT,
+                    created INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    health TEXT,
+                    ports TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    observed_at INTEGER NOT NULL
+                );
+                CREATE INDEX container_snapshot_name ON container_snapshot(name);
+                CREATE TABLE container_stats (
+                    id TEXT PRIMARY KEY,
+                    cpu_percent REAL,
+                    memory_used INTEGER,
+                    memory_limit INTEGER,
+                    network_rx INTEGER,
+                    network_tx INTEGER,
+                    pids INTEGER,
+                    sampled_at INTEGER NOT NULL
+                );
+                CREATE TABLE terminal_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    container_id TEXT NOT NULL,
+                    container_name TEXT NOT NULL,
+                    exec_id TEXT NOT NULL,
+                    tty INTEGER NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    used_at TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -255,4 +255,50 @@ final class EngineIntegrationTests: XCTestCase {
     private static func threadCount() -> Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
     }
+
+    func testHijackedExecPipesBytesBothWaysAndReportsTheExitCode() async throws {
+        let id = try await makeContainer("sleep 600")
+        try await client.startContainer(id)
+        let exec = try await client.createExec(id, ExecOptions(cmd: ["sh", "-c", "read line; echo got:$line; exit 7"], tty: false))
+        let connection = try await client.startExec(exec, tty: false)
+        try connection.write(Array("hello\n".utf8))
+        var decoder = LogFrameDecoder()
+        var output: [UInt8] = []
+        while let chunk = try connection.read() {
+            output += try decoder.feed(chunk).flatMap(\.payload)
+        }
+        connection.close()
+        XCTAssertEqual(String(decoding: output, as: UTF8.self), "got:hello\n")
+        let inspect = try await client.inspectExec(exec)
+        XCTAssertEqual(inspect.exitCode, 7)
+        XCTAssertFalse(inspect.running)
+    }
+
+    func testExecOnAMissingExecIsANotFoundError() async throws {
+        do {
+            _ = try await client.startExec("0123456789abcdef0123456789abcdef")
+            XCTFail("expected an error")
+        } catch let error as EngineError {
+            XCTAssertEqual(error.code, .notFound)
+        }
+    }
+
+    func testPauseRenameAndOneShotStats() async throws {
+        let id = try await makeContainer("while true; do :; done")
+        try await client.startContainer(id)
+        let first = try await client.containerStats(id)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let second = try await client.containerStats(id)
+        let percent = try XCTUnwrap(second.cpuCounters?.percent(since: try XCTUnwrap(first.cpuCounters)))
+        XCTAssertGreaterThan(percent, 20, "a busy loop uses most of a CPU")
+        XCTAssertGreaterThan(second.memoryUsed ?? 0, 0)
+        try await client.pauseContainer(id)
+        let paused = try await client.container(id).state.paused
+        XCTAssertTrue(paused)
+        try await client.unpauseContainer(id)
+        let name = "jv-renamed-\(UUID().uuidString.prefix(6).lowercased())"
+        try await client.renameContainer(id, to: name)
+        let renamed = try await client.container(id).displayName
+        XCTAssertEqual(renamed, name)
+    }
 }

@@ -78,9 +78,11 @@ def container():
     """Creates containers in the private engine and removes them afterwards."""
     made = []
 
-    def make(script="while true; do sleep 1; done", start=True, name=None):
+    def make(script="while true; do sleep 1; done", start=True, name=None, network=None):
         name = name or "e2e-" + uuid.uuid4().hex[:8]
         args = ["run", "-d"] if start else ["create"]
+        if network:
+            args += ["--network", network]
         cid = docker(*args, "--name", name, "--label", "jarvis.e2e=1", IMAGE, "sh", "-c", script)
         made.append(cid)
         return cid, name

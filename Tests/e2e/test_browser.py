@@ -38,7 +38,7 @@ def state_of(driver, name):
 
 def test_login_then_see_state_change_live_and_follow_logs(browser, container):
     cid, name = container("trap 'exit 0' TERM; i=0; while true; do i=$((i+1)); echo browser-line $i; sleep 0.3; done",
-                          name="browser-demo")
+                          name="browser-demo", network="none")
     wait = WebDriverWait(browser, 15)
     browser.get(BASE + "/")
     wait.until(EC.presence_of_element_located((By.NAME, "username")))

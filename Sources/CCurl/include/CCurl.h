@@ -18,6 +18,8 @@ CURLcode jarvis_curl_setopt_read_function(CURL *_Nonnull handle, jarvis_curl_dat
 CURLcode jarvis_curl_getinfo_long(CURL *_Nonnull handle, CURLINFO info, long *_Nonnull value);
 CURLcode jarvis_curl_getinfo_pointer(CURL *_Nonnull handle, CURLINFO info, void *_Nullable *_Nonnull value);
 
+CURLcode jarvis_curl_getinfo_socket(CURL *_Nonnull handle, curl_socket_t *_Nonnull value);
+
 // CURLMsg holds a union; these read its parts.
 CURL *_Nullable jarvis_curl_msg_handle(const CURLMsg *_Nonnull msg);
 int jarvis_curl_msg_is_done(const CURLMsg *_Nonnull msg);

@@ -49,11 +49,14 @@ public struct ContainerDetails: Codable, Sendable {
     public let hostConfig: HostConfig?
     public let mounts: [Mount]?
     public let networkSettings: NetworkSettings?
+    /// Only with `size=1`.
+    public let sizeRw: Int64?
+    public let sizeRootFs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", name = "Name", created = "Created", path = "Path", args = "Args", state = "State"
         case image = "Image", restartCount = "RestartCount", config = "Config", hostConfig = "HostConfig"
-        case mounts = "Mounts", networkSettings = "NetworkSettings"
+        case mounts = "Mounts", networkSettings = "NetworkSettings", sizeRw = "SizeRw", sizeRootFs = "SizeRootFs"
     }
 
     public struct ContainerState: Codable, Sendable {
@@ -80,8 +83,18 @@ public struct ContainerDetails: Codable, Sendable {
     public struct Health: Codable, Sendable {
         public let status: String
         public let failingStreak: Int?
+        public let log: [HealthProbe]?
 
-        enum CodingKeys: String, CodingKey { case status = "Status", failingStreak = "FailingStreak" }
+        enum CodingKeys: String, CodingKey { case status = "Status", failingStreak = "FailingStreak", log = "Log" }
+    }
+
+    public struct HealthProbe: Codable, Sendable {
+        public let start: String?
+        public let end: String?
+        public let exitCode: Int?
+        public let output: String?
+
+        enum CodingKeys: String, CodingKey { case start = "Start", end = "End", exitCode = "ExitCode", output = "Output" }
     }
 
     public struct ContainerConfig: Codable, Sendable {
@@ -106,10 +119,22 @@ public struct ContainerDetails: Codable, Sendable {
         public let restartPolicy: RestartPolicy?
         public let memory: Int64?
         public let nanoCpus: Int64?
+        public let privileged: Bool?
+        public let portBindings: [String: [HostPort]?]?
+        public let autoRemove: Bool?
 
         enum CodingKeys: String, CodingKey {
             case networkMode = "NetworkMode", restartPolicy = "RestartPolicy", memory = "Memory", nanoCpus = "NanoCpus"
+            case privileged = "Privileged", portBindings = "PortBindings", autoRemove = "AutoRemove"
         }
+    }
+
+    /// One host side of a port binding (`HostConfig.PortBindings`, `NetworkSettings.Ports`).
+    public struct HostPort: Codable, Sendable {
+        public let hostIP: String?
+        public let hostPort: String?
+
+        enum CodingKeys: String, CodingKey { case hostIP = "HostIp", hostPort = "HostPort" }
     }
 
     public struct RestartPolicy: Codable, Sendable {
@@ -134,16 +159,20 @@ public struct ContainerDetails: Codable, Sendable {
 
     public struct NetworkSettings: Codable, Sendable {
         public let networks: [String: Endpoint]?
+        public let ports: [String: [HostPort]?]?
 
-        enum CodingKeys: String, CodingKey { case networks = "Networks" }
+        enum CodingKeys: String, CodingKey { case networks = "Networks", ports = "Ports" }
     }
 
     public struct Endpoint: Codable, Sendable {
         public let ipAddress: String?
         public let gateway: String?
         public let macAddress: String?
+        public let aliases: [String]?
 
-        enum CodingKeys: String, CodingKey { case ipAddress = "IPAddress", gateway = "Gateway", macAddress = "MacAddress" }
+        enum CodingKeys: String, CodingKey {
+            case ipAddress = "IPAddress", gateway = "Gateway", macAddress = "MacAddress", aliases = "Aliases"
+        }
     }
 
     /// The name without the leading slash.

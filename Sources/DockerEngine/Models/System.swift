@@ -38,3 +38,70 @@ public struct SystemInfo: Codable, Sendable {
         case dockerRootDir = "DockerRootDir"
     }
 }
+
+/// `GET /system/df`, summed per kind.
+public struct DiskUsage: Decodable, Sendable {
+    public let layersSize: Int64?
+    public let images: [ImageUsage]?
+    public let containers: [ContainerUsage]?
+    public let volumes: [VolumeUsage]?
+    public let buildCache: [BuildCacheUsage]?
+
+    enum CodingKeys: String, CodingKey {
+        case layersSize = "LayersSize", images = "Images", containers = "Containers", volumes = "Volumes", buildCache = "BuildCache"
+    }
+
+    public struct ImageUsage: Decodable, Sendable {
+        public let size: Int64?
+        public let sharedSize: Int64?
+        public let containers: Int?
+        enum CodingKeys: String, CodingKey { case size = "Size", sharedSize = "SharedSize", containers = "Containers" }
+    }
+
+    public struct ContainerUsage: Decodable, Sendable {
+        public let sizeRw: Int64?
+        enum CodingKeys: String, CodingKey { case sizeRw = "SizeRw" }
+    }
+
+    public struct VolumeUsage: Decodable, Sendable {
+        public let usageData: UsageData?
+        enum CodingKeys: String, CodingKey { case usageData = "UsageData" }
+        public struct UsageData: Decodable, Sendable {
+            public let size: Int64?
+            enum CodingKeys: String, CodingKey { case size = "Size" }
+        }
+    }
+
+    public struct BuildCacheUsage: Decodable, Sendable {
+        public let size: Int64?
+        enum CodingKeys: String, CodingKey { case size = "Size" }
+    }
+}
+
+/// `GET /networks/{id}`, what validation and the UI need.
+public struct NetworkSummary: Decodable, Sendable {
+    public let id: String
+    public let name: String
+    public let driver: String?
+    public let scope: String?
+
+    enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", driver = "Driver", scope = "Scope" }
+}
+
+/// `GET /images/{name}/json`, what validation needs.
+public struct ImageInspect: Decodable, Sendable {
+    public let id: String
+    public let repoTags: [String]?
+    public let config: Config?
+
+    enum CodingKeys: String, CodingKey { case id = "Id", repoTags = "RepoTags", config = "Config" }
+
+    public struct Config: Decodable, Sendable {
+        public let exposedPorts: [String: EmptyObject]?
+        public let cmd: [String]?
+        enum CodingKeys: String, CodingKey { case exposedPorts = "ExposedPorts", cmd = "Cmd" }
+    }
+}
+
+/// `{}` values in engine maps (exposed ports, volumes).
+public struct EmptyObject: Codable, Sendable {}

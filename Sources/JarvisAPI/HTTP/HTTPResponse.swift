@@ -45,7 +45,7 @@ public struct HTTPResponse: Sendable {
     public var setCookies: [String] { headers.filter { $0.0.lowercased() == "set-cookie" }.map(\.1) }
 
     fileprivate struct ErrorBody: Encodable {
-        struct Detail: Encodable { let code: String; let message: String; let requestId: String }
+        struct Detail: Encodable { let code: String; let message: String; let field: String?; let requestId: String }
         let error: Detail
         let confirmation: ConfirmationChallenge?
     }
@@ -74,7 +74,7 @@ public enum JSONCoding {
 
     /// The error body every endpoint uses, FastCGI and streams alike.
     public static func errorBody(_ error: JarvisError, requestID: String) -> [UInt8] {
-        let body = HTTPResponse.ErrorBody(error: .init(code: error.code, message: error.message, requestId: requestID),
+        let body = HTTPResponse.ErrorBody(error: .init(code: error.code, message: error.message, field: error.field, requestId: requestID),
                                           confirmation: error.confirmation)
         return (try? encoder.encode(body)).map { [UInt8]($0) } ?? []
     }

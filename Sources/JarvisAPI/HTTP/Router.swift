@@ -39,6 +39,8 @@ public final class RequestContext: @unchecked Sendable {
             return try JSONCoding.decoder.decode(T.self, from: .init(request.body))
         } catch let error as DecodingError {
             throw JarvisError.badRequest(Self.describe(error), code: "malformed_json")
+        } catch let error as JarvisError {
+            throw error  // a field's own decoder named the problem
         } catch {
             throw JarvisError.badRequest("request body is not valid JSON", code: "malformed_json")
         }

@@ -11,7 +11,7 @@ public struct ContainerDetailsView: Encodable, Sendable {
     public let state: State
     public let command: [String]
     public let entrypoint: [String]?
-    public let env: [String]
+    public var env: [String]
     public let labels: [String: String]
     public let tty: Bool
     public let hostname: String?
@@ -21,8 +21,23 @@ public struct ContainerDetailsView: Encodable, Sendable {
     public let restartCount: Int
     public let memoryLimit: Int64?
     public let nanoCpus: Int64?
+    public let privileged: Bool
     public let mounts: [MountView]
     public let networks: [String: NetworkView]
+    public let ports: [ContainerView.PortView]
+    public let healthLog: [HealthProbeView]
+    /// Bytes, only when asked for with `size=1`.
+    public let sizeRw: Int64?
+    public let sizeRootFs: Int64?
+    /// True when secret-looking environment values were masked for this caller.
+    public var envMasked = false
+
+    public struct HealthProbeView: Encodable, Sendable {
+        public let start: String?
+        public let end: String?
+        public let exitCode: Int?
+        public let output: String?
+    }
 
     public struct State: Encodable, Sendable {
         public let status: String
@@ -48,6 +63,7 @@ public struct ContainerDetailsView: Encodable, Sendable {
         public let ipAddress: String?
         public let gateway: String?
         public let macAddress: String?
+        public let aliases: [String]
     }
 
     public init(_ details: ContainerDetails) {
@@ -77,7 +93,42 @@ public struct ContainerDetailsView: Encodable, Sendable {
         }
         networks = (details.networkSettings?.networks ?? [:]).mapValues {
             NetworkView(ipAddress: $0.ipAddress.flatMap { $0.isEmpty ? nil : $0 }, gateway: $0.gateway.flatMap { $0.isEmpty ? nil : $0 },
-                        macAddress: $0.macAddress.flatMap { $0.isEmpty ? nil : $0 })
+                        macAddress: $0.macAddress.flatMap { $0.isEmpty ? nil : $0 }, aliases: $0.aliases ?? [])
         }
+        privileged = details.hostConfig?.privileged ?? false
+        var ports: [ContainerView.PortView] = []
+        for (key, bindings) in (details.networkSettings?.ports ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "/")
+            guard let port = parts.first.flatMap({ Int($0) }) else { continue }
+            let type = parts.count > 1 ? String(parts[1]) : "tcp"
+            if let bindings, !bindings.isEmpty {
+                for binding in bindings {
+                    ports.append(.init(ip: binding.hostIP, privatePort: port, publicPort: binding.hostPort.flatMap { Int($0) }, type: type))
+                }
+            } else {
+                ports.append(.init(ip: nil, privatePort: port, publicPort: nil, type: type))
+            }
+        }
+        self.ports = ports
+        healthLog = (details.state.health?.log ?? []).map {
+            HealthProbeView(start: $0.start, end: $0.end, exitCode: $0.exitCode, output: $0.output)
+        }
+        sizeRw = details.sizeRw
+        sizeRootFs = details.sizeRootFs
+    }
+
+    /// Environment keys whose values are hidden from viewers.
+    static let secretMarkers = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE"]
+
+    /// The same view with values of secret-looking variables (`DB_PASSWORD=…`) replaced by `••••••`.
+    public func maskingSecrets() -> ContainerDetailsView {
+        var copy = self
+        copy.env = env.map { entry in
+            guard let equals = entry.firstIndex(of: "=") else { return entry }
+            let key = entry[..<equals].uppercased()
+            return Self.secretMarkers.contains(where: key.contains) ? entry[..<equals] + "=••••••" : entry
+        }
+        copy.envMasked = copy.env != env
+        return copy
     }
 }

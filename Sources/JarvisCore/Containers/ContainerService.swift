@@ -1,49 +1,56 @@
 import DockerEngine
 import Foundation
+import JarvisStore
 
 /// A container as the list shows it.
 public struct ContainerView: Encodable, Sendable {
     public let id: String
     public let name: String
     public let image: String
+    public let imageId: String?
+    public let command: String?
     public let state: String
     public let status: String
+    /// `healthy`, `unhealthy`, `starting`, or nil without a health check.
+    public let health: String?
     public let ports: [PortView]
     public let created: Int64
     public let labels: [String: String]
+    /// From the stats sampler; nil until two samples exist or when not running.
+    public let cpuPercent: Double?
+    public let memoryUsed: Int64?
+    public let memoryLimit: Int64?
+    /// Unix milliseconds of the sample.
+    public let statsAt: Int64?
 
-    public struct PortView: Encodable, Sendable {
+    public struct PortView: Codable, Sendable, Equatable {
         public let ip: String?
         public let privatePort: Int
         public let publicPort: Int?
         public let type: String
     }
-
-    init(_ summary: ContainerSummary) {
-        id = summary.id
-        name = summary.name
-        image = summary.image
-        state = summary.state
-        status = summary.status
-        ports = summary.ports.map { PortView(ip: $0.ip, privatePort: $0.privatePort, publicPort: $0.publicPort, type: $0.type) }
-        created = summary.created
-        labels = summary.labels ?? [:]
-    }
 }
 
-/// Filters and paging of the container list.
+/// Filters, order and paging of the container list.
 public struct ContainerQuery: Sendable {
     public var query: String?
     public var state: String?
     /// False lists running containers only, as `docker ps` does.
     public var all: Bool
+    public var labels: [(key: String, value: String?)]
+    public var sort: ContainerSnapshotQuery.Sort
+    public var descending: Bool
     public var page: Int
     public var pageSize: Int
 
-    public init(query: String? = nil, state: String? = nil, all: Bool = true, page: Int = 1, pageSize: Int = 50) {
+    public init(query: String? = nil, state: String? = nil, all: Bool = true, labels: [(key: String, value: String?)] = [],
+                sort: ContainerSnapshotQuery.Sort = .name, descending: Bool = false, page: Int = 1, pageSize: Int = 50) {
         self.query = query
         self.state = state
         self.all = all
+        self.labels = labels
+        self.sort = sort
+        self.descending = descending
         self.page = page
         self.pageSize = pageSize
     }
@@ -57,48 +64,85 @@ public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
     public let total: Int
     public let page: Int
     public let pageSize: Int
+    /// Where the list came from: `mirror` (store kept by jarvis-sse) or `engine`.
+    public let source: String?
 
-    public init(items: [Item], total: Int, page: Int, pageSize: Int) {
+    public init(items: [Item], total: Int, page: Int, pageSize: Int, source: String? = nil) {
         self.items = items
         self.total = total
         self.page = page
         self.pageSize = pageSize
+        self.source = source
     }
 }
 
-/// Container operations; the state filter is applied by the engine, the text search here.
+/// Container operations. Lists come from the store's snapshot while jarvis-sse
+/// keeps it current, from the engine otherwise; every action writes the
+/// container's new state through to the snapshot so the next list shows it.
 public final class ContainerService: Sendable {
-    private let docker: DockerClient
+    let docker: DockerClient
+    let database: AppDatabase
+    /// A snapshot older than this is not trusted (the mirror resyncs every 15 s).
+    static let mirrorMaxAge: Int64 = 45_000_000_000
 
-    public init(docker: DockerClient) { self.docker = docker }
-
-    public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
-        var filters: [String: [String]] = [:]
-        if let state = query.state { filters["status"] = [state] }
-        let all = try await engine { try await docker.containers(ListContainersOptions(all: query.all, filters: filters)) }
-        // Views first: each name is computed once, not at every comparison of the sort.
-        var matching = all.map(ContainerView.init)
-        if let needle = query.query?.lowercased(), !needle.isEmpty {
-            matching = matching.filter {
-                $0.name.lowercased().contains(needle) || $0.image.lowercased().contains(needle) || $0.id.hasPrefix(needle)
-            }
-        }
-        matching.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        let start = min((query.page - 1) * query.pageSize, matching.count)
-        let slice = matching[start..<min(start + query.pageSize, matching.count)]
-        return Page(items: Array(slice), total: matching.count, page: query.page, pageSize: query.pageSize)
+    public init(docker: DockerClient, database: AppDatabase) {
+        self.docker = docker
+        self.database = database
     }
 
-    public func details(_ id: String) async throws -> ContainerDetails {
-        try await engine { try await docker.container(id) }
+    public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
+        if let synced = try database.containerMirrorSyncedAt(), Self.now() - synced < Self.mirrorMaxAge {
+            var snapshotQuery = ContainerSnapshotQuery()
+            snapshotQuery.text = query.query
+            snapshotQuery.state = query.state
+            snapshotQuery.runningOnly = !query.all
+            snapshotQuery.labels = query.labels
+            snapshotQuery.sort = query.sort
+            snapshotQuery.descending = query.descending
+            snapshotQuery.limit = query.pageSize
+            snapshotQuery.offset = (query.page - 1) * query.pageSize
+            let (rows, total) = try database.containerSnapshot(snapshotQuery)
+            return Page(items: rows.map { ContainerSnapshot.view($0.0, stats: $0.1) }, total: total, page: query.page,
+                        pageSize: query.pageSize, source: "mirror")
+        }
+        return try await listFromEngine(query)
+    }
+
+    /// Without jarvis-sse (shared host) the engine is asked every time; stats are used if any were sampled.
+    func listFromEngine(_ query: ContainerQuery) async throws -> Page<ContainerView> {
+        var filters: [String: [String]] = [:]
+        if let state = query.state { filters["status"] = [state] }
+        if !query.labels.isEmpty { filters["label"] = query.labels.map { label in label.value.map { "\(label.key)=\($0)" } ?? label.key } }
+        let summaries = try await engine { try await docker.containers(ListContainersOptions(all: query.all, filters: filters)) }
+        var rows = summaries.map { ContainerSnapshot.record($0, observedAt: 0) }
+        if let needle = query.query?.lowercased(), !needle.isEmpty {
+            rows = rows.filter { $0.name.lowercased().contains(needle) || $0.image.lowercased().contains(needle) || $0.id.hasPrefix(needle) }
+        }
+        let stats = try database.containerStats(ids: rows.map(\.id))
+        var views = rows.map { ContainerSnapshot.view($0, stats: stats[$0.id]) }
+        views.sort(by: ContainerSnapshot.ordering(query.sort, descending: query.descending))
+        let start = min((query.page - 1) * query.pageSize, views.count)
+        let slice = views[start..<min(start + query.pageSize, views.count)]
+        return Page(items: Array(slice), total: views.count, page: query.page, pageSize: query.pageSize, source: "engine")
+    }
+
+    public func details(_ id: String, size: Bool = false) async throws -> ContainerDetails {
+        try await engine { try await docker.container(id, size: size) }
+    }
+
+    /// Re-reads one container from the engine into the snapshot (or removes it when gone).
+    public func refreshSnapshot(_ id: String) async {
+        // On failure the mirror's next resync repairs the snapshot; the action itself succeeded.
+        try? await ContainerSnapshot.refresh(id, docker: docker, database: database)
     }
 
     /// The actions of the list's buttons.
-    public enum Action: String, Sendable, CaseIterable {
-        case start, stop, restart, kill
+    public enum Action: String, Sendable, CaseIterable, Codable {
+        case start, stop, restart, kill, pause, unpause
     }
 
-    /// Runs an action and returns the container's details afterwards (for the audit row's name).
+    /// Runs an action and returns the container's details afterwards. Start, stop,
+    /// pause and unpause of a container already in that state succeed.
     public func perform(_ action: Action, on id: String, timeout: Int? = nil, signal: String? = nil) async throws -> ContainerDetails {
         let target = try await details(id)
         try await engine {
@@ -107,17 +151,132 @@ public final class ContainerService: Sendable {
             case .stop: try await docker.stopContainer(target.id, timeout: timeout)
             case .restart: try await docker.restartContainer(target.id, timeout: timeout)
             case .kill: try await docker.killContainer(target.id, signal: signal ?? "SIGKILL")
+            case .pause: if !target.state.paused { try await docker.pauseContainer(target.id) }
+            case .unpause: if target.state.paused { try await docker.unpauseContainer(target.id) }
             }
         }
+        await refreshSnapshot(target.id)
+        return try await details(target.id)
+    }
+
+    /// Removes a container. When another request removes it at the same time, one
+    /// succeeds and the other gets a 404 (the engine's "already in progress" 409 is waited out).
+    public func remove(_ id: String, force: Bool, volumes: Bool) async throws -> ContainerDetails {
+        let target = try await details(id)
+        do {
+            try await docker.removeContainer(target.id, force: force, volumes: volumes)
+        } catch let error as EngineError where error.code == .conflict && error.message.contains("already in progress") {
+            for _ in 0..<50 {
+                if (try? await docker.container(target.id)) == nil { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            await refreshSnapshot(target.id)
+            throw JarvisError.notFound("container \(target.displayName) was removed by another request")
+        } catch let error as EngineError where error.code == .notFound {
+            await refreshSnapshot(target.id)
+            throw JarvisError.notFound("container \(target.displayName) was removed by another request")
+        } catch let error as EngineError where error.code == .conflict {
+            throw JarvisError(409, "container_running", error.message + " (stop it first, or remove with force)")
+        } catch let error as EngineError {
+            throw JarvisError.from(error)
+        }
+        await refreshSnapshot(target.id)
         return target
     }
 
+    /// Renames a container; the new name follows the engine's rules.
+    public func rename(_ id: String, to name: String) async throws -> ContainerDetails {
+        guard ContainerSpec.isValidName(name) else {
+            throw JarvisError.invalidField("name", "must start with a letter or digit and contain only letters, digits, _ . -")
+        }
+        let target = try await details(id)
+        do {
+            try await docker.renameContainer(target.id, to: name)
+        } catch let error as EngineError where error.code == .conflict {
+            throw JarvisError(409, "name_taken", "name: the name \(name) is already used by another container").field("name")
+        } catch let error as EngineError {
+            throw JarvisError.from(error)
+        }
+        await refreshSnapshot(target.id)
+        return try await details(target.id)
+    }
+
     /// Runs an engine call, turning its errors into API errors.
-    private func engine<T>(_ body: () async throws -> T) async throws -> T {
+    func engine<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as EngineError {
             throw JarvisError.from(error)
         }
     }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000_000) }
+}
+
+/// Conversions between engine summaries, snapshot rows and list views.
+public enum ContainerSnapshot {
+    public static func record(_ summary: ContainerSummary, observedAt: Int64) -> ContainerSnapshotRecord {
+        let ports = summary.ports.map { ContainerView.PortView(ip: $0.ip, privatePort: $0.privatePort, publicPort: $0.publicPort, type: $0.type) }
+        return ContainerSnapshotRecord(id: summary.id, name: summary.name, image: summary.image, imageID: summary.imageID,
+                                       command: summary.command, created: summary.created, state: summary.state,
+                                       status: summary.status, health: health(fromStatus: summary.status),
+                                       ports: json(ports), labels: json(summary.labels ?? [:]), observedAt: observedAt)
+    }
+
+    /// Re-reads one container into the store, or forgets it when the engine no longer has it.
+    static func refresh(_ id: String, docker: DockerClient, database: AppDatabase) async throws {
+        let observedAt = ContainerService.now()
+        let found = try await docker.containers(ListContainersOptions(all: true, filters: ["id": [id]]))
+        if let summary = found.first(where: { $0.id == id }) {
+            try database.upsertContainerSnapshot(record(summary, observedAt: observedAt))
+        } else {
+            try database.deleteContainerSnapshot(id: id, observedAt: observedAt)
+        }
+    }
+
+    static func view(_ row: ContainerSnapshotRecord, stats: ContainerStatsRecord?) -> ContainerView {
+        let running = row.state == "running"
+        return ContainerView(id: row.id, name: row.name, image: row.image, imageId: row.imageID, command: row.command,
+                             state: row.state, status: row.status, health: row.health,
+                             ports: decode([ContainerView.PortView].self, row.ports) ?? [], created: row.created,
+                             labels: decode([String: String].self, row.labels) ?? [:],
+                             cpuPercent: running ? stats?.cpuPercent : nil, memoryUsed: running ? stats?.memoryUsed : nil,
+                             memoryLimit: running ? stats?.memoryLimit : nil, statsAt: running ? stats?.sampledAt : nil)
+    }
+
+    /// The engine puts health in the status text: `Up 2 minutes (healthy)`, `(health: starting)`.
+    public static func health(fromStatus status: String) -> String? {
+        if status.hasSuffix("(healthy)") { return "healthy" }
+        if status.hasSuffix("(unhealthy)") { return "unhealthy" }
+        if status.hasSuffix("(health: starting)") { return "starting" }
+        return nil
+    }
+
+    static func ordering(_ sort: ContainerSnapshotQuery.Sort, descending: Bool) -> (ContainerView, ContainerView) -> Bool {
+        func byName(_ a: ContainerView, _ b: ContainerView) -> Bool { a.name.utf8.lexicographicallyPrecedes(b.name.utf8) }
+        func ordered<T: Comparable>(_ a: T?, _ b: T?, _ tie: Bool) -> Bool {
+            switch (a, b) {
+            case let (x?, y?): return x == y ? tie : (descending ? x > y : x < y)
+            case (.some, .none): return true  // missing values last, as in the store's order
+            case (.none, .some): return false
+            case (.none, .none): return tie
+            }
+        }
+        switch sort {
+        case .name: return { descending ? byName($1, $0) : byName($0, $1) }
+        case .created: return { ordered($0.created, $1.created, byName($0, $1)) }
+        case .state: return { ordered($0.state, $1.state, byName($0, $1)) }
+        case .cpu: return { ordered($0.cpuPercent, $1.cpuPercent, byName($0, $1)) }
+        case .memory: return { ordered($0.memoryUsed, $1.memoryUsed, byName($0, $1)) }
+        }
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    static func json<T: Encodable>(_ value: T) -> String { String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self) }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? { try? JSONDecoder().decode(T.self, from: Data(text.utf8)) }
 }

@@ -20,6 +20,12 @@ public struct JarvisConfig: Sendable {
     public var readOnly: Bool
     /// Audit rows older than this are purged (a checkpoint keeps the chain verifiable).
     public var auditRetentionDays: Int
+    /// Seconds between container resource samples in jarvis-sse; 0 turns sampling off.
+    public var statsInterval: Int
+    /// The web terminal (`exec`) for everyone; off makes the endpoint answer 403.
+    public var terminalEnabled: Bool
+    /// A terminal with no input or output for this long is closed.
+    public var terminalIdleSeconds: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -27,6 +33,7 @@ public struct JarvisConfig: Sendable {
     public static let keys: Set<String> = [
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
+        "stats_interval", "terminal_enabled", "terminal_idle_seconds",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -64,6 +71,9 @@ public struct JarvisConfig: Sendable {
         logLevel = values["log_level"] ?? "info"
         readOnly = (values["read_only"] ?? "false").lowercased() == "true"
         auditRetentionDays = try Self.int(values, "audit_retention_days", default: 90, range: 1...36500)
+        statsInterval = try Self.int(values, "stats_interval", default: 10, range: 0...3600)
+        terminalEnabled = (values["terminal_enabled"] ?? "true").lowercased() != "false"
+        terminalIdleSeconds = try Self.int(values, "terminal_idle_seconds", default: 1800, range: 10...86400)
         self.source = source
     }
 

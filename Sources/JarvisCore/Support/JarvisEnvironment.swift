@@ -14,6 +14,8 @@ public final class JarvisEnvironment: Sendable {
     public let containers: ContainerService
     public let users: UserService
     public let confirmations: ConfirmationService
+    public let terminals: TerminalService
+    public let system: SystemService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         let database = try AppDatabase(path: config.databasePath)
@@ -30,9 +32,11 @@ public final class JarvisEnvironment: Sendable {
         self.docker = docker
         auth = AuthService(database: database, tokens: tokens, refreshLifetime: TimeInterval(config.refreshTokenSeconds))
         audit = AuditService(database: database)
-        containers = ContainerService(docker: docker)
+        containers = ContainerService(docker: docker, database: database)
         users = UserService(database: database)
         confirmations = ConfirmationService(database: database)
+        terminals = TerminalService(docker: docker, database: database, enabled: config.terminalEnabled)
+        system = SystemService(docker: docker, database: database)
     }
 
     /// Creates the first admin if the store has no user; prints a generated password once.

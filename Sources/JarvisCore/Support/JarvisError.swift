@@ -7,6 +7,8 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// Extra headers (e.g. `Retry-After`); rarely used.
     public var headers: [(String, String)] = []
+    /// The request field at fault (`ports[1]`), for forms that point at it.
+    public var field: String?
     /// Set on 428 answers: what the client must send back to go ahead.
     public var confirmation: ConfirmationChallenge?
 
@@ -22,6 +24,18 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
     public static func unauthorized(_ message: String = "authentication required", code: String = "unauthorized") -> JarvisError {
         JarvisError(401, code, message)
     }
+    /// A 400 whose message starts with the field at fault: `ports[1]: invalid port "80:xx"`.
+    public static func invalidField(_ field: String, _ problem: String) -> JarvisError {
+        JarvisError(400, "invalid_field", "\(field): \(problem)").field(field)
+    }
+
+    /// The same error naming the field at fault.
+    public func field(_ name: String) -> JarvisError {
+        var copy = self
+        copy.field = name
+        return copy
+    }
+
     public static func forbidden(_ message: String) -> JarvisError { JarvisError(403, "forbidden", message) }
     public static func notFound(_ message: String) -> JarvisError { JarvisError(404, "not_found", message) }
     public static func conflict(_ message: String) -> JarvisError { JarvisError(409, "conflict", message) }

@@ -34,7 +34,7 @@ class LogPanel extends HTMLElement {
     this.querySelector('.target').textContent = name;
     const state = this.querySelector('.live');
     const setState = (value) => { state.dataset.state = value; state.textContent = value; };
-    this.subscription = subscribe(`/api/v1/containers/${encodeURIComponent(id)}/logs?tail=200`, {
+    this.subscription = subscribe(`/api/v1/containers/${encodeURIComponent(id)}/logs/follow?tail=200`, {
       log: (entry) => this.append(entry),
       end: () => { setState('stopped'); this.stop(); },
       'stream-error': (info) => setState(info.message ?? 'error'),

@@ -2,10 +2,10 @@ import Foundation
 
 /// Runs async work from a plain (non-cooperative) worker thread and waits for
 /// it. Safe here because FastCGI workers are our own threads, never the pool's.
-enum Blocking {
+public enum Blocking {
     private final class Box<T>: @unchecked Sendable { var value: T? }
 
-    static func run<T>(_ body: @escaping @Sendable () async -> T) -> T {
+    public static func run<T>(_ body: @escaping @Sendable () async -> T) -> T {
         let box = Box<T>()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -1,0 +1,84 @@
+/// One sample of `GET /containers/{id}/stats`, the counters `docker stats` uses.
+public struct ContainerStatsSample: Decodable, Sendable {
+    public let read: String?
+    public let cpuStats: CPUStats?
+    public let memoryStats: MemoryStats?
+    public let networks: [String: NetworkStats]?
+    public let pidsStats: PidsStats?
+
+    enum CodingKeys: String, CodingKey {
+        case read, cpuStats = "cpu_stats", memoryStats = "memory_stats", networks, pidsStats = "pids_stats"
+    }
+
+    public struct CPUStats: Decodable, Sendable {
+        public let cpuUsage: CPUUsage?
+        public let systemCPUUsage: UInt64?
+        public let onlineCPUs: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case cpuUsage = "cpu_usage", systemCPUUsage = "system_cpu_usage", onlineCPUs = "online_cpus"
+        }
+    }
+
+    public struct CPUUsage: Decodable, Sendable {
+        public let totalUsage: UInt64?
+        public let percpuUsage: [UInt64]?
+
+        enum CodingKeys: String, CodingKey { case totalUsage = "total_usage", percpuUsage = "percpu_usage" }
+    }
+
+    public struct MemoryStats: Decodable, Sendable {
+        public let usage: UInt64?
+        public let limit: UInt64?
+        public let stats: [String: UInt64]?
+    }
+
+    public struct NetworkStats: Decodable, Sendable {
+        public let rxBytes: UInt64?
+        public let txBytes: UInt64?
+
+        enum CodingKeys: String, CodingKey { case rxBytes = "rx_bytes", txBytes = "tx_bytes" }
+    }
+
+    public struct PidsStats: Decodable, Sendable {
+        public let current: Int?
+    }
+
+    /// Memory in use as `docker stats` shows it: usage without the inactive page cache
+    /// (`inactive_file` on cgroup v2, `total_inactive_file` on v1).
+    public var memoryUsed: UInt64? {
+        guard let usage = memoryStats?.usage else { return nil }
+        let stats = memoryStats?.stats ?? [:]
+        let cache = stats["total_inactive_file"] ?? stats["inactive_file"] ?? 0
+        return cache < usage ? usage - cache : usage
+    }
+
+    /// CPU counters for a later delta.
+    public var cpuCounters: CPUCounters? {
+        guard let total = cpuStats?.cpuUsage?.totalUsage, let system = cpuStats?.systemCPUUsage else { return nil }
+        let cpus = cpuStats?.onlineCPUs ?? cpuStats?.cpuUsage?.percpuUsage?.count ?? 1
+        return CPUCounters(containerTotal: total, systemTotal: system, onlineCPUs: max(cpus, 1))
+    }
+}
+
+/// Cumulative CPU counters of one sample; two of them give a percentage.
+public struct CPUCounters: Sendable, Equatable {
+    public let containerTotal: UInt64
+    public let systemTotal: UInt64
+    public let onlineCPUs: Int
+
+    public init(containerTotal: UInt64, systemTotal: UInt64, onlineCPUs: Int) {
+        self.containerTotal = containerTotal
+        self.systemTotal = systemTotal
+        self.onlineCPUs = onlineCPUs
+    }
+
+    /// Percent of one CPU × online CPUs, computed as the docker CLI does; nil when the
+    /// counters went backwards (container restarted) or no time passed.
+    public func percent(since previous: CPUCounters) -> Double? {
+        guard containerTotal >= previous.containerTotal, systemTotal > previous.systemTotal else { return nil }
+        let container = Double(containerTotal - previous.containerTotal)
+        let system = Double(systemTotal - previous.systemTotal)
+        return container / system * Double(onlineCPUs) * 100
+    }
+}

@@ -1,0 +1,125 @@
+import DockerEngine
+import Foundation
+import JarvisStore
+import Logging
+
+/// Keeps the store's container snapshot equal to the engine: a full listing at
+/// start and every `resyncSeconds`, and one container re-read per engine event
+/// in between. Runs in jarvis-sse; jarvis-fcgi reads the snapshot.
+public final class ContainerMirror: Sendable {
+    let docker: DockerClient
+    let database: AppDatabase
+    let logger: Logger
+    let resyncSeconds: UInt64
+    /// The `timeNano` of the last engine event reflected in the store.
+    public let watermark = Watermark()
+
+    public init(docker: DockerClient, database: AppDatabase, logger: Logger, resyncSeconds: UInt64 = 15) {
+        self.docker = docker
+        self.database = database
+        self.logger = logger
+        self.resyncSeconds = resyncSeconds
+    }
+
+    /// Actions that do not change what the list shows.
+    static let ignoredActions: Set<String> = ["top", "resize", "attach", "detach", "commit", "copy", "archive-path", "extract-to-dir", "export"]
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.resyncPeriodically() }
+            group.addTask { await self.followEvents() }
+        }
+    }
+
+    /// One complete listing into the store.
+    public func resync() async throws {
+        let observedAt = ContainerService.now()
+        let all = try await docker.containers(ListContainersOptions(all: true))
+        try database.replaceContainerSnapshot(all.map { ContainerSnapshot.record($0, observedAt: observedAt) }, observedAt: observedAt)
+    }
+
+    private func resyncPeriodically() async {
+        while !Task.isCancelled {
+            do { try await resync() } catch {
+                try? database.markContainerMirrorStale()
+                logger.warning("container mirror resync failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(nanoseconds: resyncSeconds * 1_000_000_000)
+        }
+    }
+
+    private func followEvents() async {
+        var since: String?
+        while !Task.isCancelled {
+            do {
+                let events = try await docker.events(EventsOptions(since: since, filters: ["type": ["container"]]))
+                for try await event in events {
+                    since = String(event.time)
+                    await apply(event)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("container mirror event stream ended", metadata: ["error": "\(error)"])
+            }
+            // Events may have been missed: nobody trusts the snapshot until a full listing succeeds again.
+            try? database.markContainerMirrorStale()
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+            try? await resync()
+        }
+    }
+
+    func apply(_ event: EngineEvent) async {
+        let action = event.action.split(separator: ":").first.map(String.init) ?? event.action
+        if !action.hasPrefix("exec_") && !Self.ignoredActions.contains(action) {
+            if action == "destroy" {
+                try? database.deleteContainerSnapshot(id: event.actor.id, observedAt: event.timeNano)
+            } else {
+                await refresh(event.actor.id)
+            }
+        }
+        await watermark.advance(to: event.timeNano)
+    }
+
+    func refresh(_ id: String) async {
+        do {
+            try await ContainerSnapshot.refresh(id, docker: docker, database: database)
+        } catch {
+            logger.debug("container refresh failed", metadata: ["container": "\(id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A monotonic position others can wait for: the events relay waits until the
+/// mirror stored an event before telling browsers, so a reload shows it.
+public actor Watermark {
+    private var position: Int64 = 0
+    private var waiters: [(Int64, CheckedContinuation<Void, Never>)] = []
+
+    public init() {}
+
+    public func advance(to value: Int64) {
+        guard value > position else { return }
+        position = value
+        let ready = waiters.filter { $0.0 <= value }
+        waiters.removeAll { $0.0 <= value }
+        for (_, continuation) in ready { continuation.resume() }
+    }
+
+    /// Returns once the position reached `value`, or after `timeout` seconds.
+    public func wait(for value: Int64, timeout: Double) async {
+        if position >= value { return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+            await self?.expire(value)
+        }
+        await withCheckedContinuation { waiters.append((value, $0)) }
+        timer.cancel()
+    }
+
+    private func expire(_ value: Int64) {
+        let expired = waiters.filter { $0.0 == value }
+        waiters.removeAll { $0.0 == value }
+        for (_, continuation) in expired { continuation.resume() }
+    }
+}

@@ -1,0 +1,71 @@
+import DockerEngine
+import Foundation
+import JarvisStore
+import Logging
+
+/// Samples CPU and memory of every running container every `interval` seconds
+/// (one-shot stats calls, 16 at a time: the engine takes about a second for each) and stores the latest numbers, so the
+/// list shows them without waiting on the engine's slow stats endpoint. CPU % is
+/// computed as `docker stats` does, from this sample and the previous one.
+public final class StatsSampler: @unchecked Sendable {
+    let docker: DockerClient
+    let database: AppDatabase
+    let logger: Logger
+    let interval: Double
+    let concurrency: Int
+    private var previous: [String: CPUCounters] = [:]  // touched by `run`'s task only
+
+    public init(docker: DockerClient, database: AppDatabase, logger: Logger, interval: Double, concurrency: Int = 16) {
+        self.docker = docker
+        self.database = database
+        self.logger = logger
+        self.interval = interval
+        self.concurrency = concurrency
+    }
+
+    public func run() async {
+        while !Task.isCancelled {
+            let started = Date()
+            do { try await sampleOnce() } catch {
+                logger.warning("stats sampling failed", metadata: ["error": "\(error)"])
+            }
+            let rest = interval - Date().timeIntervalSince(started)
+            if rest > 0 { try? await Task.sleep(nanoseconds: UInt64(rest * 1_000_000_000)) }
+        }
+    }
+
+    /// One round over the running containers; returns how many were sampled.
+    @discardableResult
+    public func sampleOnce() async throws -> Int {
+        let ids = try database.runningContainerIDs()
+        var results: [(String, ContainerStatsSample)] = []
+        var index = 0
+        while index < ids.count {
+            let batch = ids[index..<min(index + concurrency, ids.count)]
+            index += concurrency
+            await withTaskGroup(of: (String, ContainerStatsSample?).self) { group in
+                for id in batch { group.addTask { (id, try? await self.docker.containerStats(id)) } }
+                for await (id, sample) in group { if let sample { results.append((id, sample)) } }
+            }
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var records: [ContainerStatsRecord] = []
+        var counters: [String: CPUCounters] = [:]
+        for (id, sample) in results {
+            let current = sample.cpuCounters
+            counters[id] = current
+            let cpu = current.flatMap { now in previous[id].flatMap { now.percent(since: $0) } }
+            let network = sample.networks?.values
+            records.append(ContainerStatsRecord(
+                id: id, cpuPercent: cpu.map { ($0 * 100).rounded() / 100 }, memoryUsed: sample.memoryUsed.map { Int64(clamping: $0) },
+                memoryLimit: sample.memoryStats?.limit.map { Int64(clamping: $0) },
+                networkRx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.rxBytes ?? 0) }) },
+                networkTx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.txBytes ?? 0) }) },
+                pids: sample.pidsStats?.current, sampledAt: now))
+        }
+        previous = counters
+        try database.saveContainerStats(records)
+        try database.deleteContainerStats(except: Set(ids))
+        return records.count
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+
+/// One container as the engine listed it, kept by jarvis-sse's mirror so the
+/// list never waits on the engine. `ports` and `labels` are JSON text.
+public struct ContainerSnapshotRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "container_snapshot"
+    public var id: String
+    public var name: String
+    public var image: String
+    public var imageID: String?
+    public var command: String?
+    public var created: Int64
+    public var state: String
+    public var status: String
+    public var health: String?
+    public var ports: String
+    public var labels: String
+    /// When the engine was asked (unix nanoseconds): an older observation never overwrites a newer one.
+    public var observedAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, image, command, created, state, status, health, ports, labels
+        case imageID = "image_id", observedAt = "observed_at"
+    }
+
+    public init(id: String, name: String, image: String, imageID: String?, command: String?, created: Int64, state: String,
+                status: String, health: String?, ports: String, labels: String, observedAt: Int64) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.imageID = imageID
+        self.command = command
+        self.created = created
+        self.state = state
+        self.status = status
+        self.health = health
+        self.ports = ports
+        self.labels = labels
+        self.observedAt = observedAt
+    }
+}
+
+/// The latest resource sample of a running container.
+public struct ContainerStatsRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "container_stats"
+    public var id: String
+    public var cpuPercent: Double?
+    public var memoryUsed: Int64?
+    public var memoryLimit: Int64?
+    public var networkRx: Int64?
+    public var networkTx: Int64?
+    public var pids: Int?
+    /// Unix milliseconds.
+    public var sampledAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, pids
+        case cpuPercent = "cpu_percent", memoryUsed = "memory_used", memoryLimit = "memory_limit"
+        case networkRx = "network_rx", networkTx = "network_tx", sampledAt = "sampled_at"
+    }
+
+    public init(id: String, cpuPercent: Double?, memoryUsed: Int64?, memoryLimit: Int64?, networkRx: Int64?, networkTx: Int64?,
+                pids: Int?, sampledAt: Int64) {
+        self.id = id
+        self.cpuPercent = cpuPercent
+        self.memoryUsed = memoryUsed
+        self.memoryLimit = memoryLimit
+        self.networkRx = networkRx
+        self.networkTx = networkTx
+        self.pids = pids
+        self.sampledAt = sampledAt
+    }
+}
+
+/// Filters, order and paging of a snapshot query; all applied in SQL.
+public struct ContainerSnapshotQuery: Sendable {
+    public enum Sort: String, Sendable, CaseIterable { case name, created, state, cpu, memory }
+
+    public var text: String?
+    public var state: String?
+    public var runningOnly = false
+    /// `key` alone matches any value.
+    public var labels: [(key: String, value: String?)] = []
+    public var sort: Sort = .name
+    public var descending = false
+    public var limit = 50
+    public var offset = 0
+
+    public init() {}
+}
+
+extension AppDatabase {
+    static let mirrorSyncedKey = "container_mirror.synced_at"
+
+    /// Replaces the whole snapshot with a complete engine listing taken at `observedAt`,
+    /// keeping rows observed later (a single refresh that raced the listing).
+    public func replaceContainerSnapshot(_ rows: [ContainerSnapshotRecord], observedAt: Int64) throws {
+        try pool.write { db in
+            let ids = Set(rows.map(\.id))
+            let known = try String.fetchAll(db, sql: "SELECT id FROM container_snapshot WHERE observed_at <= ?", arguments: [observedAt])
+            for id in known where !ids.contains(id) {
+                try db.execute(sql: "DELETE FROM container_snapshot WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+            }
+            for row in rows { try Self.upsert(row, db) }
+            try db.execute(sql: """
+                INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """, arguments: [Self.mirrorSyncedKey, String(observedAt), Timestamp.string()])
+        }
+    }
+
+    /// Inserts or updates one container unless a newer observation is stored.
+    public func upsertContainerSnapshot(_ row: ContainerSnapshotRecord) throws {
+        try pool.write { db in try Self.upsert(row, db) }
+    }
+
+    private static func upsert(_ row: ContainerSnapshotRecord, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO container_snapshot (id, name, image, image_id, command, created, state, status, health, ports, labels, observed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, image = excluded.image, image_id = excluded.image_id,
+                command = excluded.command, created = excluded.created, state = excluded.state, status = excluded.status,
+                health = excluded.health, ports = excluded.ports, labels = excluded.labels, observed_at = excluded.observed_at
+            WHERE excluded.observed_at >= container_snapshot.observed_at
+            """, arguments: [row.id, row.name, row.image, row.imageID, row.command, row.created, row.state, row.status,
+                             row.health, row.ports, row.labels, row.observedAt])
+    }
+
+    /// Forgets a removed container (observed gone at `observedAt`).
+    public func deleteContainerSnapshot(id: String, observedAt: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM container_snapshot WHERE id = ? AND observed_at <= ?", arguments: [id, observedAt])
+            try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// The mirror lost the engine: readers go to the engine (and report it unreachable) instead of a stale snapshot.
+    public func markContainerMirrorStale() throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [Self.mirrorSyncedKey]) }
+    }
+
+    /// When the mirror last completed a full listing (unix nanoseconds), if ever.
+    public func containerMirrorSyncedAt() throws -> Int64? {
+        try setting(Self.mirrorSyncedKey).flatMap(Int64.init)
+    }
+
+    /// One page of the snapshot with the stats of each row, and the total before paging.
+    public func containerSnapshot(_ query: ContainerSnapshotQuery) throws -> (rows: [(ContainerSnapshotRecord, ContainerStatsRecord?)], total: Int) {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let text = query.text?.lowercased(), !text.isEmpty {
+            let literal = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            conditions.append("(lower(c.name) LIKE ? ESCAPE '\\' OR lower(c.image) LIKE ? ESCAPE '\\' OR c.id LIKE ? ESCAPE '\\')")
+            arguments += ["%" + literal + "%", "%" + literal + "%", literal + "%"]
+        }
+        if let state = query.state { conditions.append("c.state = ?"); arguments.append(state) }
+        if query.runningOnly { conditions.append("c.state = 'running'") }
+        for label in query.labels {
+            let path = "$.\"" + label.key.replacingOccurrences(of: "\"", with: "") + "\""
+            if let value = label.value {
+                conditions.append("json_extract(c.labels, ?) = ?"); arguments += [path, value]
+            } else {
+                conditions.append("json_type(c.labels, ?) IS NOT NULL"); arguments.append(path)
+            }
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let direction = query.descending ? "DESC" : "ASC"
+        let order: String
+        switch query.sort {
+        case .name: order = "c.name \(direction)"
+        case .created: order = "c.created \(direction), c.name"
+        case .state: order = "c.state \(direction), c.name"
+        case .cpu: order = "s.cpu_percent IS NULL, s.cpu_percent \(direction), c.name"
+        case .memory: order = "s.memory_used IS NULL, s.memory_used \(direction), c.name"
+        }
+        return try pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM container_snapshot c \(whereClause)",
+                                         arguments: StatementArguments(arguments)!) ?? 0
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.*, s.id AS stats_id, s.cpu_percent, s.memory_used, s.memory_limit, s.network_rx, s.network_tx, s.pids, s.sampled_at
+                FROM container_snapshot c LEFT JOIN container_stats s ON s.id = c.id
+                \(whereClause) ORDER BY \(order) LIMIT ? OFFSET ?
+                """, arguments: StatementArguments(arguments + [query.limit, query.offset])!)
+            return (rows.map { row in
+                let stats: ContainerStatsRecord? = (row["stats_id"] as String?).map { id in
+                    ContainerStatsRecord(id: id, cpuPercent: row["cpu_percent"], memoryUsed: row["memory_used"],
+                                         memoryLimit: row["memory_limit"], networkRx: row["network_rx"], networkTx: row["network_tx"],
+                                         pids: row["pids"], sampledAt: row["sampled_at"])
+                }
+                return (try! ContainerSnapshotRecord(row: row), stats)
+            }, total)
+        }
+    }
+
+    /// Stores the latest samples in one transaction.
+    public func saveContainerStats(_ samples: [ContainerStatsRecord]) throws {
+        guard !samples.isEmpty else { return }
+        try pool.write { db in for sample in samples { try sample.save(db) } }
+    }
+
+    /// The latest samples of these containers (for the engine-backed list when the mirror is stale).
+    public func containerStats(ids: [String]) throws -> [String: ContainerStatsRecord] {
+        guard !ids.isEmpty else { return [:] }
+        return try pool.read { db in
+            let rows = try ContainerStatsRecord.filter(ids.contains(Column("id"))).fetchAll(db)
+            return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Forgets samples of containers that stopped (their numbers would mislead).
+    public func deleteContainerStats(except running: Set<String>) throws {
+        try pool.write { db in
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM container_stats")
+            for id in ids where !running.contains(id) {
+                try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+            }
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Ids of the containers the snapshot says are running.
+    public func runningContainerIDs() throws -> [String] {
+        try pool.read { try String.fetchAll($0, sql: "SELECT id FROM container_snapshot WHERE state = 'running'") }
+    }
+}
