@@ -12,6 +12,7 @@ deps:
 
 build: deps
 	swift build -c release
+	scripts/bundle-xterm.py public/lib/generated/xterm.js
 
 ## Build and run nginx + jarvis-fcgi + jarvis-sse on https://127.0.0.1:$(JARVIS_HTTPS_PORT).
 ## ENGINE=sandbox starts a private dockerd instead of using $$DOCKER_HOST.
@@ -31,4 +32,4 @@ bench:
 	@scripts/bench.sh
 
 clean:
-	rm -rf .build .build-* var
+	rm -rf .build .build-* var public/lib/generated

@@ -7,6 +7,10 @@ import { registerLogPanel } from './components/log-panel/log-panel.js';
 import { registerAuditView } from './components/audit-view/audit-view.js';
 import { registerUsersView } from './components/users-view/users-view.js';
 import { registerAccountView } from './components/account-view/account-view.js';
+import { registerDashboardView } from './components/dashboard-view/dashboard-view.js';
+import { registerContainerDetails } from './components/container-details/container-details.js';
+import { registerContainerCreate } from './components/container-create/container-create.js';
+import { registerTerminalPanel } from './components/terminal-panel/terminal-panel.js';
 
 registerLoginView();
 registerContainersView();
@@ -14,9 +18,14 @@ registerLogPanel();
 registerAuditView();
 registerUsersView();
 registerAccountView();
+registerDashboardView();
+registerContainerDetails();
+registerContainerCreate();
+registerTerminalPanel();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
+  '#/dashboard': { title: 'Dashboard', tag: 'dashboard-view', role: 'viewer' },
   '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
@@ -46,12 +55,29 @@ class JarvisApp extends HTMLElement {
   async showConsole() {
     this.user ??= await api('GET', '/auth/me');
     const allowed = Object.entries(PAGES).filter(([, page]) => RANK[this.user.role] >= RANK[page.role]);
-    const current = allowed.find(([hash]) => hash === location.hash) ?? allowed[0];
+    // Sub-pages: #/containers/new and #/containers/<id>[/logs|/terminal] belong to Containers.
+    const [, section, id, tab] = location.hash.split('/');
+    const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
+    let element = document.createElement(page.tag);
+    if (section === 'containers' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('container-create');
+    } else if (section === 'containers' && id) {
+      element = document.createElement('container-details');
+      element.setAttribute('container-id', decodeURIComponent(id));
+      if (tab) element.setAttribute('tab', tab);
+    }
+    // A tab change inside the same container keeps the page (and its terminal) alive.
+    const existing = this.querySelector('main > container-details');
+    if (existing && element.tagName === 'CONTAINER-DETAILS' && existing.containerId === element.getAttribute('container-id')) {
+      existing.tab = tab ?? 'overview';
+      existing.showTab();
+      return;
+    }
     document.title = `${page.title} · Jarvis`;
     mount(this, html`
       <header class="topbar">
-        <a class="brand" href="#/containers"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
+        <a class="brand" href="#/dashboard"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
         <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${hash}">${p.title}</a>`)}</nav>
         <div class="session">
           <span class="user" data-testid="current-user">${this.user.username} <small>${this.user.role}</small></span>
@@ -59,7 +85,7 @@ class JarvisApp extends HTMLElement {
         </div>
       </header>
       <main></main>`);
-    this.querySelector('main').append(document.createElement(page.tag));
+    this.querySelector('main').append(element);
     this.querySelector('[data-action=logout]').addEventListener('click', async () => {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();

@@ -12,6 +12,9 @@ docker_host=${DOCKER_HOST:-unix:///var/run/docker.sock}
 run="$data/run"; conf="$data/etc"; ngx="$data/nginx"
 mkdir -p "$run" "$conf" "$ngx/tmp" "$data/logs"
 
+# The terminal's xterm.js, bundled from Debian's packages (see scripts/bundle-xterm.py).
+[ -f "$root/public/lib/generated/xterm.js" ] || "$root/scripts/bundle-xterm.py" "$root/public/lib/generated/xterm.js"
+
 # TLS: a self-signed certificate for 127.0.0.1 and localhost, made once.
 if [ ! -f "$conf/tls.crt" ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \

@@ -24,14 +24,14 @@ struct StreamRoutes: Sendable {
     func containerLogs(_ request: Request, id: String) async throws -> Response {
         let principal: Principal
         do { principal = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
-        let query = request.uri.queryParameters
-        let resumeID = request.headers[Self.lastEventID] ?? query.get("last_event_id")
+        let query = QueryString.parse(request.uri.query ?? "")
+        let resumeID = request.headers[Self.lastEventID] ?? query["last_event_id"]
         let cursor = resumeID.flatMap(LogCursor.init(eventID:))
         if resumeID != nil && cursor == nil {
             return Self.error(.badRequest("Last-Event-ID is not a log position", code: "invalid_parameter"), request)
         }
         var parameters: [String: String] = [:]
-        for key in ["tail", "since", "stream", "q", "regex"] { if let value = query.get(key) { parameters[key] = value } }
+        for key in ["tail", "since", "stream", "q", "regex"] { if let value = query[key] { parameters[key] = value } }
         let logRequest: LogRequest
         let target: ContainerDetails
         do {
@@ -79,13 +79,13 @@ struct StreamRoutes: Sendable {
 
     func engineEvents(_ request: Request) async throws -> Response {
         do { _ = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
-        let query = request.uri.queryParameters
+        let query = QueryString.parse(request.uri.query ?? "")
         var lastNano: Int64?
-        if let resume = request.headers[Self.lastEventID] ?? query.get("last_event_id") {
+        if let resume = request.headers[Self.lastEventID] ?? query["last_event_id"] {
             guard let value = Int64(resume) else { return Self.error(.badRequest("Last-Event-ID is not an event position", code: "invalid_parameter"), request) }
             lastNano = value
         }
-        let types = (query.get("type") ?? "container").split(separator: ",").map(String.init)
+        let types = (query["type"] ?? "container").split(separator: ",").map(String.init)
         var options = EventsOptions(filters: ["type": types])
         if let lastNano { options.since = String(lastNano / 1_000_000_000) }
         let events: AsyncThrowingStream<EngineEvent, Error>

@@ -1,10 +1,12 @@
 """A real browser (headless Chromium via Selenium) against the real stack."""
 import os
 import shutil
+import uuid
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -31,9 +33,20 @@ def shot(driver, name):
     driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
 
 
+def text_of(driver, css):
+    """The element's text, or None while it is missing or being re-rendered."""
+    try:
+        return driver.find_element(By.CSS_SELECTOR, css).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return None
+
+
 def state_of(driver, name):
-    rows = driver.find_elements(By.CSS_SELECTOR, f'tr[data-name="{name}"] [data-testid=state]')
-    return rows[0].text if rows else None
+    try:
+        rows = driver.find_elements(By.CSS_SELECTOR, f'tr[data-name="{name}"] [data-testid=state]')
+        return rows[0].text if rows else None
+    except StaleElementReferenceException:
+        return "re-rendering"
 
 
 def test_login_then_see_state_change_live_and_follow_logs(browser, container):
@@ -47,6 +60,8 @@ def test_login_then_see_state_change_live_and_follow_logs(browser, container):
     error = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".login .error")))
     assert "invalid username or password" in error.text
     sign_in(browser, PASSWORD)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=dashboard] [data-testid=host-card]")))
+    browser.get(BASE + "/#/containers")
     wait.until(lambda d: state_of(d, name) == "running")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "containers-view .live").get_attribute("data-state") == "live")
 
@@ -117,17 +132,18 @@ def test_admin_creates_and_deletes_a_user_through_the_confirmation_dialog(browse
 
 
 def test_audit_page_filters_rows(browser, client):
-    client.post("/containers/audit-ui-probe/restart")
+    probe = "audit-ui-probe-" + uuid.uuid4().hex[:6]
+    client.post(f"/containers/{probe}/restart")
     wait = WebDriverWait(browser, 15)
     login_as_admin(browser, wait)
     browser.get(BASE + "/#/audit")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=audit-row]")))
-    browser.find_element(By.CSS_SELECTOR, "audit-view input[name=q]").send_keys("audit-ui-probe")
-    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=audit-count]").text == "1")
+    browser.find_element(By.CSS_SELECTOR, "audit-view input[name=q]").send_keys(probe)
+    wait.until(lambda d: text_of(d, "[data-testid=audit-count]") == "1")
     row = browser.find_element(By.CSS_SELECTOR, "[data-testid=audit-row]")
     assert "container.restart" in row.text and "failure" in row.text
     href = browser.find_element(By.CSS_SELECTOR, "audit-view a[data-format=csv]").get_attribute("href")
-    assert "q=audit-ui-probe" in href and "format=csv" in href
+    assert f"q={probe}" in href and "format=csv" in href
     shot(browser, "audit")
 
 
@@ -143,3 +159,72 @@ def test_account_page_lists_sessions_and_ends_another(browser, client):
     other[0].find_element(By.CSS_SELECTOR, "button[data-session]").click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=session-row]")) == before - 1)
     shot(browser, "account")
+
+
+def test_create_from_the_form_then_logs_search_terminal_and_removal(browser, client):
+    """The operator's path through a container: create, watch it start, read and search
+    its logs, run a command in its terminal, remove it through the server's confirmation."""
+    wait = WebDriverWait(browser, 20)
+    login_as_admin(browser, wait)
+    shot(browser, "dashboard")
+    name = "ui-created"
+    docker("rm", "-f", name, check=False)
+    try:
+        browser.get(BASE + "/#/containers/new")
+        form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-form]")))
+        form.find_element(By.NAME, "image").send_keys("jarvis-test/busybox:latest")
+        form.find_element(By.NAME, "name").send_keys(name)
+        form.find_element(By.NAME, "command").send_keys(
+            "sh -c 'i=0; while true; do i=$((i+1)); echo \"tick $i\"; printf \"\\033[32mgreen $i\\033[0m\\n\"; sleep 0.5; done'")
+        form.find_element(By.NAME, "network").send_keys("none")  # no veth: Chromium aborts requests on interface changes
+        form.find_element(By.NAME, "memory").send_keys("lots")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        error = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=create-error]")))
+        assert error.text.startswith("memory:")
+        assert "invalid" in form.find_element(By.NAME, "memory").get_attribute("class")
+        shot(browser, "create-invalid")
+        form.find_element(By.NAME, "memory").clear()
+        form.find_element(By.NAME, "memory").send_keys("32m")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        title = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=details-title]")))
+        wait.until(lambda d: title.text == name)
+        wait.until(lambda d: text_of(d, "container-details [data-testid=state]") == "running")
+        assert "32 MiB" in browser.find_element(By.CSS_SELECTOR, "[data-testid=details-overview]").text
+        shot(browser, "container-details")
+
+        # Logs: live lines with ANSI colours rendered, then a server-side search with highlights.
+        browser.find_element(By.CSS_SELECTOR, 'container-details [data-tab="logs"]').click()
+        output = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "container-details [data-testid=log-output]")))
+        wait.until(lambda d: "tick 3" in output.text)
+        assert output.find_elements(By.CSS_SELECTOR, 'span.fg-green'), "ANSI colours become spans"
+        search = browser.find_element(By.CSS_SELECTOR, "container-details [data-testid=log-search]")
+        search.send_keys("tick 2")
+        wait.until(lambda d: output.find_elements(By.CSS_SELECTOR, "mark"))
+        wait.until(lambda d: all("tick 2" in line for line in output.text.splitlines() if line.strip()))
+        href = browser.find_element(By.CSS_SELECTOR, "container-details [data-testid=log-download]").get_attribute("href")
+        assert "/logs/download?" in href and "q=tick+2" in href
+        shot(browser, "logs")
+
+        # Terminal: xterm.js over the WebSocket; run echo and see its output.
+        browser.find_element(By.CSS_SELECTOR, 'container-details [data-tab="terminal"]').click()
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=terminal-connect]"))).click()
+        wait.until(lambda d: text_of(d, "[data-testid=terminal-state]") == "connected")
+        transcript = "return document.querySelector('terminal-panel').transcript"  # the screen is a canvas
+        wait.until(lambda d: "# " in d.execute_script(transcript))  # the prompt
+        browser.switch_to.active_element.send_keys("echo jarvis-$((40+2))\n")
+        wait.until(lambda d: "\njarvis-42" in d.execute_script(transcript).replace("\r", ""))
+        shot(browser, "terminal")
+
+        # Remove through the confirmation dialog (the server's summary is shown).
+        browser.find_element(By.CSS_SELECTOR, 'container-details [data-tab="overview"]').click()
+        browser.find_element(By.CSS_SELECTOR, "container-details [data-testid=remove]").click()
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
+        assert f"remove container {name}" in dialog.text and "killed" in dialog.text
+        dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+        wait.until(lambda d: d.execute_script("return location.hash") == "#/containers")
+        wait.until(lambda d: state_of(d, name) is None)
+        assert docker("ps", "-aq", "--filter", f"name=^{name}$") == ""
+    finally:
+        docker("rm", "-f", name, check=False)
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "status of 4" not in e["message"]]
+    assert severe == [], severe

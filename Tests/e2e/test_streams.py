@@ -104,3 +104,15 @@ def test_engine_events_are_relayed(client, container):
             break
     stream.close()
     assert "die" in actions and "stop" in actions
+
+
+def test_follow_filters_by_search_sent_form_encoded(client, container):
+    cid, _ = container("echo 'keep me'; echo 'drop me'; echo 'keep+plus'; sleep 600")
+    wait_for("lines", lambda: "keep+plus" in docker("logs", cid))
+    # URLSearchParams writes a space as "+" and a plus as "%2B".
+    stream = open_stream(client, f"/containers/{cid}/logs/follow?tail=all&q=keep+me")
+    assert data(next(stream.events("log")))["line"] == "keep me"
+    stream.close()
+    stream = open_stream(client, f"/containers/{cid}/logs/follow?tail=all&q=keep%2Bplus")
+    assert data(next(stream.events("log")))["line"] == "keep+plus"
+    stream.close()

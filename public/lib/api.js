@@ -45,6 +45,7 @@ export async function api(method, path, body, { retry = true, headers: extra = {
     const failure = new ApiError(response.status, error.code ?? 'http_' + response.status,
       error.message ?? response.statusText, error.request_id);
     failure.confirmation = payload?.confirmation ?? null;
+    failure.field = error.field ?? null;
     if (response.status === 401) window.dispatchEvent(new CustomEvent('jarvis:signed-out'));
     throw failure;
   }

@@ -39,7 +39,13 @@ public struct HTTPRequest: Sendable {
     }
 
     /// Splits `a=1&b=x%20y` into a dictionary (first value wins), decoding `+` and `%XX`.
-    public static func parseQuery(_ text: String) -> [String: String] {
+    public static func parseQuery(_ text: String) -> [String: String] { QueryString.parse(text) }
+}
+
+/// Query strings as browsers send them (`URLSearchParams` writes spaces as `+`);
+/// shared with jarvis-sse, whose framework leaves `+` alone.
+public enum QueryString {
+    public static func parse(_ text: String) -> [String: String] {
         var query: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -51,6 +57,8 @@ public struct HTTPRequest: Sendable {
         }
         return query
     }
+}
 
+extension HTTPRequest {
     var isStateChanging: Bool { !["GET", "HEAD", "OPTIONS"].contains(method) }
 }

@@ -1,33 +1,35 @@
 import { api, subscribe } from '../../lib/api.js';
+import { withConfirmation } from '../../lib/confirm.js';
+import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { renderPager } from '../../lib/pager.js';
 
-const ACTIONS = {
-  running: ['stop', 'restart', 'kill'],
-  paused: ['kill'],
+export const ACTIONS = {
+  running: ['stop', 'restart', 'pause', 'kill'],
+  paused: ['unpause', 'kill'],
   restarting: ['stop', 'kill'],
   default: ['start'],
 };
+const SORTABLE = { name: 'Name', state: 'State', cpu: 'CPU', memory: 'Memory', created: 'Created' };
 
-function ago(seconds) {
-  const delta = Math.max(0, Date.now() / 1000 - seconds);
-  if (delta < 60) return 'just now';
-  if (delta < 3600) return `${Math.floor(delta / 60)} min ago`;
-  if (delta < 86400) return `${Math.floor(delta / 3600)} h ago`;
-  return `${Math.floor(delta / 86400)} d ago`;
+function sortHeader(key) {
+  return html`<th><button class="sort" data-sort="${key}">${SORTABLE[key]}</button></th>`;
 }
 
-function ports(list) {
-  const published = list.filter((p) => p.public_port);
-  if (!published.length) return html`<span class="muted">—</span>`;
-  return published.map((p) => html`<span class="port">${p.ip ? p.ip + ':' : ''}${p.public_port}→${p.private_port}/${p.type}</span>`);
+/** Runs a container action from any page; remove goes through the server's confirmation. */
+export async function runAction(id, action) {
+  if (action === 'remove') return withConfirmation('DELETE', `/containers/${encodeURIComponent(id)}?force=1`);
+  return api('POST', `/containers/${encodeURIComponent(id)}/${action}`);
 }
 
 class ContainersView extends HTMLElement {
   connectedCallback() {
     this.page = 1;
     this.pageSize = 50;
+    this.sort = 'name';
+    this.order = 'asc';
     this.busy = new Set();
+    this.selected = new Set();
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
@@ -42,12 +44,25 @@ class ContainersView extends HTMLElement {
             <option value="restarting">Restarting</option>
             <option value="dead">Dead</option>
           </select>
+          <input type="search" name="label" placeholder="label=value" aria-label="Label filter" class="narrow">
           <span class="live" data-state="connecting" title="Live updates from the engine">connecting</span>
+          <a class="button primary" href="#/containers/new" data-testid="new-container">New container</a>
+        </div>
+        <div class="bulk" hidden data-testid="bulk-bar">
+          <span class="selected-count"></span>
+          ${['start', 'stop', 'restart', 'remove'].map((action) => html`
+            <button class="${action === 'remove' ? 'danger' : ''}" data-bulk="${action}">${action}</button>`)}
+          <button class="ghost" data-bulk="clear">Clear selection</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
           <table class="containers">
-            <thead><tr><th>Name</th><th>Image</th><th>State</th><th>Status</th><th>Ports</th><th>Created</th><th class="actions-col">Actions</th></tr></thead>
+            <thead><tr>
+              <th class="check"><input type="checkbox" name="all" aria-label="Select all on this page"></th>
+              ${sortHeader('name')}<th>Image</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
+              <th>Ports</th>${sortHeader('created')}
+              <th class="actions-col">Actions</th>
+            </tr></thead>
             <tbody></tbody>
           </table>
         </div>
@@ -60,16 +75,38 @@ class ContainersView extends HTMLElement {
       <log-panel hidden></log-panel>`);
 
     let debounce;
-    this.querySelector('[name=q]').addEventListener('input', () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => { this.page = 1; this.load(); }, 200);
-    });
+    for (const name of ['q', 'label']) {
+      this.querySelector(`[name=${name}]`).addEventListener('input', () => {
+        clearTimeout(debounce);
+        debounce = setTimeout(() => { this.page = 1; this.load(); }, 200);
+      });
+    }
     this.querySelector('[name=state]').addEventListener('change', () => { this.page = 1; this.load(); });
     this.querySelectorAll('[data-page]').forEach((button) => button.addEventListener('click', () => {
       this.page = Math.max(1, this.page + Number(button.dataset.page));
       this.load();
     }));
+    this.querySelectorAll('[data-sort]').forEach((button) => button.addEventListener('click', () => {
+      const key = button.dataset.sort;
+      if (this.sort === key) {
+        this.order = this.order === 'asc' ? 'desc' : 'asc';
+      } else {
+        this.sort = key;
+        this.order = ['cpu', 'memory', 'created'].includes(key) ? 'desc' : 'asc';  // biggest and newest first
+      }
+      this.load();
+    }));
+    this.querySelector('[name=all]').addEventListener('change', (event) => {
+      this.querySelectorAll('tbody input[name=select]').forEach((box) => {
+        box.checked = event.target.checked;
+        this.toggleSelected(box.closest('tr').dataset.id, box.checked);
+      });
+    });
+    this.querySelector('tbody').addEventListener('change', (event) => {
+      if (event.target.name === 'select') this.toggleSelected(event.target.closest('tr').dataset.id, event.target.checked);
+    });
     this.querySelector('tbody').addEventListener('click', (event) => this.onRowClick(event));
+    this.querySelector('.bulk').addEventListener('click', (event) => this.onBulk(event));
 
     // Subscribe first; every (re)connect reloads the snapshot, so no change is missed between them.
     let reload;
@@ -79,17 +116,28 @@ class ContainersView extends HTMLElement {
       onOpen: () => this.load(),
       onState: (state) => { const live = this.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
     });
+    // CPU and memory come from a sampler every few seconds: refresh them while the page is open.
+    this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 10000);
     this.load();
   }
 
-  disconnectedCallback() { this.events?.close(); }
+  disconnectedCallback() { this.events?.close(); clearInterval(this.timer); }
+
+  toggleSelected(id, on) {
+    if (on) this.selected.add(id); else this.selected.delete(id);
+    const bar = this.querySelector('.bulk');
+    bar.hidden = !this.selected.size;
+    bar.querySelector('.selected-count').textContent = `${this.selected.size} selected`;
+  }
 
   async load() {
     const q = this.querySelector('[name=q]').value.trim();
     const state = this.querySelector('[name=state]').value;
-    const params = new URLSearchParams({ page: this.page, page_size: this.pageSize });
+    const label = this.querySelector('[name=label]').value.trim();
+    const params = new URLSearchParams({ page: this.page, page_size: this.pageSize, sort: this.sort, order: this.order });
     if (q) params.set('q', q);
     if (state) params.set('state', state);
+    if (label) params.set('label', label);
     const banner = this.querySelector('.banner');
     try {
       const result = await api('GET', '/containers?' + params);
@@ -105,25 +153,39 @@ class ContainersView extends HTMLElement {
     const { items, total } = result;
     this.querySelector('.count').textContent = total;
     renderPager(this, result);
+    this.querySelectorAll('[data-sort]').forEach((button) => {
+      button.dataset.active = button.dataset.sort === this.sort ? this.order : '';
+    });
     const body = this.querySelector('tbody');
     if (!items.length) {
-      mount(body, html`<tr><td colspan="7" class="empty">No containers match.</td></tr>`);
+      mount(body, html`<tr><td colspan="9" class="empty">No containers match.</td></tr>`);
       return;
     }
     mount(body, html`${items.map((c) => html`
       <tr data-id="${c.id}" data-name="${c.name}" data-testid="container-row">
-        <td><strong>${c.name}</strong><br><code class="muted">${c.id.slice(0, 12)}</code></td>
+        <td class="check"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''}></td>
+        <td><a href="#/containers/${c.id}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code></td>
         <td class="image">${c.image}</td>
-        <td><span class="badge state-${c.state}" data-testid="state">${c.state}</span></td>
-        <td class="muted">${c.status}</td>
+        <td><span class="badge state-${c.state}" data-testid="state">${c.state}</span>
+            ${c.health ? html`<span class="badge health-${c.health}" title="health check">${c.health}</span>` : ''}
+            <br><span class="muted small">${c.status}</span></td>
+        <td class="num" data-testid="cpu">${percent(c.cpu_percent)}</td>
+        <td class="num" data-testid="memory">${meter(c.memory_used, c.memory_limit, c.memory_used == null ? '' : bytes(c.memory_used))}</td>
         <td>${ports(c.ports)}</td>
         <td class="muted">${ago(c.created)}</td>
         <td class="actions">
           ${(ACTIONS[c.state] ?? ACTIONS.default).map((action) => html`
             <button class="${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${this.busy.has(c.id) ? 'disabled' : ''}>${action}</button>`)}
           <button class="ghost" data-action="logs">logs</button>
+          <button class="ghost danger" data-action="remove" title="Remove" ${this.busy.has(c.id) ? 'disabled' : ''}>remove</button>
         </td>
       </tr>`)}`);
+  }
+
+  showError(text) {
+    const banner = this.querySelector('.banner');
+    banner.textContent = text;
+    banner.hidden = false;
   }
 
   async onRowClick(event) {
@@ -142,13 +204,35 @@ class ContainersView extends HTMLElement {
     this.busy.add(id);
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
-      await api('POST', `/containers/${encodeURIComponent(id)}/${action}`);
+      await runAction(id, action);
     } catch (error) {
-      const banner = this.querySelector('.banner');
-      banner.textContent = `${action} ${name} failed: ${error.message}`;
-      banner.hidden = false;
+      this.showError(`${action} ${name} failed: ${error.message}`);
     } finally {
       this.busy.delete(id);
+      this.load();
+    }
+  }
+
+  async onBulk(event) {
+    const action = event.target.closest('button[data-bulk]')?.dataset.bulk;
+    if (!action) return;
+    if (action === 'clear') {
+      this.selected.clear();
+      this.toggleSelected('', false);
+      this.load();
+      return;
+    }
+    try {
+      const result = await withConfirmation('POST', '/containers/actions',
+        { action, ids: [...this.selected], force: action === 'remove' });
+      if (!result) return;
+      const failed = result.results.filter((r) => !r.ok);
+      if (failed.length) this.showError(`${action}: ${failed.length} failed — ${failed.map((r) => `${r.name ?? r.id.slice(0, 12)}: ${r.error.message}`).join('; ')}`);
+      this.selected.clear();
+      this.toggleSelected('', false);
+    } catch (error) {
+      this.showError(`${action} failed: ${error.message}`);
+    } finally {
       this.load();
     }
   }

@@ -1,0 +1,138 @@
+import { api, subscribe } from '../../lib/api.js';
+import { bytes } from '../../lib/format.js';
+import { html, mount } from '../../lib/html.js';
+import { ACTIONS, runAction } from '../containers-view/containers-view.js';
+
+const TABS = ['overview', 'logs', 'terminal'];
+
+function list(items, empty = '—') {
+  return items.length ? html`<ul class="plain">${items.map((item) => html`<li>${item}</li>`)}</ul>` : html`<span class="muted">${empty}</span>`;
+}
+
+/** One container: facts, logs and terminal; follows engine events for it. */
+class ContainerDetails extends HTMLElement {
+  connectedCallback() {
+    this.containerId = this.getAttribute('container-id');
+    this.tab = TABS.includes(this.getAttribute('tab')) ? this.getAttribute('tab') : 'overview';
+    mount(this, html`
+      <section class="panel">
+        <div class="toolbar">
+          <a href="#/containers" class="button ghost">‹ Containers</a>
+          <h2 class="title" data-testid="details-title">…</h2>
+          <span class="state"></span>
+          <span class="live" data-state="connecting">connecting</span>
+          <span class="actions"></span>
+        </div>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="#/containers/${this.containerId}/${tab}" data-tab="${tab}">${tab}</a>`)}</nav>
+        <p class="error banner" role="alert" hidden></p>
+        <div class="overview" data-testid="details-overview"></div>
+      </section>
+      <log-panel hidden></log-panel>
+      <terminal-panel hidden></terminal-panel>`);
+    this.querySelector('.actions').addEventListener('click', (event) => this.onAction(event));
+    let reload;
+    this.events = subscribe('/api/v1/events', {
+      container: (event) => {
+        if (event.id !== this.details?.id) return;
+        if (event.action === 'destroy') { location.hash = '#/containers'; return; }
+        clearTimeout(reload);
+        reload = setTimeout(() => this.load(), 150);
+      },
+    }, {
+      onOpen: () => this.load(),
+      onState: (state) => { const live = this.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
+    });
+    this.load().then(() => this.showTab());
+  }
+
+  disconnectedCallback() { this.events?.close(); }
+
+  showTab() {
+    this.querySelectorAll('[data-tab]').forEach((a) => a.classList.toggle('active', a.dataset.tab === this.tab));
+    this.querySelector('.overview').hidden = this.tab !== 'overview';
+    const logs = this.querySelector('log-panel');
+    const terminal = this.querySelector('terminal-panel');
+    logs.hidden = this.tab !== 'logs';
+    terminal.hidden = this.tab !== 'terminal';
+    if (!this.details) return;
+    if (this.tab === 'logs' && !this.logsStarted) { this.logsStarted = true; logs.follow(this.details.id, this.details.name); }
+    if (this.tab === 'terminal') terminal.attach(this.details.id, this.details.name);
+  }
+
+  async load() {
+    const banner = this.querySelector('.banner');
+    try {
+      this.details = await api('GET', `/containers/${encodeURIComponent(this.containerId)}?size=1`);
+      banner.hidden = true;
+      this.render();
+    } catch (error) {
+      banner.textContent = error.status === 404 ? 'This container no longer exists.' : `Could not load the container: ${error.message}`;
+      banner.hidden = false;
+    }
+  }
+
+  render() {
+    const d = this.details;
+    this.querySelector('.title').textContent = d.name;
+    const health = d.state.health ? html` <span class="badge health-${d.state.health}">${d.state.health}</span>` : '';
+    mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${d.state.status}</span>${health}`);
+    mount(this.querySelector('.actions'), html`
+      ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}">${action}</button>`)}
+      <button data-action="rename" class="ghost">rename</button>
+      <button data-action="remove" class="danger" data-testid="remove">remove</button>`);
+    const ports = d.ports.map((p) => p.public_port ? `${p.ip || '0.0.0.0'}:${p.public_port} → ${p.private_port}/${p.type}` : `${p.private_port}/${p.type} (not published)`);
+    const mounts = d.mounts.map((m) => `${m.type === 'volume' ? m.name : m.source} → ${m.destination}${m.read_only ? ' (ro)' : ''}`);
+    const networks = Object.entries(d.networks).map(([name, n]) => `${name}: ${n.ip_address ?? 'no address'}${n.aliases.length ? ` (aliases ${n.aliases.join(', ')})` : ''}`);
+    const labels = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`);
+    mount(this.querySelector('.overview'), html`
+      <div class="facts">
+        <dl>
+          <dt>Id</dt><dd><code>${d.id}</code></dd>
+          <dt>Image</dt><dd><code>${d.image}</code> <span class="muted small">${d.image_id.slice(7, 19)}</span></dd>
+          <dt>Command</dt><dd><code>${(d.entrypoint ?? []).concat(d.command).join(' ')}</code></dd>
+          <dt>Created</dt><dd>${new Date(d.created).toLocaleString()}</dd>
+          <dt>Started</dt><dd>${d.state.started_at?.startsWith('0001') ? '—' : new Date(d.state.started_at).toLocaleString()}</dd>
+          ${d.state.running ? '' : html`<dt>Exit code</dt><dd>${d.state.exit_code ?? '—'}${d.state.error ? html` <span class="error">${d.state.error}</span>` : ''}</dd>`}
+          <dt>Restart policy</dt><dd>${d.restart_policy ?? 'no'} <span class="muted small">(restarted ${d.restart_count}×)</span></dd>
+          <dt>Limits</dt><dd>memory ${d.memory_limit ? bytes(d.memory_limit) : 'unlimited'}, CPUs ${d.nano_cpus ? d.nano_cpus / 1e9 : 'unlimited'}${d.privileged ? html`, <strong class="error">privileged</strong>` : ''}</dd>
+          <dt>User / dir</dt><dd>${d.user ?? 'image default'} · ${d.working_dir ?? '/'} · host ${d.hostname ?? ''}</dd>
+          <dt>Size</dt><dd>${d.size_rw == null ? '—' : `${bytes(d.size_rw)} written, ${bytes(d.size_root_fs)} total`}</dd>
+        </dl>
+        <div>
+          <h3>Ports</h3>${list(ports)}
+          <h3>Networks</h3>${list(networks)}
+          <h3>Mounts</h3>${list(mounts)}
+        </div>
+      </div>
+      <h3>Environment ${d.env_masked ? html`<span class="muted small">(secret-looking values hidden for viewers)</span>` : ''}</h3>
+      <pre class="env" data-testid="env">${d.env.join('\n')}</pre>
+      <h3>Labels</h3>${list(labels)}
+      ${d.health_log.length ? html`<h3>Health checks</h3><table class="health-log"><tbody>${d.health_log.map((probe) => html`
+        <tr><td>${new Date(probe.start).toLocaleTimeString()}</td><td>exit ${probe.exit_code}</td><td><code>${(probe.output ?? '').trim()}</code></td></tr>`)}</tbody></table>` : ''}`);
+  }
+
+  async onAction(event) {
+    const action = event.target.closest('button[data-action]')?.dataset.action;
+    if (!action) return;
+    const banner = this.querySelector('.banner');
+    try {
+      if (action === 'rename') {
+        const name = prompt('New name', this.details.name);
+        if (!name || name === this.details.name) return;
+        await api('POST', `/containers/${encodeURIComponent(this.details.id)}/rename`, { name });
+      } else {
+        if (action === 'kill' && !confirm(`Kill ${this.details.name}?`)) return;
+        const done = await runAction(this.details.id, action);
+        if (action === 'remove' && done !== undefined) { location.hash = '#/containers'; return; }
+      }
+      await this.load();
+    } catch (error) {
+      banner.textContent = `${action} failed: ${error.message}`;
+      banner.hidden = false;
+    }
+  }
+}
+
+export function registerContainerDetails() {
+  customElements.define('container-details', ContainerDetails);
+}
