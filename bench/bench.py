@@ -2,22 +2,23 @@
 """Jarvis benchmarks, run by `make bench` against a private engine and a stack
 it started. Every figure is measured in the same run as its raw-engine baseline.
 
-1. GET /api/v1/containers through nginx + jarvis-fcgi vs GET /containers/json
-   on the engine socket, with N running containers: p50/p95 and their ratio.
-2. Resident memory of jarvis-fcgi (whole pool) and jarvis-sse idle and with
-   concurrent log follows through nginx.
+1. GET /api/v1/containers (first page) through nginx + jarvis-fcgi vs
+   GET /containers/json?all=1 on the engine socket, at 100 and 1,000 containers.
+2. Log follow: bytes/s through nginx + jarvis-sse vs a raw follow on the socket,
+   for a container writing as fast as it can; latency line written -> SSE event.
+3. Resident memory of jarvis-sse idle and with 200 concurrent log follows.
+4. CPU of jarvis-sse while it samples stats of 100 running containers.
 """
 import argparse
+import concurrent.futures
 import http.client
 import json
 import os
 import socket
-import statistics
+import ssl
 import subprocess
 import threading
 import time
-
-import ssl
 
 import requests
 
@@ -27,16 +28,31 @@ DATA = os.environ["JARVIS_BENCH_DATA_DIR"]
 DOCKER_HOST = os.environ["DOCKER_HOST"]
 SOCKET = DOCKER_HOST.removeprefix("unix://")
 IMAGE = "jarvis-test/busybox:latest"
+HOST, PORT = URL.removeprefix("https://").split(":")
+CA = os.path.join(DATA, "etc", "tls.crt")
+results = {}
 
 
 class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
+    def __init__(self, path=SOCKET, timeout=60):
+        super().__init__("localhost", timeout=timeout)
         self.path = path
 
     def connect(self):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
         self.sock.connect(self.path)
+
+
+def engine(method, path, body=None):
+    connection = UnixConnection()
+    connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers={"Content-Type": "application/json"} if body is not None else {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    assert response.status < 300 or response.status == 304, (path, response.status, data[:200])
+    return json.loads(data) if data else None
 
 
 def docker(*args):
@@ -49,40 +65,68 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def pid_of(name):
+    return open(os.path.join(DATA, "run", f"{name}.pid")).read().strip()
+
+
 def rss_mb(name):
-    pid = open(os.path.join(DATA, "run", f"{name}.pid")).read().strip()
-    for line in open(f"/proc/{pid}/status"):
+    for line in open(f"/proc/{pid_of(name)}/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
+def cpu_seconds(name):
+    fields = open(f"/proc/{pid_of(name)}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def session():
     s = requests.Session()
-    s.verify = os.path.join(DATA, "etc", "tls.crt")
+    s.verify = CA
     s.trust_env = False
     r = s.post(URL + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
     r.raise_for_status()
     return s
 
 
-def ensure_containers(count):
-    existing = docker("ps", "-q", "--filter", "label=jarvis.bench=1").split()
-    for i in range(len(existing), count):
-        docker("run", "-d", "--name", f"bench-{i:04d}", "--label", "jarvis.bench=1", IMAGE,
-               "sh", "-c", "while true; do echo bench $(date +%s); sleep 5; done")
-    return count
+def token():
+    return session().post(URL + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]
+
+
+def populate(running, total):
+    """`running` busybox containers that idle, the rest created but not started (no shim each)."""
+    have = engine("GET", "/containers/json?all=1&filters=" + json.dumps({"label": ["jarvis.bench=1"]}))
+    names = {c["Names"][0][1:] for c in have}
+
+    def make(i):
+        name = f"bench-{i:04d}"
+        if name in names:
+            return
+        created = engine("POST", f"/containers/create?name={name}", {
+            "Image": IMAGE, "Cmd": ["sh", "-c", "while true; do sleep 5; done"], "Labels": {"jarvis.bench": "1"},
+            "HostConfig": {"NetworkMode": "none"}})
+        if i < running:
+            engine("POST", f"/containers/{created['Id']}/start")
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, range(total)))
+
+
+def get(connection, path, headers=None):
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    assert response.status == 200, body
+    return body
 
 
 def list_latency(requests_count):
     """Both sides through http.client with a kept connection, so the client
     library costs the same on each; the Jarvis side adds TLS, nginx, FastCGI."""
-    token = session().post(URL + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD}).json()["access_token"]
-    host, port = URL.removeprefix("https://").split(":")
-    context = ssl.create_default_context(cafile=os.path.join(DATA, "etc", "tls.crt"))
-    api = http.client.HTTPSConnection(host, int(port), context=context)
-    auth = {"Authorization": "Bearer " + token}
-    raw = UnixConnection(SOCKET)
+    api = http.client.HTTPSConnection(HOST, int(PORT), context=ssl.create_default_context(cafile=CA))
+    auth = {"Authorization": "Bearer " + token()}
+    raw = UnixConnection()
     version = json.loads(get(raw, "/version"))["ApiVersion"]
     api_times, raw_times = [], []
     for _ in range(20):  # warm both paths
@@ -95,16 +139,98 @@ def list_latency(requests_count):
         start = time.perf_counter()
         body = get(api, "/api/v1/containers", auth)
         api_times.append((time.perf_counter() - start) * 1000)
-    total = json.loads(body)["total"]
-    return api_times, raw_times, total
+    page = json.loads(body)
+    return api_times, raw_times, page["total"], page.get("source")
 
 
-def get(connection, path, headers=None):
-    connection.request("GET", path, headers=headers or {})
+def bench_list(counts, requests_count):
+    print(f"\n1. GET /api/v1/containers (first page of 50) vs raw GET /containers/json?all=1, {requests_count} requests each")
+    print(f"{'containers':>10} {'source':>7} {'raw p50':>8} {'api p50':>8} {'raw p95':>8} {'api p95':>8} {'p50 ratio':>9}")
+    for total in counts:
+        populate(min(100, total), total)
+        # The mirror resyncs every 15 s and follows events; wait until it lists them all.
+        s = session()
+        deadline = time.time() + 60
+        while s.get(URL + "/api/v1/containers", params={"label": "jarvis.bench=1"}).json()["total"] < total and time.time() < deadline:
+            time.sleep(0.5)
+        api_times, raw_times, listed, source = list_latency(requests_count)
+        p50_api, p95_api, p50_raw, p95_raw = (percentile(api_times, 50), percentile(api_times, 95),
+                                              percentile(raw_times, 50), percentile(raw_times, 95))
+        ratio = p50_api / p50_raw
+        print(f"{listed:>10} {source:>7} {p50_raw:8.2f} {p50_api:8.2f} {p95_raw:8.2f} {p95_api:8.2f} {ratio:9.2f}"
+              f"   target <= 1.25: {'PASS' if ratio <= 1.25 else 'FAIL'}")
+        results[f"list_{total}"] = {"p50_ms": [round(p50_api, 2), round(p50_raw, 2)], "p50_ratio": round(ratio, 3),
+                                    "p95_ratio": round(p95_api / p95_raw, 3), "source": source}
+
+
+def raw_follow_bytes(container, seconds):
+    """Payload bytes per second of a raw follow (8-byte frame headers removed)."""
+    connection = UnixConnection(timeout=5)
+    connection.request("GET", f"/containers/{container}/logs?follow=1&stdout=1&stderr=1&tail=0")
     response = connection.getresponse()
-    body = response.read()
-    assert response.status == 200, body
-    return body
+    received, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        received += len(response.read1(1 << 16))
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return received / elapsed
+
+
+def sse_follow_bytes(container, seconds):
+    """Line bytes per second delivered as SSE events through nginx + jarvis-sse."""
+    s = session()
+    response = s.get(URL + f"/api/v1/containers/{container}/logs/follow?tail=0", stream=True, timeout=10)
+    received, started = 0, time.perf_counter()
+    for line in response.iter_lines(chunk_size=1 << 16):
+        if line.startswith(b"data: "):
+            received += len(json.loads(line[6:])["line"]) + 1
+        if time.perf_counter() - started >= seconds:
+            break
+    elapsed = time.perf_counter() - started
+    response.close()
+    return received / elapsed
+
+
+def bench_follow(seconds):
+    print(f"\n2. Log follow of a container writing as fast as it can, {seconds} s each side")
+    name = "bench-flood"
+    docker("rm", "-f", name)
+    docker("run", "-d", "--name", name, "--network", "none", "--log-opt", "max-size=64m", "--log-opt", "max-file=2",
+           IMAGE, "sh", "-c", "yes 'jarvis log follow benchmark line: the quick brown fox jumps over the lazy dog 0123456789'")
+    time.sleep(2)
+    rates = []
+    for _ in range(2):  # alternate, so the engine's speed at the time hits both
+        rates.append((raw_follow_bytes(name, seconds), sse_follow_bytes(name, seconds)))
+    docker("rm", "-f", name)
+    raw = sum(r for r, _ in rates) / len(rates)
+    sse = sum(s for _, s in rates) / len(rates)
+    ratio = sse / raw
+    print(f"raw engine follow: {raw / 1e6:7.2f} MB/s of log payload")
+    print(f"Jarvis SSE follow: {sse / 1e6:7.2f} MB/s of log lines   ratio {ratio:.2f}   target >= 0.8: {'PASS' if ratio >= 0.8 else 'FAIL'}")
+    results["follow_bytes_ratio"] = round(ratio, 3)
+    results["follow_mb_s"] = [round(sse / 1e6, 2), round(raw / 1e6, 2)]
+
+    docker("rm", "-f", "bench-ticker")
+    docker("run", "-d", "--name", "bench-ticker", "--network", "none", IMAGE, "sh", "-c",
+           "sleep 2; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo tick $i; sleep 0.02; done; sleep 600")
+    s = session()
+    response = s.get(URL + "/api/v1/containers/bench-ticker/logs/follow?tail=0", stream=True, timeout=30)
+    delays = []
+    for line in response.iter_lines():
+        if line.startswith(b"data: "):
+            event = json.loads(line[6:])
+            stamp = event["time"]
+            seconds_part, fraction = stamp[:19], stamp[20:-1]
+            written = time.mktime(time.strptime(seconds_part, "%Y-%m-%dT%H:%M:%S")) - time.timezone + float("0." + fraction)
+            delays.append((time.time() - written) * 1000)
+            if len(delays) == 300:
+                break
+    response.close()
+    docker("rm", "-f", "bench-ticker")
+    p50, p95 = percentile(delays, 50), percentile(delays, 95)
+    print(f"latency line written (engine timestamp) -> SSE event received: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
+          f"   target p50 <= 50: {'PASS' if p50 <= 50 else 'FAIL'}")
+    results["follow_latency_ms"] = {"p50": round(p50, 1), "p95": round(p95, 1)}
 
 
 def hold_follows(count, container):
@@ -112,11 +238,9 @@ def hold_follows(count, container):
     api = session()
     ready = threading.Semaphore(0)
     stop = threading.Event()
-    responses = []
 
     def follow():
         r = api.get(URL + f"/api/v1/containers/{container}/logs/follow?tail=1", stream=True, timeout=60)
-        responses.append(r)
         for line in r.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):
                 break
@@ -132,47 +256,58 @@ def hold_follows(count, container):
     return stop, threads
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--containers", type=int, default=100)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--follows", type=int, nargs="*", default=[100, 200])
-    args = parser.parse_args()
-
-    print(f"engine {DOCKER_HOST}; creating {args.containers} running containers ...", flush=True)
-    ensure_containers(args.containers)
-    idle = {name: rss_mb(name) for name in ("jarvis-fcgi", "jarvis-sse")}
-
-    api_times, raw_times, total = list_latency(args.requests)
-    p50_api, p95_api = percentile(api_times, 50), percentile(api_times, 95)
-    p50_raw, p95_raw = percentile(raw_times, 50), percentile(raw_times, 95)
-    print(f"\nGET /api/v1/containers (first page of {total}) vs raw GET /containers/json?all=1, {args.requests} requests each")
-    print(f"{'':28} {'p50 ms':>8} {'p95 ms':>8}")
-    print(f"{'raw engine (unix socket)':28} {p50_raw:8.2f} {p95_raw:8.2f}")
-    print(f"{'Jarvis (nginx TLS + FastCGI)':28} {p50_api:8.2f} {p95_api:8.2f}")
-    ratio50, ratio95 = p50_api / p50_raw, p95_api / p95_raw
-    print(f"{'ratio':28} {ratio50:8.2f} {ratio95:8.2f}   target p50 <= 1.5: {'PASS' if ratio50 <= 1.5 else 'FAIL'}")
-
-    busy_fcgi = rss_mb("jarvis-fcgi")
-    print("\nresident memory (MB)")
-    print(f"jarvis-fcgi (whole pool): idle {idle['jarvis-fcgi']:.1f}, after the latency run {busy_fcgi:.1f}")
-    print(f"jarvis-sse: idle {idle['jarvis-sse']:.1f}")
-    container = docker("ps", "-q", "--filter", "label=jarvis.bench=1").split()[0]
-    for count in args.follows:
-        stop, threads = hold_follows(count, container)
+def bench_memory(follows):
+    print("\n3. jarvis-sse resident memory (MB)")
+    print(f"idle: {rss_mb('jarvis-sse'):.1f}")
+    docker("rm", "-f", "bench-talker")
+    docker("run", "-d", "--name", "bench-talker", "--network", "none", IMAGE, "sh", "-c",
+           "while true; do echo talk; sleep 1; done")
+    for count in follows:
+        stop, threads = hold_follows(count, "bench-talker")
         transfers = session().get(URL + "/api/v1/streams/health").json()["engine_transfers"]
-        print(f"jarvis-sse with {count} concurrent log follows: {rss_mb('jarvis-sse'):.1f} (engine transfers open: {transfers})")
+        rss = rss_mb("jarvis-sse")
+        verdict = f"   target <= 64: {'PASS' if rss <= 64 else 'FAIL'}" if count >= 200 else ""
+        print(f"with {count} concurrent log follows: {rss:.1f} (engine transfers open: {transfers}){verdict}")
+        results[f"sse_rss_{count}_follows_mb"] = round(rss, 1)
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        # jarvis-sse notices a gone client at its next write (a log line or the 15 s heartbeat).
         started = time.time()
-        while session().get(URL + "/api/v1/streams/health").json()["engine_transfers"] > 0 and time.time() - started < 30:
+        while session().get(URL + "/api/v1/streams/health").json()["engine_transfers"] > 2 and time.time() - started < 30:
             time.sleep(0.5)
-        left = session().get(URL + "/api/v1/streams/health").json()["engine_transfers"]
-        print(f"  after the clients left: {left} engine transfers open ({time.time() - started:.1f} s), RSS {rss_mb('jarvis-sse'):.1f}")
-    print(json.dumps({"list_p50_ratio": round(ratio50, 3), "list_p95_ratio": round(ratio95, 3),
-                      "p50_ms": [round(p50_api, 2), round(p50_raw, 2)], "containers": total}))
+        print(f"  clients gone: transfers back to {session().get(URL + '/api/v1/streams/health').json()['engine_transfers']}"
+              f" in {time.time() - started:.1f} s, RSS {rss_mb('jarvis-sse'):.1f}")
+    docker("rm", "-f", "bench-talker")
+
+
+def bench_stats_cpu(seconds):
+    running = len(engine("GET", "/containers/json"))
+    print(f"\n4. jarvis-sse CPU while sampling stats of {running} running containers (interval 10 s), over {seconds} s")
+    before, started = cpu_seconds("jarvis-sse"), time.time()
+    time.sleep(seconds)
+    share = (cpu_seconds("jarvis-sse") - before) / (time.time() - started) * 100
+    s = session()
+    sampled = sum(1 for c in s.get(URL + "/api/v1/containers", params={"all": 0, "page_size": 500}).json()["items"]
+                  if c.get("cpu_percent") is not None)
+    print(f"jarvis-sse used {share:.2f} % of one core (everything it does, sampling included); "
+          f"{sampled} containers have a CPU figure   target <= 5: {'PASS' if share <= 5 else 'FAIL'}")
+    results["stats_cpu_percent_of_core"] = round(share, 2)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--counts", type=int, nargs="*", default=[100, 1000])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--follow-seconds", type=int, default=8)
+    parser.add_argument("--follows", type=int, nargs="*", default=[100, 200])
+    parser.add_argument("--stats-seconds", type=int, default=60)
+    args = parser.parse_args()
+    print(f"engine {DOCKER_HOST}")
+    bench_list(args.counts, args.requests)
+    bench_follow(args.follow_seconds)
+    bench_memory(args.follows)
+    bench_stats_cpu(args.stats_seconds)
+    print("\n" + json.dumps(results))
 
 
 if __name__ == "__main__":

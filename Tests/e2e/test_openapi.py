@@ -44,6 +44,17 @@ def test_responses_match_the_spec(client, anonymous, container):
         check(client.post(f"/containers/{cid}/{action}", json={"timeout": 1} if action != "kill" else {}),
               f"/api/v1/containers/{{id}}/{action}", "post")
     check(client.post("/containers/missing-one/start"), "/api/v1/containers/{id}/start", "post")
+    for action in ("pause", "unpause"):
+        check(client.post(f"/containers/{cid}/{action}"), f"/api/v1/containers/{{id}}/{action}", "post")
+    check(client.get(f"/containers/{cid}", params={"size": 1}), "/api/v1/containers/{id}")
+    check(client.get(f"/containers/{cid}/logs", params={"tail": 5}), "/api/v1/containers/{id}/logs")
+    check(client.get(f"/containers/{cid}/logs", params={"q": "(", "regex": 1}), "/api/v1/containers/{id}/logs")
+    check(client.get("/system/dashboard"), "/api/v1/system/dashboard")
+    check(client.post("/containers", json={"image": "jarvis-test/busybox:latest", "ports": ["x"]}), "/api/v1/containers", "post")
+    check(client.post(f"/containers/{cid}/exec", json={"cmd": ["/bin/sh"]}), "/api/v1/containers/{id}/exec", "post")
+    check(client.post(f"/containers/{cid}/rename", json={"name": "bad name"}), "/api/v1/containers/{id}/rename", "post")
+    check(client.delete(f"/containers/{cid}"), "/api/v1/containers/{id}", "delete")
+    check(client.post("/containers/actions", json={"action": "stop", "ids": [cid]}), "/api/v1/containers/actions", "post")
     check(client.get("/audit-logs"), "/api/v1/audit-logs")
     check(client.get("/audit-logs", params={"page": 0}), "/api/v1/audit-logs")
     check(client.get("/audit-logs", params={"result": "failure", "from": "2020-01-01T00:00:00Z"}), "/api/v1/audit-logs")

@@ -68,9 +68,11 @@ class DashboardView extends HTMLElement {
       <div class="cards">
         <div class="card stat"><h3>Top CPU</h3>${top(d.top_cpu, (c) => percent(c.cpu_percent))}</div>
         <div class="card stat"><h3>Top memory</h3>${top(d.top_memory, (c) => bytes(c.memory_used))}</div>
-        ${d.recent_audit ? html`<div class="card stat"><h3>Recent activity <a class="small" href="#/audit">all</a></h3>
+      </div>
+      <div class="cards">
+        ${d.recent_audit ? html`<div class="card stat wide"><h3>Recent activity <a class="small" href="#/audit">all</a></h3>
           <table><tbody>${d.recent_audit.map((row) => html`
-            <tr><td class="muted small">${new Date(row.at).toLocaleTimeString()}</td><td>${row.username ?? '—'}</td>
+            <tr><td class="muted small">${new Date(row.at).toLocaleString([], { hour12: false })}</td><td>${row.username ?? '—'}</td>
             <td>${row.action}</td><td>${row.resource_name ?? ''}</td><td><span class="badge state-${row.result}">${row.result}</span></td></tr>`)}</tbody></table></div>` : ''}
       </div>`);
   }
