@@ -30,6 +30,7 @@ let package = Package(
         // System-library shims.
         .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CMalloc"),
 
         // Libraries.
         .target(name: "DockerEngine",
@@ -41,7 +42,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "JarvisCore",
                 dependencies: [
-                    "DockerEngine", "Compose", "JarvisStore",
+                    "DockerEngine", "Compose", "JarvisStore", "CMalloc",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                     .product(name: "JWTKit", package: "jwt-kit"),

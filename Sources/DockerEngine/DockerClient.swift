@@ -65,6 +65,7 @@ public final class DockerClient: @unchecked Sendable {
         let version = request.versioned ? try await apiVersion() : nil
         let transfer = CurlTransfer(request: request, host: host, version: version)
         transfer.isStreaming = true
+        transfer.setReceiveBuffer(request.streamBufferSize)
         loop.start(transfer)
         let stream = EngineByteStream(transfer: transfer)
         do {
@@ -123,6 +124,9 @@ public final class EngineByteStream: @unchecked Sendable {
             try await transfer.nextChunk()
         } onCancel: { [transfer] in transfer.cancel() }
     }
+
+    /// Chunks that already arrived, without waiting: lets readers batch under load.
+    public func takeBuffered() -> [[UInt8]] { transfer.takeBuffered() }
 
     public func cancel() { transfer.cancel() }
 }

@@ -52,25 +52,30 @@ struct StreamRoutes: Sendable {
             var options = firstOptions
             while true {
                 var filter = LogResumeFilter(resumeAfter: last)
-                for try await line in try await docker.logs(target.id, options: options, tty: tty) {
-                    guard let position = filter.admit(line) else { continue }
-                    last = position
-                    guard logRequest.admits(line) else { continue }
-                    await channel.send(ServerSentEvent.encode(id: position.eventID, event: "log", data: LogEventPayload(line).json))
+                for try await batch in try await docker.logBatches(target.id, options: options, tty: tty) {
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(batch.count * 200)
+                    for line in batch {
+                        guard let position = filter.admit(line) else { continue }
+                        last = position
+                        guard logRequest.admits(line) else { continue }
+                        LogEventWriter.append(line, at: position, to: &bytes)
+                    }
+                    if !bytes.isEmpty { await channel.send(ByteBuffer(bytes: bytes)) }
                 }
                 let stoppedAt = LogInstant(seconds: Int64(Date().timeIntervalSince1970), nanos: 0)
-                await channel.send(ServerSentEvent.encode(event: "state", data: #"{"state":"stopped"}"#))
+                await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "state", data: #"{"state":"stopped"}"#)))
                 // Wait for the container to run again (or to disappear).
                 while true {
                     try await Task.sleep(nanoseconds: 1_000_000_000)
                     do {
                         if try await docker.container(target.id).state.running { break }
                     } catch let error as EngineError where error.code == .notFound {
-                        await channel.send(ServerSentEvent.encode(event: "end", data: #"{"reason":"container removed"}"#))
+                        await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "end", data: #"{"reason":"container removed"}"#)))
                         return
                     }
                 }
-                await channel.send(ServerSentEvent.encode(event: "state", data: #"{"state":"running"}"#))
+                await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "state", data: #"{"state":"running"}"#)))
                 options.tail = nil
                 options.since = (last?.instant ?? stoppedAt).engineSince
             }
@@ -100,7 +105,7 @@ struct StreamRoutes: Sendable {
                 if let lastNano = resumeAfter, event.timeNano <= lastNano { continue }
                 if event.type == "container" { await watermark.wait(for: event.timeNano, timeout: 2) }
                 let data = String(decoding: try JSONCoding.encoder.encode(EventPayload(event)), as: UTF8.self)
-                await channel.send(ServerSentEvent.encode(id: String(event.timeNano), event: event.type, data: data))
+                await channel.send(ByteBuffer(string: ServerSentEvent.encode(id: String(event.timeNano), event: event.type, data: data)))
             }
         }
     }
@@ -114,24 +119,24 @@ struct StreamRoutes: Sendable {
     }
 
     /// An SSE response fed by `produce`, with heartbeats while it is quiet.
-    static func stream(_ produce: @escaping @Sendable (AsyncChannel<String>) async throws -> Void) -> Response {
+    static func stream(_ produce: @escaping @Sendable (AsyncChannel<ByteBuffer>) async throws -> Void) -> Response {
         let body = ResponseBody { writer in
-            let channel = AsyncChannel<String>()
+            let channel = AsyncChannel<ByteBuffer>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     defer { channel.finish() }
                     do { try await produce(channel) } catch is CancellationError {} catch {
-                        await channel.send(ServerSentEvent.encode(event: "stream-error", data: #"{"message":"stream ended by the engine"}"#))
+                        await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "stream-error", data: #"{"message":"stream ended by the engine"}"#)))
                     }
                 }
                 group.addTask {
                     while true {
                         try await Task.sleep(nanoseconds: ServerSentEvent.heartbeatSeconds * 1_000_000_000)
-                        await channel.send(ServerSentEvent.heartbeat)
+                        await channel.send(ByteBuffer(string: ServerSentEvent.heartbeat))
                     }
                 }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                for await text in channel { try await writer.write(ByteBuffer(string: text)) }
+                for await buffer in channel { try await writer.write(buffer) }
                 group.cancelAll()
             }
             try await writer.finish(nil)

@@ -67,3 +67,15 @@ final class ContainerSnapshotStoreTests: XCTestCase {
         XCTAssertNil(try database.containerMirrorSyncedAt())
     }
 }
+
+final class TimestampTests: XCTestCase {
+    func testTheHandWrittenFormatMatchesFoundations() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for seconds in [0.0, 1_700_000_000.123, 1_795_364_843.999, 951_782_400.5, 4_102_444_799.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            XCTAssertEqual(Timestamp.string(date), formatter.string(from: date), "\(seconds)")
+            XCTAssertEqual(Timestamp.date(Timestamp.string(date))!.timeIntervalSince1970, seconds, accuracy: 0.001)
+        }
+    }
+}

@@ -138,3 +138,19 @@ final class ContainerSpecTests: XCTestCase {
         await mark.wait(for: 5, timeout: 5)  // already past: returns at once
     }
 }
+
+final class LogInstantTests: XCTestCase {
+    func testTheFastParserAgreesWithTheGeneralOne() {
+        for text in ["2026-11-22T16:44:35.445934931Z", "2026-11-22T16:44:35Z", "2000-02-29T00:00:00.1Z", "1970-01-01T00:00:00.000000001Z"] {
+            let fast = LogInstant.parseUTC(text)
+            let formatter = ISO8601DateFormatter()
+            let whole = formatter.date(from: text.replacingOccurrences(of: #"\.[0-9]+"#, with: "", options: .regularExpression))!
+            XCTAssertEqual(fast?.seconds, Int64(whole.timeIntervalSince1970), text)
+        }
+        XCTAssertEqual(LogInstant.parseUTC("2026-11-22T16:44:35.5Z")?.nanos, 500_000_000)
+        XCTAssertNil(LogInstant.parseUTC("2026-13-22T16:44:35Z"))
+        XCTAssertNil(LogInstant.parseUTC("2026-11-22T16:44:35.1234567891Z"))
+        XCTAssertNotNil(LogInstant("2026-11-22T17:44:35.5+01:00"), "offsets still parse through the general path")
+        XCTAssertEqual(LogInstant("2026-11-22T17:44:35.5+01:00"), LogInstant("2026-11-22T16:44:35.5Z"))
+    }
+}

@@ -76,6 +76,9 @@ final class CurlTransfer: @unchecked Sendable {
 
     func attach(to loop: CurlLoop) { self.loop = loop }
 
+    /// Before the transfer starts only.
+    func setReceiveBuffer(_ bytes: Int) { jarvis_curl_setopt_long(easy, CURLOPT_BUFFERSIZE, bytes) }
+
     // MARK: callbacks (loop thread)
 
     private func fill(_ buffer: UnsafeMutablePointer<CChar>, _ capacity: Int) -> Int {
@@ -212,6 +215,22 @@ final class CurlTransfer: @unchecked Sendable {
             case .wait: break
             }
         }
+    }
+
+    /// Every chunk already received, without waiting (empty when none is buffered).
+    func takeBuffered() -> [[UInt8]] {
+        var unpause = false
+        let taken: [[UInt8]] = lock.withLock {
+            guard chunkIndex < chunks.count else { return [] }
+            let rest = Array(chunks[chunkIndex...])
+            chunks.removeAll(keepingCapacity: true)
+            chunkIndex = 0
+            bufferedBytes = 0
+            if pausedForBackpressure { pausedForBackpressure = false; unpause = true }
+            return rest
+        }
+        if unpause { loop?.unpause(self) }
+        return taken
     }
 
     /// Stops the transfer; safe from any thread, any number of times.

@@ -11,6 +11,9 @@ public struct EngineRequest: Sendable {
     public var timeout: Int
     /// False only for `/_ping`, which negotiation calls before a version is known.
     public var versioned: Bool
+    /// curl's receive buffer for streams. Small by default: a follow mostly waits,
+    /// and two hundred of them should cost little; bulk downloads ask for more.
+    public var streamBufferSize = 8 << 10
 
     public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {

@@ -36,6 +36,7 @@ public final class ContainerMirror: Sendable {
         let observedAt = ContainerService.now()
         let all = try await docker.containers(ListContainersOptions(all: true))
         try database.replaceContainerSnapshot(all.map { ContainerSnapshot.record($0, observedAt: observedAt) }, observedAt: observedAt)
+        Memory.trim()  // a thousand decoded containers are garbage now
     }
 
     private func resyncPeriodically() async {
