@@ -45,14 +45,15 @@ struct StreamRoutes: Sendable {
         if let cursor { options.since = cursor.instant.engineSince; options.tail = nil }
         let docker = self.docker
         let tty = target.config.tty ?? false
+        let containerID = target.id  // the stream keeps the id, not the whole inspect answer
         let firstOptions = options
-        logger.debug("log follow", metadata: ["container": "\(target.id)", "user": "\(principal.username)"])
+        logger.debug("log follow", metadata: ["container": "\(containerID)", "user": "\(principal.username)"])
         return Self.stream { channel in
             var last = cursor
             var options = firstOptions
             while true {
                 var filter = LogResumeFilter(resumeAfter: last)
-                for try await batch in try await docker.logBatches(target.id, options: options, tty: tty) {
+                for try await batch in try await docker.logBatches(containerID, options: options, tty: tty) {
                     var bytes: [UInt8] = []
                     bytes.reserveCapacity(batch.count * 200)
                     for line in batch {
@@ -69,7 +70,7 @@ struct StreamRoutes: Sendable {
                 while true {
                     try await Task.sleep(nanoseconds: 1_000_000_000)
                     do {
-                        if try await docker.container(target.id).state.running { break }
+                        if try await docker.container(containerID).state.running { break }
                     } catch let error as EngineError where error.code == .notFound {
                         await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "end", data: #"{"reason":"container removed"}"#)))
                         return

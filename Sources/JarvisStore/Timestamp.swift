@@ -13,9 +13,10 @@ public enum Timestamp {
     /// Written by hand from `gmtime_r`: Foundation's formatter loads ICU's calendar
     /// data (megabytes of resident memory) for what is a fixed format.
     public static func string(_ date: Date = Date()) -> String {
-        let interval = date.timeIntervalSince1970
-        var seconds = time_t(floor(interval))
-        let millis = min(999, Int((interval - floor(interval)) * 1000))
+        // Rounded to the millisecond as Foundation's formatter does (0.123 is 0.12299… in binary).
+        let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(total >= 0 ? total / 1000 : (total - 999) / 1000)
+        let millis = Int(total - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int32, _ width: Int) -> String {

@@ -91,3 +91,22 @@ export function subscribe(url, handlers, { onOpen, onState } = {}) {
   connect();
   return { close() { closed = true; source?.close(); } };
 }
+
+/**
+ * Reloads a page when containers change: subscribes to engine events, calls
+ * `reload` (debounced) for those `accept` lets through and on every (re)connect,
+ * and mirrors the connection state in the `.live` badge under `root`.
+ */
+export function liveContainers(root, reload, { delay = 150, accept = () => true } = {}) {
+  let timer;
+  return subscribe('/api/v1/events', {
+    container: (event) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, delay);
+    },
+  }, {
+    onOpen: reload,
+    onState: (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
+  });
+}

@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, liveContainers } from '../../lib/api.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { ACTIONS, runAction } from '../containers-view/containers-view.js';
@@ -30,17 +30,12 @@ class ContainerDetails extends HTMLElement {
       <log-panel hidden></log-panel>
       <terminal-panel hidden></terminal-panel>`);
     this.querySelector('.actions').addEventListener('click', (event) => this.onAction(event));
-    let reload;
-    this.events = subscribe('/api/v1/events', {
-      container: (event) => {
-        if (event.id !== this.details?.id) return;
-        if (event.action === 'destroy') { location.hash = '#/containers'; return; }
-        clearTimeout(reload);
-        reload = setTimeout(() => this.load(), 150);
+    this.events = liveContainers(this, () => this.load(), {
+      accept: (event) => {
+        if (event.id !== this.details?.id) return false;
+        if (event.action === 'destroy') { location.hash = '#/containers'; return false; }
+        return true;
       },
-    }, {
-      onOpen: () => this.load(),
-      onState: (state) => { const live = this.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
     });
     this.load().then(() => this.showTab());
   }

@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
@@ -109,13 +109,7 @@ class ContainersView extends HTMLElement {
     this.querySelector('.bulk').addEventListener('click', (event) => this.onBulk(event));
 
     // Subscribe first; every (re)connect reloads the snapshot, so no change is missed between them.
-    let reload;
-    this.events = subscribe('/api/v1/events', {
-      container: () => { clearTimeout(reload); reload = setTimeout(() => this.load(), 150); },
-    }, {
-      onOpen: () => this.load(),
-      onState: (state) => { const live = this.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
-    });
+    this.events = liveContainers(this, () => this.load());
     // CPU and memory come from a sampler every few seconds: refresh them while the page is open.
     this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 10000);
     this.load();

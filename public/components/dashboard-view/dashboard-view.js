@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, liveContainers } from '../../lib/api.js';
 import { bytes, percent } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 
@@ -13,13 +13,7 @@ class DashboardView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <div class="dashboard" data-testid="dashboard"></div>
       </section>`);
-    let reload;
-    this.events = subscribe('/api/v1/events', {
-      container: () => { clearTimeout(reload); reload = setTimeout(() => this.load(), 500); },
-    }, {
-      onOpen: () => this.load(),
-      onState: (state) => { const live = this.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
-    });
+    this.events = liveContainers(this, () => this.load(), { delay: 500 });
     this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 15000);
     this.load();
   }
