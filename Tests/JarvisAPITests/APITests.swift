@@ -149,6 +149,28 @@ final class APITests: XCTestCase {
     }
 }
 
+/// `terminal_enabled = false` closes the terminal for everyone, before any engine call.
+final class TerminalSettingTests: XCTestCase {
+    func testATurnedOffTerminalIsRefusedForAdminsToo() async throws {
+        let dir = NSTemporaryDirectory() + "jarvis-term-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "terminal_enabled = false\n".write(toFile: dir + "/jarvis.conf", atomically: true, encoding: .utf8)
+        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
+                                                         "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock"])
+        XCTAssertFalse(config.terminalEnabled)
+        let environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
+        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "test admin password"])
+        let api = JarvisAPI(environment: environment)
+        let login = await api.handle(HTTPRequest(method: "POST", path: "/api/v1/auth/login", headers: ["content-type": "application/json"],
+                                                 body: Array(#"{"username":"admin","password":"test admin password"}"#.utf8)))
+        let token = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(login.body)) as? [String: Any])?["access_token"] as? String)
+        let response = await api.handle(HTTPRequest(method: "POST", path: "/api/v1/containers/anything/exec",
+                                                    headers: ["authorization": "Bearer \(token)"]))
+        XCTAssertEqual(response.status, 403)
+        XCTAssertTrue(String(decoding: response.body, as: UTF8.self).contains("terminal_disabled"))
+    }
+}
+
 /// Every route the router serves is in openapi.yaml, and every path there
 /// (other than jarvis-sse's streams) is served.
 final class OpenAPICoverageTests: XCTestCase {

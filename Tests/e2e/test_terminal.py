@@ -1,6 +1,9 @@
 """The web terminal: exec ticket from jarvis-fcgi, WebSocket on jarvis-sse, bytes both ways."""
 import json
+import os
 import time
+
+import pytest
 
 import websocket
 
@@ -84,3 +87,27 @@ def test_exec_is_refused_for_stopped_containers_and_viewers(client, container):
     viewer = type(client)()
     assert viewer.login("viewer-term", "viewer-pass-1").status_code == 200
     assert viewer.post(f"/containers/{cid}/exec", json={}).status_code == 403
+
+
+def test_an_idle_terminal_is_closed_and_the_close_audited(client, container):
+    idle = int(os.environ.get("JARVIS_E2E_TERMINAL_IDLE", "0"))
+    if not idle:
+        pytest.skip("the stack runs with the default idle limit (make test sets 10 s)")
+    cid, _ = container()
+    _, ws = open_terminal(client, cid)
+    read_until(ws, b"# ")
+    started, messages = time.time(), []
+    ws.settimeout(idle + 10)
+    while True:
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketConnectionClosedException:
+            break
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            messages.append(json.loads(data))
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            break
+    assert idle <= time.time() - started < idle + 5
+    assert any(m.get("type") == "closed" and "idle" in m.get("reason", "") for m in messages), messages
+    rows = client.get("/audit-logs", params={"action": "terminal.close", "q": cid}).json()["items"]
+    assert rows and rows[0]["params"]["reason"] == "idle timeout"

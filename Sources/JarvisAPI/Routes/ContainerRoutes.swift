@@ -80,6 +80,7 @@ enum ContainerRoutes {
                 try await bulk(context, environment)
             },
             Route("POST", "/api/v1/containers/{id}/exec", access: .role(.operator_), audit: "container.exec") { context in
+                try environment.terminals.requireEnabled()
                 let body = context.request.body.isEmpty ? ExecBody(cmd: nil, tty: nil) : try context.decode(ExecBody.self)
                 let cmd = body.cmd ?? ["/bin/sh"]
                 guard !cmd.isEmpty, cmd.count <= 64, cmd.allSatisfy({ !$0.isEmpty && $0.count <= 4096 }) else {

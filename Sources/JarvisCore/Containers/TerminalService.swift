@@ -27,8 +27,13 @@ public final class TerminalService: Sendable {
         self.enabled = enabled
     }
 
-    public func open(for principal: Principal, container: ContainerDetails, cmd: [String], tty: Bool) async throws -> TerminalGrant {
+    /// Refuses before anything else is looked at when the terminal is turned off.
+    public func requireEnabled() throws {
         guard enabled else { throw JarvisError(403, "terminal_disabled", "the web terminal is turned off on this server (terminal_enabled)") }
+    }
+
+    public func open(for principal: Principal, container: ContainerDetails, cmd: [String], tty: Bool) async throws -> TerminalGrant {
+        try requireEnabled()
         guard container.state.running, !container.state.paused else {
             throw JarvisError(409, "container_not_running", "container \(container.displayName) is not running")
         }

@@ -82,7 +82,11 @@ class TerminalPanel extends HTMLElement {
       socket.onmessage = (event) => {
         if (typeof event.data === 'string') {
           const message = JSON.parse(event.data);
-          if (message.type === 'exit') this.term.write(`\r\n\x1b[2m[process exited with code ${message.code ?? '?'}]\x1b[0m\r\n`);
+          if (message.type === 'exit') {
+            this.term.write(`\r\n\x1b[2m[process exited with code ${message.code ?? '?'}]\x1b[0m\r\n`);
+            // 126/127: the engine could not start the shell; most small images have only /bin/sh.
+            if (message.code === 126 || message.code === 127) this.term.write('\x1b[33mThis shell is not in the image; try /bin/sh.\x1b[0m\r\n');
+          }
           if (message.type === 'closed') this.term.write(`\r\n\x1b[2m[closed: ${message.reason}]\x1b[0m\r\n`);
           if (message.type === 'error') this.term.write(`\r\n\x1b[31m${message.message}\x1b[0m\r\n`);
           return;
