@@ -212,6 +212,7 @@ def bench_follow(seconds):
     rates = []
     for _ in range(2):  # alternate, so the engine's speed at the time hits both
         rates.append((raw_follow_lines(name, seconds), sse_follow_lines(name, seconds)))
+    bench_download(name)
     docker("rm", "-f", name)
     raw = sum(r for r, _ in rates) / len(rates)
     sse = sum(s for _, s in rates) / len(rates)
@@ -244,6 +245,35 @@ def bench_follow(seconds):
     print(f"latency line written (engine timestamp) -> SSE event received: p50 {p50:.1f} ms, p95 {p95:.1f} ms"
           f"   target p50 <= 50: {'PASS' if p50 <= 50 else 'FAIL'}")
     results["follow_latency_ms"] = {"p50": round(p50, 1), "p95": round(p95, 1)}
+
+
+def bench_download(container):
+    """The whole (large) log as a download through nginx + jarvis-fcgi: memory must stay flat."""
+    docker("pause", container)  # a fixed size to compare with the engine's own answer
+    idle, peak, stop = rss_mb("jarvis-fcgi"), [0.0], threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb("jarvis-fcgi"))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    connection = http.client.HTTPSConnection(HOST, int(PORT), context=ssl.create_default_context(cafile=CA), timeout=60)
+    started = time.perf_counter()
+    connection.request("GET", f"/api/v1/containers/{container}/logs/download?timestamps=0", headers={"Authorization": "Bearer " + token()})
+    response = connection.getresponse()
+    received = 0
+    while chunk := response.read1(1 << 16):
+        received += len(chunk)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    connection.close()
+    docker("unpause", container)
+    print(f"log download: {received / 1e6:.0f} MB in {elapsed:.1f} s ({received / 1e6 / elapsed:.1f} MB/s); "
+          f"jarvis-fcgi RSS idle {idle:.1f} MB, peak {peak[0]:.1f} MB (+{peak[0] - idle:.1f})")
+    results["download"] = {"mb": round(received / 1e6), "seconds": round(elapsed, 1), "fcgi_rss_growth_mb": round(peak[0] - idle, 1)}
 
 
 def hold_follows(count, container):

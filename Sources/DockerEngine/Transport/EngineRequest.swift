@@ -13,7 +13,7 @@ public struct EngineRequest: Sendable {
     public var versioned: Bool
     /// curl's receive buffer for streams. Small by default: a follow mostly waits,
     /// and two hundred of them should cost little; bulk downloads ask for more.
-    public var streamBufferSize = 8 << 10
+    public var streamBufferSize = 4 << 10
 
     public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {
