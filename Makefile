@@ -29,7 +29,7 @@ unit: deps
 
 ## Benchmarks against a private engine; prints ratios against the raw Engine API.
 bench:
-	@scripts/bench.sh
+	@scripts/bench.sh $(ARGS)
 
 clean:
 	rm -rf .build .build-* var public/lib/generated

@@ -75,6 +75,8 @@ class JarvisApp extends HTMLElement {
       return;
     }
     document.title = `${page.title} · Jarvis`;
+    // Hides controls the role cannot use (the server refuses them anyway).
+    document.documentElement.dataset.userRole = this.user.role;
     mount(this, html`
       <header class="topbar">
         <a class="brand" href="#/dashboard"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>

@@ -228,3 +228,21 @@ def test_create_from_the_form_then_logs_search_terminal_and_removal(browser, cli
         docker("rm", "-f", name, check=False)
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "status of 4" not in e["message"]]
     assert severe == [], severe
+
+
+def test_a_viewer_sees_containers_without_the_controls_it_cannot_use(browser, client, container):
+    _, name = container(name="viewer-sees-" + uuid.uuid4().hex[:6], network="none")
+    client.post("/users", json={"username": "ui-viewer", "password": "viewer-password-1", "role": "viewer"})
+    wait = WebDriverWait(browser, 15)
+    browser.get(BASE + "/")
+    wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    for field, value in (("username", "ui-viewer"), ("password", "viewer-password-1")):
+        browser.find_element(By.NAME, field).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+    browser.get(BASE + "/#/containers")
+    wait.until(lambda d: state_of(d, name) == "running")
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-name="{name}"]')
+    visible = [b.text for b in row.find_elements(By.CSS_SELECTOR, "button") if b.is_displayed()]
+    assert visible == ["logs"], visible
+    assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=new-container]").is_displayed()

@@ -21,9 +21,9 @@ class ContainerDetails extends HTMLElement {
           <h2 class="title" data-testid="details-title">…</h2>
           <span class="state"></span>
           <span class="live" data-state="connecting">connecting</span>
-          <span class="actions"></span>
+          <span class="actions operator-only"></span>
         </div>
-        <nav class="tabs">${TABS.map((tab) => html`<a href="#/containers/${this.containerId}/${tab}" data-tab="${tab}">${tab}</a>`)}</nav>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="#/containers/${this.containerId}/${tab}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${tab}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
       </section>

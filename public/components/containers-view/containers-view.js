@@ -46,7 +46,7 @@ class ContainersView extends HTMLElement {
           </select>
           <input type="search" name="label" placeholder="label=value" aria-label="Label filter" class="narrow">
           <span class="live" data-state="connecting" title="Live updates from the engine">connecting</span>
-          <a class="button primary" href="#/containers/new" data-testid="new-container">New container</a>
+          <a class="button primary operator-only" href="#/containers/new" data-testid="new-container">New container</a>
         </div>
         <div class="bulk" hidden data-testid="bulk-bar">
           <span class="selected-count"></span>
@@ -58,7 +58,7 @@ class ContainersView extends HTMLElement {
         <div class="table-wrap">
           <table class="containers">
             <thead><tr>
-              <th class="check"><input type="checkbox" name="all" aria-label="Select all on this page"></th>
+              <th class="check operator-only"><input type="checkbox" name="all" aria-label="Select all on this page"></th>
               ${sortHeader('name')}<th>Image</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
               <th>Ports</th>${sortHeader('created')}
               <th class="actions-col">Actions</th>
@@ -157,7 +157,7 @@ class ContainersView extends HTMLElement {
     }
     mount(body, html`${items.map((c) => html`
       <tr data-id="${c.id}" data-name="${c.name}" data-testid="container-row">
-        <td class="check"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''}></td>
+        <td class="check operator-only"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''}></td>
         <td><a href="#/containers/${c.id}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code></td>
         <td class="image">${c.image}</td>
         <td><span class="badge state-${c.state}" data-testid="state">${c.state}</span>
@@ -169,9 +169,9 @@ class ContainersView extends HTMLElement {
         <td class="muted">${ago(c.created)}</td>
         <td class="actions">
           ${(ACTIONS[c.state] ?? ACTIONS.default).map((action) => html`
-            <button class="${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${this.busy.has(c.id) ? 'disabled' : ''}>${action}</button>`)}
+            <button class="operator-only ${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${this.busy.has(c.id) ? 'disabled' : ''}>${action}</button>`)}
           <button class="ghost" data-action="logs">logs</button>
-          <button class="ghost danger" data-action="remove" title="Remove" ${this.busy.has(c.id) ? 'disabled' : ''}>remove</button>
+          <button class="ghost danger operator-only" data-action="remove" title="Remove" ${this.busy.has(c.id) ? 'disabled' : ''}>remove</button>
         </td>
       </tr>`)}`);
   }

@@ -33,7 +33,12 @@ class UsersView extends HTMLElement {
   }
 
   async load() {
+    // An older answer arriving late must not repaint over a newer one (or an open password form).
+    const ticket = (this.loads = (this.loads ?? 0) + 1);
     const { items } = await api('GET', '/users');
+    if (ticket !== this.loads) return;
+    const open = this.querySelector('tr.password-row');
+    const openFor = open?.previousElementSibling?.dataset.id;
     mount(this.querySelector('tbody'), html`${items.map((u) => html`
       <tr data-id="${u.id}" data-name="${u.username}" data-testid="user-row">
         <td><strong>${u.username}</strong></td>
@@ -48,6 +53,7 @@ class UsersView extends HTMLElement {
           <button class="danger" data-action="delete">delete</button>
         </td>
       </tr>`)}`);
+    if (open && openFor) this.querySelector(`tr[data-id="${openFor}"]`)?.after(open);
   }
 
   async create(event) {
