@@ -11,6 +11,7 @@ import { registerDashboardView } from './components/dashboard-view/dashboard-vie
 import { registerContainerDetails } from './components/container-details/container-details.js';
 import { registerContainerCreate } from './components/container-create/container-create.js';
 import { registerTerminalPanel } from './components/terminal-panel/terminal-panel.js';
+import { registerImagesView } from './components/images-view/images-view.js';
 
 registerLoginView();
 registerContainersView();
@@ -22,11 +23,13 @@ registerDashboardView();
 registerContainerDetails();
 registerContainerCreate();
 registerTerminalPanel();
+registerImagesView();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
   '#/dashboard': { title: 'Dashboard', tag: 'dashboard-view', role: 'viewer' },
   '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
+  '#/images': { title: 'Images', tag: 'images-view', role: 'viewer' },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
   '#/account': { title: 'Account', tag: 'account-view', role: 'viewer' },

@@ -21,3 +21,40 @@ extension DockerClient {
         return reference
     }
 }
+
+/// One line of `DELETE /images/{name}`'s answer.
+public struct ImageDeleteItem: Decodable, Sendable {
+    public let untagged: String?
+    public let deleted: String?
+
+    enum CodingKeys: String, CodingKey { case untagged = "Untagged", deleted = "Deleted" }
+}
+
+/// `POST /images/prune`'s answer.
+public struct ImagePruneReport: Decodable, Sendable {
+    public let imagesDeleted: [ImageDeleteItem]?
+    public let spaceReclaimed: Int64
+
+    enum CodingKeys: String, CodingKey { case imagesDeleted = "ImagesDeleted", spaceReclaimed = "SpaceReclaimed" }
+}
+
+extension DockerClient {
+    /// `DELETE /images/{name}`; `force` also removes an image used by stopped containers or tagged more than once.
+    public func removeImage(_ reference: String, force: Bool = false) async throws -> [ImageDeleteItem] {
+        try await decode([ImageDeleteItem].self, EngineRequest("DELETE", "/images/\(try Self.validImageReference(reference))",
+                                                               query: [("force", force ? "1" : "0")]))
+    }
+
+    /// `POST /images/{name}/tag`.
+    public func tagImage(_ reference: String, repository: String, tag: String) async throws {
+        _ = try await send(EngineRequest("POST", "/images/\(try Self.validImageReference(reference))/tag",
+                                         query: [("repo", repository), ("tag", tag)]))
+    }
+
+    /// `POST /images/prune` of dangling images only.
+    public func pruneDanglingImages() async throws -> ImagePruneReport {
+        try await decode(ImagePruneReport.self, EngineRequest("POST", "/images/prune",
+                                                              query: [("filters", try Self.encodeFilters(["dangling": ["true"]]))],
+                                                              timeout: 600))
+    }
+}

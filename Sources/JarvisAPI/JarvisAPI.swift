@@ -16,7 +16,7 @@ public final class JarvisAPI: Sendable {
         self.logger = logger
         var router = Router()
         for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
-            + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
+            + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
             + SessionRoutes.routes(environment) {
             router.add(route)
         }

@@ -63,7 +63,11 @@ struct StreamServer {
             await StatsSampler(docker: environment.docker, database: environment.database, logger: logger,
                                interval: Double(environment.config.statsInterval)).run()
         }
-        defer { retention.cancel(); mirroring.cancel(); sampling.cancel() }
+        defer {
+            retention.cancel(); mirroring.cancel(); sampling.cancel()
+            // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
+            try? environment.database.markContainerMirrorStale()
+        }
         try await app.runService()
     }
 }

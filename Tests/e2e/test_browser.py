@@ -246,3 +246,30 @@ def test_a_viewer_sees_containers_without_the_controls_it_cannot_use(browser, cl
     visible = [b.text for b in row.find_elements(By.CSS_SELECTOR, "button") if b.is_displayed()]
     assert visible == ["logs"], visible
     assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=new-container]").is_displayed()
+
+
+def test_images_page_removes_an_image_in_use_only_after_both_confirmations(browser, client):
+    tag = "jarvis-test/ui-image:" + uuid.uuid4().hex[:6]
+    base = docker("create", "jarvis-test/busybox:latest", "true")
+    image_id = docker("commit", base, tag)
+    docker("rm", base)
+    user = docker("create", "--name", "ui-image-user-" + uuid.uuid4().hex[:6], tag, "true")
+    try:
+        wait = WebDriverWait(browser, 15)
+        login_as_admin(browser, wait)
+        browser.get(BASE + "/#/images")
+        row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-ref="{tag}"]')))
+        assert "ui-image-user-" in row.text, "the containers using it are listed"
+        shot(browser, "images")
+        row.find_element(By.CSS_SELECTOR, "button[data-action=remove]").click()
+        alert = wait.until(EC.alert_is_present())
+        assert "used by 1 container" in alert.text
+        alert.accept()
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
+        assert "force-remove image" in dialog.text
+        dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'tr[data-ref="{tag}"]'))
+        assert client.get("/images/" + tag.replace("/", "%2F").replace(":", "%3A")).status_code == 404
+    finally:
+        docker("rm", "-f", user, check=False)
+        docker("rmi", "-f", image_id, check=False)

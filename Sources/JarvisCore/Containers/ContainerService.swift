@@ -201,14 +201,7 @@ public final class ContainerService: Sendable {
         return try await details(target.id)
     }
 
-    /// Runs an engine call, turning its errors into API errors.
-    func engine<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as EngineError {
-            throw JarvisError.from(error)
-        }
-    }
+    func engine<T>(_ body: () async throws -> T) async throws -> T { try await withEngineErrors(body) }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000_000) }
 }

@@ -16,6 +16,7 @@ public final class JarvisEnvironment: Sendable {
     public let confirmations: ConfirmationService
     public let terminals: TerminalService
     public let system: SystemService
+    public let images: ImageService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         let database = try AppDatabase(path: config.databasePath)
@@ -37,6 +38,7 @@ public final class JarvisEnvironment: Sendable {
         confirmations = ConfirmationService(database: database)
         terminals = TerminalService(docker: docker, database: database, enabled: config.terminalEnabled)
         system = SystemService(docker: docker, database: database)
+        images = ImageService(docker: docker)
     }
 
     /// Creates the first admin if the store has no user; prints a generated password once.

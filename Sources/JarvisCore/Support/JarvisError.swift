@@ -60,3 +60,12 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
         return JarvisError(500, "internal", "internal error")
     }
 }
+
+/// Runs engine calls, turning their errors into API errors (the one mapping of `JarvisError.from`).
+public func withEngineErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as EngineError {
+        throw JarvisError.from(error)
+    }
+}

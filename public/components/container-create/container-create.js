@@ -46,8 +46,8 @@ class ContainerCreate extends HTMLElement {
 
   async suggest() {
     try {
-      const images = await api('GET', '/containers?page_size=500');
-      const names = [...new Set(images.items.map((c) => c.image))].sort();
+      const images = await api('GET', '/images?dangling=0&page_size=500');
+      const names = images.items.flatMap((image) => image.tags).sort();
       mount(this.querySelector('#images'), html`${names.map((name) => html`<option value="${name}">`)}`);
     } catch { /* suggestions only */ }
   }
