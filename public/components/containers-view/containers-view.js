@@ -2,7 +2,7 @@ import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
-import { renderPager } from '../../lib/pager.js';
+import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
   running: ['stop', 'restart', 'pause', 'kill'],
@@ -66,26 +66,11 @@ class ContainersView extends HTMLElement {
             <tbody></tbody>
           </table>
         </div>
-        <div class="pager">
-          <button class="ghost" data-page="-1">‹ Previous</button>
-          <span class="page-info"></span>
-          <button class="ghost" data-page="1">Next ›</button>
-        </div>
+        ${PAGER}
       </section>
       <log-panel hidden></log-panel>`);
 
-    let debounce;
-    for (const name of ['q', 'label']) {
-      this.querySelector(`[name=${name}]`).addEventListener('input', () => {
-        clearTimeout(debounce);
-        debounce = setTimeout(() => { this.page = 1; this.load(); }, 200);
-      });
-    }
-    this.querySelector('[name=state]').addEventListener('change', () => { this.page = 1; this.load(); });
-    this.querySelectorAll('[data-page]').forEach((button) => button.addEventListener('click', () => {
-      this.page = Math.max(1, this.page + Number(button.dataset.page));
-      this.load();
-    }));
+    wireListControls(this, () => this.load(), { inputs: ['q', 'label'], selects: ['state'] });
     this.querySelectorAll('[data-sort]').forEach((button) => button.addEventListener('click', () => {
       const key = button.dataset.sort;
       if (this.sort === key) {

@@ -2,7 +2,7 @@ import { api } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
-import { renderPager } from '../../lib/pager.js';
+import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -28,22 +28,9 @@ class ImagesView extends HTMLElement {
             <tbody></tbody>
           </table>
         </div>
-        <div class="pager">
-          <button class="ghost" data-page="-1">‹ Previous</button>
-          <span class="page-info"></span>
-          <button class="ghost" data-page="1">Next ›</button>
-        </div>
+        ${PAGER}
       </section>`);
-    let debounce;
-    this.querySelector('[name=q]').addEventListener('input', () => {
-      clearTimeout(debounce);
-      debounce = setTimeout(() => { this.page = 1; this.load(); }, 200);
-    });
-    this.querySelector('[name=dangling]').addEventListener('change', () => { this.page = 1; this.load(); });
-    this.querySelectorAll('[data-page]').forEach((button) => button.addEventListener('click', () => {
-      this.page = Math.max(1, this.page + Number(button.dataset.page));
-      this.load();
-    }));
+    wireListControls(this, () => this.load(), { inputs: ['q'], selects: ['dangling'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
     this.querySelector('tbody').addEventListener('click', (event) => this.act(event));
     this.load();
