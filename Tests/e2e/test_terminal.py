@@ -22,6 +22,20 @@ def connect(client, path):
                                        sslopt={"ca_certs": f"{DATA_DIR}/etc/tls.crt"}, header=[f"Cookie: {cookie}"])
 
 
+def control_messages_until_closed(ws):
+    """The JSON text frames the server sends until it closes the terminal."""
+    messages = []
+    while True:
+        try:
+            opcode, data = ws.recv_data()
+        except websocket.WebSocketConnectionClosedException:
+            return messages
+        if opcode == websocket.ABNF.OPCODE_TEXT:
+            messages.append(json.loads(data))
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return messages
+
+
 def read_until(ws, needle, seconds=10):
     output, deadline = b"", time.time() + seconds
     while needle not in output and time.time() < deadline:
@@ -42,16 +56,7 @@ def test_terminal_runs_commands_resizes_and_reports_the_exit_code(client, contai
     output = read_until(ws, b"33 111")
     assert b"hello-42" in output
     ws.send_binary(b"exit 3\n")
-    messages = []
-    while True:
-        try:
-            opcode, data = ws.recv_data()
-        except websocket.WebSocketConnectionClosedException:
-            break
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            messages.append(json.loads(data))
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            break
+    messages = control_messages_until_closed(ws)
     assert {"type": "exit", "code": 3} in messages
     rows = client.get("/audit-logs", params={"resource_type": "container", "q": cid}).json()["items"]
     actions = [r["action"] for r in rows]
@@ -96,17 +101,9 @@ def test_an_idle_terminal_is_closed_and_the_close_audited(client, container):
     cid, _ = container()
     _, ws = open_terminal(client, cid)
     read_until(ws, b"# ")
-    started, messages = time.time(), []
+    started = time.time()
     ws.settimeout(idle + 10)
-    while True:
-        try:
-            opcode, data = ws.recv_data()
-        except websocket.WebSocketConnectionClosedException:
-            break
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            messages.append(json.loads(data))
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            break
+    messages = control_messages_until_closed(ws)
     assert idle <= time.time() - started < idle + 5
     assert any(m.get("type") == "closed" and "idle" in m.get("reason", "") for m in messages), messages
     rows = client.get("/audit-logs", params={"action": "terminal.close", "q": cid}).json()["items"]
