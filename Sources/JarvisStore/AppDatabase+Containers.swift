@@ -227,3 +227,13 @@ extension AppDatabase {
         try pool.read { try String.fetchAll($0, sql: "SELECT id FROM container_snapshot WHERE state = 'running'") }
     }
 }
+
+extension AppDatabase {
+    /// How many containers the snapshot has in each state.
+    public func containerStateCounts() throws -> [String: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM container_snapshot GROUP BY state")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["state"] as String, $0["n"] as Int) })
+        }
+    }
+}

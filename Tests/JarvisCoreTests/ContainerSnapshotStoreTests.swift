@@ -44,6 +44,7 @@ final class ContainerSnapshotStoreTests: XCTestCase {
         query = ContainerSnapshotQuery()
         query.text = "_"  // LIKE wildcards are literal here
         XCTAssertEqual(try names(), ["gamma_1"])
+        XCTAssertEqual(try database.containerStateCounts(), ["running": 2, "exited": 1])
         query = ContainerSnapshotQuery()
         query.runningOnly = true; query.limit = 1; query.offset = 1
         let page = try database.containerSnapshot(query)

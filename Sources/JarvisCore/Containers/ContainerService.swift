@@ -90,8 +90,21 @@ public final class ContainerService: Sendable {
         self.database = database
     }
 
+    /// True while jarvis-sse keeps the snapshot current.
+    func mirrorIsFresh() throws -> Bool {
+        guard let synced = try database.containerMirrorSyncedAt() else { return false }
+        return Self.now() - synced < Self.mirrorMaxAge
+    }
+
+    /// Containers per state (the dashboard), without reading every row.
+    public func stateCounts() async throws -> [String: Int] {
+        if try mirrorIsFresh() { return try database.containerStateCounts() }
+        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
+        return all.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
+    }
+
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
-        if let synced = try database.containerMirrorSyncedAt(), Self.now() - synced < Self.mirrorMaxAge {
+        if try mirrorIsFresh() {
             var snapshotQuery = ContainerSnapshotQuery()
             snapshotQuery.text = query.query
             snapshotQuery.state = query.state
