@@ -65,18 +65,18 @@ struct StreamRoutes: Sendable {
                     if !bytes.isEmpty { await channel.send(ByteBuffer(bytes: bytes)) }
                 }
                 let stoppedAt = LogInstant(seconds: Int64(Date().timeIntervalSince1970), nanos: 0)
-                await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "state", data: #"{"state":"stopped"}"#)))
+                await channel.send(Self.event(event: "state", data: #"{"state":"stopped"}"#))
                 // Wait for the container to run again (or to disappear).
                 while true {
                     try await Task.sleep(nanoseconds: 1_000_000_000)
                     do {
                         if try await docker.container(containerID).state.running { break }
                     } catch let error as EngineError where error.code == .notFound {
-                        await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "end", data: #"{"reason":"container removed"}"#)))
+                        await channel.send(Self.event(event: "end", data: #"{"reason":"container removed"}"#))
                         return
                     }
                 }
-                await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "state", data: #"{"state":"running"}"#)))
+                await channel.send(Self.event(event: "state", data: #"{"state":"running"}"#))
                 options.tail = nil
                 options.since = (last?.instant ?? stoppedAt).engineSince
             }
@@ -106,7 +106,7 @@ struct StreamRoutes: Sendable {
                 if let lastNano = resumeAfter, event.timeNano <= lastNano { continue }
                 if event.type == "container" { await watermark.wait(for: event.timeNano, timeout: 2) }
                 let data = String(decoding: try JSONCoding.encoder.encode(EventPayload(event)), as: UTF8.self)
-                await channel.send(ByteBuffer(string: ServerSentEvent.encode(id: String(event.timeNano), event: event.type, data: data)))
+                await channel.send(Self.event(id: String(event.timeNano), event: event.type, data: data))
             }
         }
     }
@@ -119,6 +119,13 @@ struct StreamRoutes: Sendable {
         return principal
     }
 
+    /// One server-sent event, ready to write.
+    static func event(id: String? = nil, event: String, data: String) -> ByteBuffer {
+        ByteBuffer(string: ServerSentEvent.encode(id: id, event: event, data: data))
+    }
+
+    static let heartbeat = ByteBuffer(string: ServerSentEvent.heartbeat)
+
     /// An SSE response fed by `produce`, with heartbeats while it is quiet.
     static func stream(_ produce: @escaping @Sendable (AsyncChannel<ByteBuffer>) async throws -> Void) -> Response {
         let body = ResponseBody { writer in
@@ -127,13 +134,13 @@ struct StreamRoutes: Sendable {
                 group.addTask {
                     defer { channel.finish() }
                     do { try await produce(channel) } catch is CancellationError {} catch {
-                        await channel.send(ByteBuffer(string: ServerSentEvent.encode(event: "stream-error", data: #"{"message":"stream ended by the engine"}"#)))
+                        await channel.send(Self.event(event: "stream-error", data: #"{"message":"stream ended by the engine"}"#))
                     }
                 }
                 group.addTask {
                     while true {
                         try await Task.sleep(nanoseconds: ServerSentEvent.heartbeatSeconds * 1_000_000_000)
-                        await channel.send(ByteBuffer(string: ServerSentEvent.heartbeat))
+                        await channel.send(Self.heartbeat)
                     }
                 }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))

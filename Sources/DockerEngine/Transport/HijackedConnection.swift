@@ -114,9 +114,6 @@ public final class HijackedConnection: @unchecked Sendable {
 
     public var isClosed: Bool { lock.withLock { closed } }
 
-    /// Half-closes our side (the process in the container sees end of input).
-    public func closeWrite() { _ = shutdown(socket, Int32(SHUT_WR)) }
-
     /// Ends the connection; blocked reads return nil. Safe from any thread.
     public func close() {
         let first = lock.withLock { () -> Bool in defer { closed = true }; return !closed }

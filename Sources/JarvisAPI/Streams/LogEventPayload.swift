@@ -14,8 +14,6 @@ public struct LogEventPayload: Encodable, Sendable {
         self.line = line.text
     }
 
-    /// The same JSON the encoder writes (sorted keys).
-    public var json: String { String(decoding: (try? JSONCoding.encoder.encode(self)) ?? Data(), as: UTF8.self) }
 }
 
 /// Writes `log` events straight into bytes: `id: <time>#<n>`, `event: log`, and the

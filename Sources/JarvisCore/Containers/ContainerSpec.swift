@@ -60,9 +60,8 @@ public struct ContainerSpec: @unchecked Sendable {
     public let hasBindMounts: Bool
     public let nanoCpus: Int64?
     public let start: Bool
-    let body: [String: Any]
-
-    public var engineBody: [String: Any] { body }
+    /// The `POST /containers/create` body.
+    public let engineBody: [String: Any]
 
     /// Checks every field without asking the engine; the first problem is thrown, naming its field.
     public static func validate(_ request: ContainerCreateRequest) throws -> ContainerSpec {
@@ -181,7 +180,7 @@ public struct ContainerSpec: @unchecked Sendable {
         }
         if !host.isEmpty { config["HostConfig"] = host }
         return ContainerSpec(name: request.name.flatMap { $0.isEmpty ? nil : $0 }, image: image, network: network, ports: ports,
-                             hasBindMounts: hasBindMounts, nanoCpus: nanoCpus, start: request.start ?? true, body: config)
+                             hasBindMounts: hasBindMounts, nanoCpus: nanoCpus, start: request.start ?? true, engineBody: config)
     }
 
     static func parsePort(_ text: String, field: String) throws -> PublishedPort {
