@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "CFastCGI", linkerSettings: [.linkedLibrary("fcgi")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CMalloc"),
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Libraries.
         .target(name: "DockerEngine",
@@ -42,7 +43,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "JarvisCore",
                 dependencies: [
-                    "DockerEngine", "Compose", "JarvisStore", "CMalloc",
+                    "DockerEngine", "Compose", "JarvisStore", "CMalloc", "CZlib",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                     .product(name: "JWTKit", package: "jwt-kit"),

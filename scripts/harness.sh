@@ -29,8 +29,39 @@ harness_start_stack() {
   return 1
 }
 
+# A private registry (Debian's docker-registry) on 127.0.0.1 with htpasswd
+# auth, holding the busybox test image as $registry/jarvis/busybox:1.0.
+# Sets: registry, registry_user, registry_password.
+harness_start_registry() {
+  local port=$1 dir="$engine_dir/registry"
+  mkdir -p "$dir/data" "$dir/cli"
+  registry="127.0.0.1:$port"
+  registry_user=jarvis
+  registry_password="reg-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  htpasswd -Bbn "$registry_user" "$registry_password" >"$dir/htpasswd" 2>/dev/null
+  cat >"$dir/config.yml" <<YML
+version: 0.1
+log: { level: warn }
+storage: { filesystem: { rootdirectory: $dir/data }, delete: { enabled: true } }
+http: { addr: "$registry" }
+auth: { htpasswd: { realm: jarvis-test, path: $dir/htpasswd } }
+YML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 1 50); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$registry/v2/")" = 401 ] && break
+    sleep 0.2
+  done
+  DOCKER_CONFIG="$dir/cli" docker login -u "$registry_user" --password-stdin "$registry" <<<"$registry_password" >/dev/null 2>&1
+  docker tag jarvis-test/busybox:latest "$registry/jarvis/busybox:1.0"
+  DOCKER_CONFIG="$dir/cli" docker push -q "$registry/jarvis/busybox:1.0" >/dev/null
+  docker rmi "$registry/jarvis/busybox:1.0" >/dev/null
+  echo "private registry: $registry (htpasswd user $registry_user)"
+}
+
 harness_stop() {
   if [ -n "${stack_pid:-}" ]; then kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null || true; fi
+  if [ -n "${registry_pid:-}" ]; then kill -TERM "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true; fi
   scripts/sandbox-engine.sh stop "$engine_dir" || true
   rm -rf "$engine_dir" "$data_dir" 2>/dev/null || true
 }

@@ -3,10 +3,10 @@
 #   build  - compile the package     run - serve it     test - the test suite
 set -euo pipefail
 declare -A groups=(
-  [build]="libfcgi-dev libcurl4-openssl-dev libsqlite3-dev pkg-config"
+  [build]="libfcgi-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config"
   [run]="nginx-light openssl curl docker.io libjs-xterm node-xterm libjs-codemirror python3"
   [sandbox]="busybox-static iproute2"
-  [test]="busybox-static iproute2 sqlite3 chromium chromium-driver python3-venv docker-registry apache2-utils systemd socat"
+  [test]="busybox-static iproute2 sqlite3 chromium chromium-driver python3-venv docker-registry apache2-utils systemd socat git"
 )
 wanted=""
 [ $# -eq 0 ] && set -- build run

@@ -36,7 +36,7 @@ CONF
 sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@SERVER_NAME@|localhost|" \
     -e "s|@TLS_CERT@|$conf/tls.crt|" -e "s|@TLS_KEY@|$conf/tls.key|" \
     -e "s|@PUBLIC_DIR@|$root/public|" -e "s|@FCGI_SOCKET@|$run/jarvis-fcgi.sock|" \
-    -e "s|@SSE_SOCKET@|$run/jarvis-sse.sock|" "$root/deploy/nginx/jarvis.conf" >"$ngx/site.conf"
+    -e "s|@SSE_SOCKET@|$run/jarvis-sse.sock|" -e "s|@UPLOAD_MAX@|${JARVIS_NGINX_UPLOAD_MAX:-20g}|" "$root/deploy/nginx/jarvis.conf" >"$ngx/site.conf"
 # Development only: nginx workers run as the invoking user so they can reach
 # the 0660 sockets and the checkout (the installed site uses user www-data).
 cat >"$ngx/nginx.conf" <<CONF

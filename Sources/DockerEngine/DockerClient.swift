@@ -64,6 +64,7 @@ public final class DockerClient: @unchecked Sendable {
         try checkWritable(request)
         let version = request.versioned ? try await apiVersion() : nil
         let transfer = CurlTransfer(request: request, host: host, version: version)
+        if let error = transfer.setupError { throw error }
         transfer.isStreaming = true
         transfer.setReceiveBuffer(request.streamBufferSize)
         loop.start(transfer)
@@ -86,6 +87,7 @@ public final class DockerClient: @unchecked Sendable {
 
     private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
         let transfer = CurlTransfer(request: request, host: host, version: version)
+        if let error = transfer.setupError { throw error }
         loop.start(transfer)
         do {
             let head = try await withTaskCancellationHandler {

@@ -17,7 +17,7 @@ public final class JarvisAPI: Sendable {
         var router = Router()
         for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
-            + SessionRoutes.routes(environment) {
+            + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) {
             router.add(route)
         }
         self.router = router
@@ -42,6 +42,27 @@ public final class JarvisAPI: Sendable {
         logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.path)",
                                           "status": "\(response.status)", "us": "\(micros)", "request_id": "\(request.requestID)"])
         return response
+    }
+
+    /// For a file upload: nil when the body should go to disk as it arrives, or
+    /// the refusal to send without reading it (unknown route, no session, wrong role).
+    public func uploadKind(_ request: HTTPRequest) -> UploadKind? {
+        guard case let .found(route, _) = router.match(method: request.method, path: request.path), let kind = route.upload,
+              !(request.header("content-type") ?? "").lowercased().hasPrefix("application/json") else { return nil }
+        return kind
+    }
+
+    /// Checks the caller before a large body is read; the answer to send instead, if refused.
+    public func refuseUpload(_ request: HTTPRequest) async -> HTTPResponse? {
+        guard case let .found(route, parameters) = router.match(method: request.method, path: request.path) else { return nil }
+        do {
+            try await authorize(route, RequestContext(request: request, parameters: parameters))
+            return nil
+        } catch {
+            var response = HTTPResponse.error(JarvisError.wrap(error), requestID: request.requestID)
+            response.headers.append(("X-Request-Id", request.requestID))
+            return response
+        }
     }
 
     private func run(_ route: Route, _ context: RequestContext) async -> HTTPResponse {

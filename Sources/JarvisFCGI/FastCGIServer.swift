@@ -75,10 +75,6 @@ final class FastCGIServer: @unchecked Sendable {
         let params = Self.params(raw)
         let requestID = params["REQUEST_ID"] ?? params["HTTP_X_REQUEST_ID"] ?? UUID().uuidString
         let length = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
-        let (body, complete) = readBody(raw, expected: length)
-        guard complete else {
-            return .error(JarvisError(413, "payload_too_large", "request body over \(maxBodyBytes) bytes"), requestID: requestID)
-        }
         let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
         let path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "/")
         var headers: [String: String] = [:]
@@ -86,10 +82,62 @@ final class FastCGIServer: @unchecked Sendable {
             headers[name.dropFirst(5).replacingOccurrences(of: "_", with: "-").lowercased()] = value
         }
         if let type = params["CONTENT_TYPE"] { headers["content-type"] = type }
-        let request = HTTPRequest(method: params["REQUEST_METHOD"] ?? "GET", path: path,
+        var request = HTTPRequest(method: params["REQUEST_METHOD"] ?? "GET", path: path,
                                   query: HTTPRequest.parseQuery(params["QUERY_STRING"] ?? ""), headers: headers,
-                                  body: body, remoteAddress: params["REMOTE_ADDR"], requestID: requestID)
-        return Blocking.run { await self.api.handle(request) }
+                                  remoteAddress: params["REMOTE_ADDR"], requestID: requestID)
+        if let kind = api.uploadKind(request) {
+            return handleUpload(raw, request, kind: kind, length: length)
+        }
+        let (body, complete) = readBody(raw, expected: length)
+        guard complete else {
+            return .error(JarvisError(413, "payload_too_large", "request body over \(maxBodyBytes) bytes"), requestID: requestID)
+        }
+        request.body = body
+        let whole = request
+        return Blocking.run { await self.api.handle(whole) }
+    }
+
+    /// A file body: the caller is checked first, then the body goes to disk as it
+    /// arrives; an upload no task took over is removed after the answer.
+    private func handleUpload(_ raw: UnsafeMutablePointer<FCGX_Request>, _ request: HTTPRequest, kind: UploadKind, length: Int) -> HTTPResponse {
+        if let refusal = Blocking.run({ await self.api.refuseUpload(request) }) {
+            drainBody(raw)
+            return refusal
+        }
+        let config = api.environment.config
+        guard Int64(length) <= config.uploadMaxBytes else {
+            drainBody(raw)
+            return .error(JarvisError(413, "payload_too_large", "the upload is over the limit of \(config.uploadMaxBytes) bytes (upload_max_bytes)"),
+                          requestID: request.requestID)
+        }
+        let spooler = UploadSpooler(kind: kind, directory: api.environment.tasks.uploadsDir, maxBytes: config.uploadMaxBytes,
+                                    contentType: request.header("content-type"), filename: request.query["filename"])
+        if let input = jarvis_fcgx_in(raw) {
+            var buffer = [CChar](repeating: 0, count: 256 << 10)
+            while true {
+                let count = FCGX_GetStr(&buffer, Int32(buffer.count), input)
+                if count <= 0 { break }
+                buffer.withUnsafeBytes { spooler.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(count)))) }
+            }
+        }
+        switch spooler.finish() {
+        case let .failure(error):
+            return .error(error, requestID: request.requestID)
+        case let .success(file):
+            var withFile = request
+            withFile.upload = file
+            let complete = withFile
+            let response = Blocking.run { await self.api.handle(complete) }
+            let kept = (try? api.environment.database.referencedUploads()) ?? []
+            if !kept.contains(where: { $0.hasPrefix(file.path) }) { unlink(file.path) }
+            return response
+        }
+    }
+
+    private func drainBody(_ raw: UnsafeMutablePointer<FCGX_Request>) {
+        guard let input = jarvis_fcgx_in(raw) else { return }
+        var buffer = [CChar](repeating: 0, count: 65536)
+        while FCGX_GetStr(&buffer, Int32(buffer.count), input) > 0 {}
     }
 
     /// Reads the body up to the limit and always drains stdin to its end, so a

@@ -34,6 +34,11 @@ struct StreamServer {
         let mirror = ContainerMirror(docker: environment.docker, database: environment.database, logger: logger)
         let streams = StreamRoutes(docker: environment.docker, watermark: mirror.watermark, authenticator: authenticator, logger: logger)
         let terminals = TerminalBridge(environment: environment, authenticator: authenticator, logger: logger)
+        let runner = try TaskRunner(environment: environment, logger: logger)
+        let taskStreams = TaskStreams(tasks: environment.tasks, changes: runner.changes, authenticator: authenticator)
+        router.get("/api/v1/tasks/{id}/events") { request, context in
+            try await taskStreams.events(request, id: context.parameters.require("id"))
+        }
         router.get("/api/v1/containers/{id}/logs/follow") { request, context in
             try await streams.containerLogs(request, id: context.parameters.require("id"))
         }
@@ -58,13 +63,14 @@ struct StreamServer {
                               }, logger: logger)
         let retention = Task.detached { [environment, logger] in await Self.purgeAuditPeriodically(environment, logger) }
         let mirroring = Task.detached { await mirror.run() }
+        let running = Task.detached { await runner.run() }
         let sampling = Task.detached { [environment, logger] in
             guard environment.config.statsInterval > 0 else { return }
             await StatsSampler(docker: environment.docker, database: environment.database, logger: logger,
                                interval: Double(environment.config.statsInterval)).run()
         }
         defer {
-            retention.cancel(); mirroring.cancel(); sampling.cancel()
+            retention.cancel(); mirroring.cancel(); sampling.cancel(); running.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

@@ -149,6 +149,28 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("005_task_runner_registry_credentials") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN title TEXT NOT NULL DEFAULT '';
+                ALTER TABLE tasks ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE tasks ADD COLUMN runner_pid INTEGER;
+                ALTER TABLE tasks ADD COLUMN sealed_secret TEXT;
+                ALTER TABLE tasks ADD COLUMN upload_path TEXT;
+                ALTER TABLE tasks ADD COLUMN artifact_path TEXT;
+                ALTER TABLE tasks ADD COLUMN artifact_size INTEGER;
+                ALTER TABLE tasks ADD COLUMN artifact_expires_at TEXT;
+                CREATE INDEX tasks_created ON tasks(created_at);
+                CREATE TABLE registry_credentials (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    registry TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    username TEXT NOT NULL,
+                    sealed_password TEXT NOT NULL,
+                    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -9,7 +9,7 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -126,6 +126,41 @@ struct AuditCommand: ParsableCommand {
             guard keep >= 1 else { throw ValidationError("days must be at least 1") }
             let purged = try AppDatabase(path: config.databasePath).purgeAudit(olderThan: Date().addingTimeInterval(-Double(keep) * 86400))
             print("purged \(purged) row(s) older than \(keep) days")
+        }
+    }
+}
+
+struct TasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tasks", abstract: "The task queue.",
+                                                    subcommands: [RunPending.self, List.self])
+
+    struct RunPending: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run every queued task once, then exit (cron on a host without jarvis-sse).")
+
+        func run() throws {
+            let (config, logger) = startProcess("jarvisctl")
+            let outcome: Result<Int, Error> = Blocking.run {
+                do {
+                    let environment = try await JarvisEnvironment.start(config: config, logger: logger)
+                    return .success(try await TaskRunner(environment: environment, logger: logger).runPending())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            print("ran \(try outcome.get()) task(s)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The newest tasks with their state.")
+        @Option(help: "Only tasks in this state.") var state: String?
+
+        func run() throws {
+            let page = try openStore().tasks(TaskFilter(state: state))
+            for task in page.tasks {
+                print([task.id, task.state, task.kind, task.title, task.createdAt, task.error ?? ""].joined(separator: "\t"))
+            }
         }
     }
 }

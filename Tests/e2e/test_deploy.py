@@ -30,7 +30,7 @@ def test_nginx_site_template_passes_nginx_t():
                         "-keyout", f"{tmp}/k.pem", "-out", f"{tmp}/c.pem"], check=True, capture_output=True)
         for key, value in {"@LISTEN@": "127.0.0.1:18999", "@SERVER_NAME@": "localhost", "@TLS_CERT@": f"{tmp}/c.pem",
                            "@TLS_KEY@": f"{tmp}/k.pem", "@PUBLIC_DIR@": os.path.join(ROOT, "public"),
-                           "@FCGI_SOCKET@": f"{tmp}/f.sock", "@SSE_SOCKET@": f"{tmp}/s.sock"}.items():
+                           "@FCGI_SOCKET@": f"{tmp}/f.sock", "@SSE_SOCKET@": f"{tmp}/s.sock", "@UPLOAD_MAX@": "20g"}.items():
             site = site.replace(key, value)
         open(f"{tmp}/site.conf", "w").write(site)
         open(f"{tmp}/nginx.conf", "w").write(

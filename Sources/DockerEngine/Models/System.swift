@@ -92,9 +92,13 @@ public struct NetworkSummary: Decodable, Sendable {
 public struct ImageInspect: Decodable, Sendable {
     public let id: String
     public let repoTags: [String]?
+    public let repoDigests: [String]?
+    public let size: Int64?
     public let config: Config?
 
-    enum CodingKeys: String, CodingKey { case id = "Id", repoTags = "RepoTags", config = "Config" }
+    enum CodingKeys: String, CodingKey {
+        case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size", config = "Config"
+    }
 
     public struct Config: Decodable, Sendable {
         public let exposedPorts: [String: EmptyObject]?

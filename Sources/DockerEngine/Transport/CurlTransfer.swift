@@ -8,6 +8,10 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let requestBody: [UInt8]
     private var requestBodyOffset = 0
+    /// Open file behind `EngineRequest.bodyFile`, read on curl's demand.
+    private var bodyFD: Int32 = -1
+    /// Why the file body could not be opened; reported when the transfer starts.
+    private(set) var setupError: EngineError?
 
     private let lock = NSLock()
     private var status = 0
@@ -40,7 +44,19 @@ final class CurlTransfer: @unchecked Sendable {
         jarvis_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
         if request.method == "HEAD" { jarvis_curl_setopt_long(easy, CURLOPT_NOBODY, 1) }
         var headerLines = request.headers.map { "\($0.0): \($0.1)" }
-        if request.body != nil {
+        if let path = request.bodyFile {
+            bodyFD = open(path, O_RDONLY | O_CLOEXEC)
+            var info = stat()
+            if bodyFD < 0 || fstat(bodyFD, &info) != 0 {
+                setupError = EngineError(.invalidArgument, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            jarvis_curl_setopt_long(easy, CURLOPT_POST, 1)
+            jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(setupError == nil ? info.st_size : 0))
+            jarvis_curl_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, 512 << 10)
+            if !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                headerLines.append("Content-Type: application/x-tar")
+            }
+        } else if request.body != nil {
             jarvis_curl_setopt_long(easy, CURLOPT_POST, 1)
             jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBody.count))
             if !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
@@ -62,7 +78,7 @@ final class CurlTransfer: @unchecked Sendable {
         jarvis_curl_setopt_header_function(easy) { data, size, count, context in
             Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue().receivedHeader(data, size * count)
         }
-        if request.body != nil {
+        if request.body != nil || request.bodyFile != nil {
             jarvis_curl_setopt_read_function(easy) { buffer, size, count, context in
                 Unmanaged<CurlTransfer>.fromOpaque(context!).takeUnretainedValue().fill(buffer, size * count)
             }
@@ -70,6 +86,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     deinit {
+        if bodyFD >= 0 { close(bodyFD) }
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
     }
@@ -82,6 +99,10 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: callbacks (loop thread)
 
     private func fill(_ buffer: UnsafeMutablePointer<CChar>, _ capacity: Int) -> Int {
+        if bodyFD >= 0 {
+            let count = read(bodyFD, buffer, capacity)
+            return count < 0 ? Int(CURL_READFUNC_ABORT) : count
+        }
         let count = min(capacity, requestBody.count - requestBodyOffset)
         requestBody.withUnsafeBytes { bytes in
             UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + requestBodyOffset, byteCount: count)

@@ -14,6 +14,9 @@ public struct EngineRequest: Sendable {
     /// curl's receive buffer for streams. Small by default: a follow mostly waits,
     /// and two hundred of them should cost little; bulk downloads ask for more.
     public var streamBufferSize = 4 << 10
+    /// A file sent as the body (image archives, build contexts), read as curl
+    /// asks for it so memory stays flat; `body` must then be nil.
+    public var bodyFile: String?
 
     public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {

@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     public var remoteAddress: String?
     public var requestID: String
+    /// A file body already on disk (image archives, build contexts); `body` is then empty.
+    public var upload: UploadedFile?
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
                 body: [UInt8] = [], remoteAddress: String? = nil, requestID: String = UUID().uuidString) {

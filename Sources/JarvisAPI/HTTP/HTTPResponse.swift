@@ -54,6 +54,7 @@ public struct HTTPResponse: Sendable {
     public static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"; case 201: "Created"; case 202: "Accepted"; case 204: "No Content"
+        case 206: "Partial Content"; case 416: "Range Not Satisfiable"; case 507: "Insufficient Storage"
         case 400: "Bad Request"; case 401: "Unauthorized"; case 403: "Forbidden"; case 404: "Not Found"
         case 405: "Method Not Allowed"; case 409: "Conflict"; case 413: "Payload Too Large"; case 415: "Unsupported Media Type"
         case 428: "Precondition Required"; case 429: "Too Many Requests"; case 499: "Client Closed Request"

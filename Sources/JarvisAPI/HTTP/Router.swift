@@ -93,13 +93,17 @@ public struct Route: Sendable {
     public let access: Access
     /// Action name for the audit row; nil for reads.
     public let auditAction: String?
+    /// Set on endpoints whose body is a file: the FastCGI server spools it to disk first.
+    public let upload: UploadKind?
     let segments: [Substring]
     let handler: Handler
 
-    public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, handler: @escaping Handler) {
+    public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, upload: UploadKind? = nil,
+                handler: @escaping Handler) {
         self.method = method
         self.pattern = pattern
         self.access = access
+        self.upload = upload
         auditAction = audit
         segments = pattern.split(separator: "/")
         self.handler = handler

@@ -1,14 +1,73 @@
 import DockerEngine
 import JarvisCore
+import JarvisStore
 
 enum ImageRoutes {
+    struct Queued: Encodable {
+        let taskId: String
+        let task: TaskView
+    }
+
+    /// 202 with the queued task; the audit row names it.
+    static func accepted(_ task: TaskRecord, _ context: RequestContext) throws -> HTTPResponse {
+        context.audit?.params["task"] = task.id
+        var response = try HTTPResponse.json(Queued(taskId: task.id, task: TaskView(task)), status: 202)
+        response.headers.append(("Location", "/api/v1/tasks/\(task.id)"))
+        return response
+    }
+
+    static func spooled(_ file: UploadedFile) -> SpooledUpload {
+        SpooledUpload(path: file.path, filename: file.filename, size: file.size, format: file.format)
+    }
+
+    /// Build options beside an upload: JSON in the `options` form field or query parameter.
+    static func decodeOptions(_ text: String?, _ context: RequestContext) throws -> BuildRequest {
+        guard let text, !text.isEmpty else { throw JarvisError.invalidField("options", "give the build options (at least tags) as JSON") }
+        do {
+            return try JSONCoding.decoder.decode(BuildRequest.self, from: .init(text.utf8))
+        } catch {
+            throw JarvisError.badRequest("options is not valid JSON build options", code: "malformed_json").field("options")
+        }
+    }
+
     struct TagBody: Decodable { let repository: String; let tag: String? }
     struct Removed: Encodable { let untagged: [String]; let deleted: [String] }
     struct Pruned: Encodable { let deleted: [String]; let spaceReclaimed: Int64 }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
         let images = environment.images
+        let imageTasks = environment.imageTasks
         return [
+            Route("POST", "/api/v1/images/pull", access: .role(.operator_), audit: "image.pull") { context in
+                let body = try context.decode(PullRequest.self)
+                context.audit = AuditEvent(action: "image.pull", resourceType: "image", resourceName: body.image,
+                                           params: ["tag": body.tag ?? "latest", "auth": body.auth == nil ? "none" : "given",
+                                                    "save_credential": String(body.saveCredential ?? false)])
+                return try accepted(try imageTasks.pull(body, by: context.principal!), context)
+            },
+            Route("POST", "/api/v1/images/build", access: .role(.operator_), audit: "image.build", upload: .buildContext) { context in
+                let upload = context.request.upload
+                let body: BuildRequest = upload == nil ? try context.decode(BuildRequest.self)
+                    : try decodeOptions(upload?.fields["options"] ?? context.request.query["options"], context)
+                context.audit = AuditEvent(action: "image.build", resourceType: "image", resourceName: body.tags?.first,
+                                           params: ["source": upload.map { "upload \($0.filename) (\($0.size) bytes)" } ?? (body.remote ?? "")])
+                return try accepted(try imageTasks.build(body, upload: upload.map(spooled), by: context.principal!), context)
+            },
+            Route("POST", "/api/v1/images/load", access: .role(.operator_), audit: "image.load", upload: .imageArchive) { context in
+                guard let upload = context.request.upload else {
+                    throw JarvisError(415, "unsupported_media_type",
+                                      "send the archive as the request body with ?filename=NAME.tar, or as the file field of a multipart form")
+                }
+                context.audit = AuditEvent(action: "image.load", resourceType: "image", resourceName: upload.filename,
+                                           params: ["size": String(upload.size)])
+                return try accepted(try imageTasks.load(spooled(upload), by: context.principal!), context)
+            },
+            Route("POST", "/api/v1/images/save", access: .role(.operator_), audit: "image.save") { context in
+                let body = try context.decode(SaveRequest.self)
+                context.audit = AuditEvent(action: "image.save", resourceType: "image", resourceName: body.images.joined(separator: ", "),
+                                           params: ["gzip": String(body.gzip ?? false)])
+                return try accepted(try await imageTasks.save(body, by: context.principal!), context)
+            },
             Route("GET", "/api/v1/images", access: .role(.viewer)) { context in
                 let dangling: Bool?
                 switch context.request.query["dangling"] ?? "" {

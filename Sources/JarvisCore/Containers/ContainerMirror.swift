@@ -99,6 +99,11 @@ public actor Watermark {
 
     public init() {}
 
+    public var current: Int64 { position }
+
+    /// Moves one step on: for positions that count changes rather than carry a value.
+    public func bump() { advance(to: position + 1) }
+
     public func advance(to value: Int64) {
         guard value > position else { return }
         position = value

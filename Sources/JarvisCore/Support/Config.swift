@@ -26,6 +26,12 @@ public struct JarvisConfig: Sendable {
     public var terminalEnabled: Bool
     /// A terminal with no input or output for this long is closed.
     public var terminalIdleSeconds: Int
+    /// Tasks the runner runs at once (tasks on the same target always run one after the other).
+    public var taskConcurrency: Int
+    /// Hours a saved image archive stays downloadable.
+    public var artifactTTLHours: Int
+    /// Largest upload (image archive, build context) jarvis-fcgi accepts; nginx enforces its own limit too.
+    public var uploadMaxBytes: Int64
     /// Where the file came from, for messages.
     public var source: String
 
@@ -33,7 +39,7 @@ public struct JarvisConfig: Sendable {
     public static let keys: Set<String> = [
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
-        "stats_interval", "terminal_enabled", "terminal_idle_seconds",
+        "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -74,6 +80,9 @@ public struct JarvisConfig: Sendable {
         statsInterval = try Self.int(values, "stats_interval", default: 10, range: 0...3600)
         terminalEnabled = (values["terminal_enabled"] ?? "true").lowercased() != "false"
         terminalIdleSeconds = try Self.int(values, "terminal_idle_seconds", default: 1800, range: 10...86400)
+        taskConcurrency = try Self.int(values, "task_concurrency", default: 4, range: 1...64)
+        artifactTTLHours = try Self.int(values, "artifact_ttl_hours", default: 24, range: 1...(24 * 365))
+        uploadMaxBytes = Int64(try Self.int(values, "upload_max_bytes", default: 20 << 30, range: (1 << 20)...(1 << 42)))
         self.source = source
     }
 

@@ -17,6 +17,8 @@ public final class JarvisEnvironment: Sendable {
     public let terminals: TerminalService
     public let system: SystemService
     public let images: ImageService
+    public let tasks: TaskService
+    public let imageTasks: ImageTaskService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         let database = try AppDatabase(path: config.databasePath)
@@ -39,6 +41,8 @@ public final class JarvisEnvironment: Sendable {
         terminals = TerminalService(docker: docker, database: database, enabled: config.terminalEnabled)
         system = SystemService(docker: docker, database: database)
         images = ImageService(docker: docker)
+        tasks = TaskService(database: database, dataDir: config.dataDir)
+        imageTasks = ImageTaskService(tasks: tasks, database: database, docker: docker, dataDir: config.dataDir)
     }
 
     /// Creates the first admin if the store has no user; prints a generated password once.
