@@ -30,7 +30,7 @@ harness_start_stack() {
 }
 
 # A private registry (Debian's docker-registry) on 127.0.0.1 with htpasswd
-# auth, holding the busybox test image as $registry/jarvis/busybox:1.0.
+# auth, holding $registry/jarvis/busybox:1.0 (busybox plus a 3 MB layer).
 # Sets: registry, registry_user, registry_password.
 harness_start_registry() {
   local port=$1 dir="$engine_dir/registry"
@@ -53,7 +53,12 @@ YML
     sleep 0.2
   done
   DOCKER_CONFIG="$dir/cli" docker login -u "$registry_user" --password-stdin "$registry" <<<"$registry_password" >/dev/null 2>&1
-  docker tag jarvis-test/busybox:latest "$registry/jarvis/busybox:1.0"
+  # A layer of its own on top of busybox, so a pull has something to download.
+  local cid
+  cid=$(docker create --network none jarvis-test/busybox:latest sh -c 'head -c 3000000 /dev/urandom > /payload')
+  docker start -a "$cid" >/dev/null
+  docker commit "$cid" "$registry/jarvis/busybox:1.0" >/dev/null
+  docker rm "$cid" >/dev/null
   DOCKER_CONFIG="$dir/cli" docker push -q "$registry/jarvis/busybox:1.0" >/dev/null
   docker rmi "$registry/jarvis/busybox:1.0" >/dev/null
   echo "private registry: $registry (htpasswd user $registry_user)"

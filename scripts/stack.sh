@@ -70,7 +70,20 @@ trap stop EXIT
 
 export JARVIS_CONFIG="$conf/jarvis.conf"
 "$bin/jarvis-fcgi" 2>>"$data/logs/jarvis-fcgi.log" & pids+=($!); echo $! >"$run/jarvis-fcgi.pid"
-"$bin/jarvis-sse" 2>>"$data/logs/jarvis-sse.log" & pids+=($!); echo $! >"$run/jarvis-sse.pid"
+# jarvis-sse restarts after a crash, as systemd's Restart=on-failure does;
+# its pid file names the current process.
+supervise_sse() {
+  local child
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    "$bin/jarvis-sse" 2>>"$data/logs/jarvis-sse.log" & child=$!
+    echo "$child" >"$run/jarvis-sse.pid"
+    wait "$child" && exit 0
+    echo "jarvis-sse exited with status $?; restarting it in 1 s" >>"$data/logs/jarvis-sse.log"
+    sleep 1
+  done
+}
+supervise_sse & pids+=($!)
 for _ in $(seq 1 100); do [ -S "$run/jarvis-fcgi.sock" ] && [ -S "$run/jarvis-sse.sock" ] && break; sleep 0.1; done
 nginx -p "$ngx" -c "$ngx/nginx.conf" -e stderr -g 'daemon off;' & pids+=($!)
 # The first start may print a generated admin password: show it here too.

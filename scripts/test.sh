@@ -27,13 +27,14 @@ JARVIS_TEST_DOCKER_HOST=$DOCKER_HOST JARVIS_REQUIRE_ENGINE=1 swift test 2>&1 \
 
 step "stack on https://127.0.0.1:$port"
 # Short terminal idle limit, so the idle-close test takes seconds, not half an hour.
-JARVIS_TERMINAL_IDLE_SECONDS=10 harness_start_stack "$port"
+# A 64 MiB upload limit, so the oversize test sends little.
+JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 harness_start_stack "$port"
 
 step "end-to-end and browser tests"
 status=0
 JARVIS_E2E_URL="https://127.0.0.1:$port" JARVIS_E2E_PASSWORD=$admin_password JARVIS_E2E_DOCKER_HOST=$DOCKER_HOST \
 JARVIS_E2E_DATA_DIR=$data_dir JARVIS_E2E_ENGINE_DIR=$engine_dir JARVIS_E2E_TERMINAL_IDLE=10 \
-JARVIS_E2E_REGISTRY=$registry JARVIS_E2E_REGISTRY_USER=$registry_user JARVIS_E2E_REGISTRY_PASSWORD=$registry_password \
+JARVIS_E2E_UPLOAD_MAX=67108864 JARVIS_E2E_REGISTRY=$registry JARVIS_E2E_REGISTRY_USER=$registry_user JARVIS_E2E_REGISTRY_PASSWORD=$registry_password \
   .venv-test/bin/pytest -q -p no:cacheprovider Tests/e2e || status=$?
 
 step "API fuzzing (schemathesis against openapi.yaml, as admin, bounded)"

@@ -252,16 +252,6 @@ extension AppDatabase {
         }
     }
 
-    /// Hands an interrupted task's upload to its retry, so the file is not uploaded again.
-    public func moveTaskUpload(from oldID: String, to newID: String) throws {
-        try pool.write { db in
-            try db.execute(sql: """
-                UPDATE tasks SET upload_path = (SELECT upload_path FROM tasks WHERE id = ?) WHERE id = ?
-                """, arguments: [oldID, newID])
-            try db.execute(sql: "UPDATE tasks SET upload_path = NULL WHERE id = ?", arguments: [oldID])
-        }
-    }
-
     public func clearTaskUpload(id: String) throws {
         try pool.write { db in try db.execute(sql: "UPDATE tasks SET upload_path = NULL WHERE id = ?", arguments: [id]) }
     }

@@ -123,10 +123,11 @@ public final class TaskService: Sendable {
             throw JarvisError(409, "credentials_gone",
                               "the one-time registry password of task \(old.id) was not kept; start a new pull (or save the credential)")
         }
+        // The retry owns the interrupted task's upload from its first moment: the runner may claim it at once.
         let task = TaskRecord(id: Self.newID(), kind: old.kind, title: old.title, target: old.target, params: old.params,
-                              createdBy: principal.userID, retryOf: old.id)
+                              createdBy: principal.userID, retryOf: old.id, uploadPath: needsUpload ? old.uploadPath : nil)
         try database.insertTask(task)
-        if needsUpload { try database.moveTaskUpload(from: old.id, to: task.id) }
+        if needsUpload { try database.clearTaskUpload(id: old.id) }
         return try get(task.id)
     }
 
