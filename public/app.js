@@ -12,6 +12,8 @@ import { registerContainerDetails } from './components/container-details/contain
 import { registerContainerCreate } from './components/container-create/container-create.js';
 import { registerTerminalPanel } from './components/terminal-panel/terminal-panel.js';
 import { registerImagesView } from './components/images-view/images-view.js';
+import { registerTaskProgress } from './components/task-progress/task-progress.js';
+import { registerTasksView } from './components/tasks-view/tasks-view.js';
 
 registerLoginView();
 registerContainersView();
@@ -24,12 +26,15 @@ registerContainerDetails();
 registerContainerCreate();
 registerTerminalPanel();
 registerImagesView();
+registerTaskProgress();
+registerTasksView();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
   '#/dashboard': { title: 'Dashboard', tag: 'dashboard-view', role: 'viewer' },
   '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { title: 'Images', tag: 'images-view', role: 'viewer' },
+  '#/tasks': { title: 'Tasks', tag: 'tasks-view', role: 'viewer' },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
   '#/account': { title: 'Account', tag: 'account-view', role: 'viewer' },
@@ -70,6 +75,9 @@ class JarvisApp extends HTMLElement {
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
     }
+    // Another task on the task page: swap the detail, keep the list.
+    const tasks = this.querySelector('main > tasks-view');
+    if (tasks && section === 'tasks') { tasks.showDetail(); return; }
     // A tab change inside the same container keeps the page (and its terminal) alive.
     const existing = this.querySelector('main > container-details');
     if (existing && element.tagName === 'CONTAINER-DETAILS' && existing.containerId === element.getAttribute('container-id')) {

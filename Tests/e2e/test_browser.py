@@ -273,3 +273,35 @@ def test_images_page_removes_an_image_in_use_only_after_both_confirmations(brows
     finally:
         docker("rm", "-f", user, check=False)
         docker("rmi", "-f", image_id, check=False)
+
+
+@pytest.mark.skipif(not os.environ.get("JARVIS_E2E_REGISTRY"), reason="no private registry")
+def test_pull_an_image_and_watch_its_progress_finish(browser, client):
+    registry = os.environ["JARVIS_E2E_REGISTRY"]
+    image = f"{registry}/jarvis/busybox"
+    docker("rmi", f"{image}:1.0", check=False)
+    wait = WebDriverWait(browser, 30)
+    login_as_admin(browser, wait)
+    browser.get(BASE + "/#/images")
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=show-pull]"))).click()
+    form = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form[data-form=pull]")))
+    form.find_element(By.NAME, "image").send_keys(image)
+    form.find_element(By.NAME, "tag").send_keys("1.0")
+    form.find_element(By.NAME, "username").send_keys(os.environ["JARVIS_E2E_REGISTRY_USER"])
+    form.find_element(By.NAME, "password").send_keys(os.environ["JARVIS_E2E_REGISTRY_PASSWORD"])
+    form.find_element(By.CSS_SELECTOR, "[data-testid=pull-start]").click()
+    progress = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=task-progress]")))
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=task-progress]").get_attribute("data-state") == "succeeded")
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=layer]"), "a bar per layer"
+    assert "Downloaded newer image" in browser.find_element(By.CSS_SELECTOR, "[data-testid=task-log]").text
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-ref="{image}:1.0"]')))
+    shot(browser, "image-pull")
+    assert docker("image", "inspect", "-f", "{{.Id}}", f"{image}:1.0").startswith("sha256:")
+    # The task center lists it; its page replays the finished task.
+    browser.get(BASE + "/#/tasks")
+    link = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=task-row] a")))
+    assert f"Pull {image}:1.0" in link.text
+    link.click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tasks-view [data-testid=task-progress][data-state=succeeded]"))
+    shot(browser, "tasks")
+    assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "auth/me" not in e["message"]]

@@ -110,3 +110,28 @@ export function liveContainers(root, reload, { delay = 150, accept = () => true 
     onState: (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
   });
 }
+
+/**
+ * Sends a multipart form (file uploads) with the CSRF header, reporting upload
+ * progress; resolves with the JSON answer or rejects with an ApiError.
+ */
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', '/api/v1' + path);
+    request.setRequestHeader('X-CSRF-Token', cookie('jarvis_csrf'));
+    request.setRequestHeader('Accept', 'application/json');
+    request.upload.onprogress = (event) => { if (event.lengthComputable) onProgress?.(event.loaded, event.total); };
+    request.onerror = () => reject(new ApiError(0, 'network', 'the upload was interrupted', null));
+    request.onload = () => {
+      let payload = null;
+      try { payload = JSON.parse(request.responseText); } catch { /* not JSON */ }
+      if (request.status >= 200 && request.status < 300) { resolve(payload); return; }
+      const error = payload?.error ?? {};
+      const failure = new ApiError(request.status, error.code ?? 'http_' + request.status, error.message ?? request.statusText, error.request_id);
+      failure.field = error.field ?? null;
+      reject(failure);
+    };
+    request.send(form);
+  });
+}

@@ -1,0 +1,86 @@
+import { api } from '../../lib/api.js';
+import { ago } from '../../lib/format.js';
+import { html, mount } from '../../lib/html.js';
+import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
+
+const STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
+
+/** The task center: every long operation, filterable; one task opens below the list. */
+class TasksView extends HTMLElement {
+  connectedCallback() {
+    this.page = 1;
+    mount(this, html`
+      <div class="task-detail"></div>
+      <section class="panel">
+        <div class="toolbar">
+          <h2>Tasks <span class="count" data-testid="task-count"></span></h2>
+          <select name="state" aria-label="State">
+            <option value="">Any state</option>${STATES.map((s) => html`<option value="${s}">${s}</option>`)}
+          </select>
+          <select name="kind" aria-label="Kind">
+            <option value="">Any kind</option>
+            ${['image.pull', 'image.build', 'image.load', 'image.save'].map((k) => html`<option value="${k}">${k}</option>`)}
+          </select>
+          <span class="muted state-counts"></span>
+        </div>
+        <p class="error banner" role="alert" hidden></p>
+        <div class="table-wrap">
+          <table class="tasks">
+            <thead><tr><th>Task</th><th>State</th><th>By</th><th>Created</th><th>Took</th><th>Error</th></tr></thead>
+            <tbody></tbody>
+          </table>
+        </div>
+        ${PAGER}
+      </section>`);
+    wireListControls(this, () => this.load(), { inputs: [], selects: ['state', 'kind'] });
+    this.addEventListener('task-end', () => this.load());
+    this.showDetail();
+    this.load();
+    this.refresh = setInterval(() => { if (this.querySelector('[data-state=running], [data-state=queued]')) this.load(); }, 3000);
+  }
+
+  disconnectedCallback() { clearInterval(this.refresh); }
+
+  showDetail() {
+    const id = location.hash.split('/')[2];
+    const detail = this.querySelector('.task-detail');
+    if (!id) { detail.replaceChildren(); return; }
+    const element = document.createElement('task-progress');
+    element.setAttribute('task-id', decodeURIComponent(id));
+    detail.replaceChildren(element);
+  }
+
+  async load() {
+    const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    for (const name of ['state', 'kind']) {
+      const value = this.querySelector(`[name=${name}]`).value;
+      if (value) params.set(name, value);
+    }
+    try {
+      const result = await api('GET', '/tasks?' + params);
+      this.querySelector('.count').textContent = result.total;
+      this.querySelector('.state-counts').textContent =
+        STATES.filter((s) => result.counts[s]).map((s) => `${result.counts[s]} ${s}`).join(' · ');
+      renderPager(this, result);
+      const body = this.querySelector('tbody');
+      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">No tasks yet.</td></tr>`); return; }
+      mount(body, html`${result.items.map((task) => html`
+        <tr data-testid="task-row" data-state="${task.state}">
+          <td><a href="#/tasks/${task.id}">${task.title}</a> <small class="muted">${task.kind}</small></td>
+          <td><span class="badge task-${task.state}">${task.state}</span></td>
+          <td>${task.created_by ?? '—'}</td>
+          <td class="muted">${ago(Date.parse(task.created_at) / 1000)}</td>
+          <td class="num">${task.started_at && task.finished_at ? `${((Date.parse(task.finished_at) - Date.parse(task.started_at)) / 1000).toFixed(1)} s` : ''}</td>
+          <td class="muted">${task.error ?? ''}</td>
+        </tr>`)}`);
+    } catch (error) {
+      const banner = this.querySelector('.banner');
+      banner.hidden = false;
+      banner.textContent = `Could not load tasks: ${error.message}`;
+    }
+  }
+}
+
+export function registerTasksView() {
+  customElements.define('tasks-view', TasksView);
+}
