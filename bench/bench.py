@@ -8,6 +8,7 @@ it started. Every figure is measured in the same run as its raw-engine baseline.
    for a container writing as fast as it can; latency line written -> SSE event.
 3. Resident memory of jarvis-sse idle and with 200 concurrent log follows.
 4. CPU of jarvis-sse while it samples stats of 100 running containers.
+5. Image load, save and pull of a large image (bench/image_tasks.py).
 """
 import argparse
 import concurrent.futures
@@ -349,7 +350,9 @@ def main():
     parser.add_argument("--follow-seconds", type=int, default=8)
     parser.add_argument("--follows", type=int, nargs="*", default=[100, 200])
     parser.add_argument("--stats-seconds", type=int, default=60)
-    parser.add_argument("--only", nargs="*", default=["list", "follow", "memory", "stats"])
+    parser.add_argument("--image-mb", type=int, default=1024, help="size of the image for load and save")
+    parser.add_argument("--pull-mb", type=int, default=256)
+    parser.add_argument("--only", nargs="*", default=["list", "follow", "memory", "stats", "load", "save", "pull"])
     args = parser.parse_args()
     print(f"engine {DOCKER_HOST}")
     if "list" in args.only:
@@ -362,6 +365,16 @@ def main():
         if "list" not in args.only:
             populate(100, 100)
         bench_stats_cpu(args.stats_seconds)
+    if {"load", "save", "pull"} & set(args.only):
+        import image_tasks
+        ctx = {"docker": docker, "session": session(), "url": URL, "ca": CA, "socket": SOCKET, "token": token(), "rss_mb": rss_mb}
+        if "load" in args.only or "save" in args.only:
+            results["load"] = image_tasks.bench_load(ctx, args.image_mb)
+        if "save" in args.only:
+            results["save"] = image_tasks.bench_save(ctx)
+        if "pull" in args.only and os.environ.get("JARVIS_BENCH_REGISTRY"):
+            results["pull"] = image_tasks.bench_pull(ctx, args.pull_mb, os.environ["JARVIS_BENCH_REGISTRY"],
+                                                     os.environ["JARVIS_BENCH_REGISTRY_USER"], os.environ["JARVIS_BENCH_REGISTRY_PASSWORD"])
     print("\n" + json.dumps(results))
 
 
