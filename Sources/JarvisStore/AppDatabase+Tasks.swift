@@ -154,7 +154,11 @@ extension AppDatabase {
     /// Takes the oldest queued task whose target is not busy, if fewer than
     /// `maxRunning` tasks run. One write transaction: two runners never get the same task.
     public func claimNextTask(runnerPID: Int32, maxRunning: Int) throws -> TaskRecord? {
-        try pool.write { db in
+        // Runners ask often; a read answers "nothing queued" without taking the write lock.
+        guard try pool.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM tasks WHERE state = 'queued')") }) == true else {
+            return nil
+        }
+        return try pool.write { db in
             let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'running'") ?? 0
             guard running < maxRunning else { return nil }
             guard let id = try String.fetchOne(db, sql: """

@@ -50,12 +50,12 @@ public final class TaskRunner: @unchecked Sendable {
         return orphans.count
     }
 
-    /// Runs forever: claims, watches cancel requests, sweeps expired files.
+    /// Runs forever: claims (a queued task starts within 0.1 s), watches cancel requests, sweeps expired files.
     public func run() async {
         do { try recoverOrphans() } catch { logger.error("task recovery failed", metadata: ["error": "\(error)"]) }
         while !Task.isCancelled {
             tick()
-            try? await Task.sleep(nanoseconds: 400_000_000)
+            try? await Task.sleep(nanoseconds: 100_000_000)
         }
         for entry in lock.withLock({ Array(running.values) }) { entry.work.cancel() }
     }
