@@ -155,9 +155,7 @@ extension AppDatabase {
     /// `maxRunning` tasks run. One write transaction: two runners never get the same task.
     public func claimNextTask(runnerPID: Int32, maxRunning: Int) throws -> TaskRecord? {
         // Runners ask often; a read answers "nothing queued" without taking the write lock.
-        guard try pool.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM tasks WHERE state = 'queued')") }) == true else {
-            return nil
-        }
+        guard try hasQueuedTasks() else { return nil }
         return try pool.write { db in
             let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'running'") ?? 0
             guard running < maxRunning else { return nil }
@@ -170,6 +168,10 @@ extension AppDatabase {
                            arguments: [Timestamp.string(), runnerPID, id])
             return try Row.fetchOne(db, sql: Self.taskSelect + " WHERE tasks.id = ?", arguments: [id]).map(TaskRecord.init(row:))
         }
+    }
+
+    public func hasQueuedTasks() throws -> Bool {
+        try pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM tasks WHERE state = 'queued')") } == true
     }
 
     /// Appends one progress row and returns its sequence number.

@@ -11,6 +11,12 @@ public struct RegistryLogin: Decodable, Sendable {
         self.username = username
         self.password = password
     }
+
+    func validate(field: String) throws {
+        guard !username.isEmpty, !password.isEmpty, username.count <= 256, password.count <= 4096 else {
+            throw JarvisError.invalidField(field, "username and password are both required")
+        }
+    }
 }
 
 public struct PullRequest: Decodable, Sendable {
@@ -87,9 +93,7 @@ public final class ImageTaskService: Sendable {
         }
         var sealed: String?
         if let auth = request.auth {
-            guard !auth.username.isEmpty, !auth.password.isEmpty, auth.username.count <= 256, auth.password.count <= 4096 else {
-                throw JarvisError.invalidField("auth", "username and password are both required")
-            }
+            try auth.validate(field: "auth")
             if request.saveCredential == true {
                 try saveCredential(registry: reference.registry, login: auth, by: principal)
             } else {
@@ -172,9 +176,7 @@ public final class ImageTaskService: Sendable {
     public func saveCredential(registry: String, login: RegistryLogin, by principal: Principal) throws -> RegistryCredentialView {
         let registry = registry.lowercased()
         guard Self.isRegistryHost(registry) else { throw JarvisError.invalidField("registry", "a registry host such as registry.example.com:5000") }
-        guard !login.username.isEmpty, !login.password.isEmpty, login.username.count <= 256, login.password.count <= 4096 else {
-            throw JarvisError.invalidField("username", "username and password are both required")
-        }
+        try login.validate(field: "username")
         try database.saveRegistryCredential(registry: registry, username: login.username,
                                             sealedPassword: try secrets().seal(login.password), createdBy: principal.userID)
         guard let saved = try database.registryCredential(registry: registry) else { throw JarvisError(500, "internal", "credential not stored") }

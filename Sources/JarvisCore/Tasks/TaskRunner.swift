@@ -67,7 +67,8 @@ public final class TaskRunner: @unchecked Sendable {
         while true {
             started += tick()
             let busy = lock.withLock { running.count }
-            if busy == 0 && started > 0 || busy == 0 && (try? database.tasks(TaskFilter(state: "queued")).total) == 0 { break }
+            // Tasks waiting behind a same-target one are still queued: stop only when none is left.
+            if busy == 0 && (try? database.hasQueuedTasks()) != true { break }
             try? await Task.sleep(nanoseconds: 200_000_000)
         }
         return started
