@@ -96,9 +96,11 @@ extension DockerClient {
     }
 
     /// `POST /images/load` of an archive on disk (`.tar`, or compressed: the engine unpacks it).
-    public func loadImages(archive: String) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
+    /// `followingWriter`: the archive is still arriving (see `EngineRequest.bodyFollowsWriter`).
+    public func loadImages(archive: String, followingWriter: Bool = false) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
         var request = EngineRequest("POST", "/images/load", query: [("quiet", "0")], timeout: 0)
         request.bodyFile = archive
+        request.bodyFollowsWriter = followingWriter
         return try await progressStream(request)
     }
 

@@ -111,27 +111,51 @@ final class FastCGIServer: @unchecked Sendable {
                           requestID: request.requestID)
         }
         let spooler = UploadSpooler(kind: kind, directory: api.environment.tasks.uploadsDir, maxBytes: config.uploadMaxBytes,
-                                    contentType: request.header("content-type"), filename: request.query["filename"])
+                                    contentType: request.header("content-type"), filename: request.query["filename"],
+                                    contentLength: length > 0 ? Int64(length) : nil)
+        // An image archive needs nothing but itself: its task starts on the first
+        // bytes and the engine reads along while the rest arrives.
+        var earlyAnswer: HTTPResponse?
         if let input = jarvis_fcgx_in(raw) {
             var buffer = [CChar](repeating: 0, count: 256 << 10)
             while true {
                 let count = FCGX_GetStr(&buffer, Int32(buffer.count), input)
                 if count <= 0 { break }
                 buffer.withUnsafeBytes { spooler.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(count)))) }
+                if kind == .imageArchive, earlyAnswer == nil, let file = spooler.fileSoFar {
+                    let answer = answer(request, with: file)
+                    earlyAnswer = answer
+                    if answer.status >= 300 {
+                        spooler.abandon()
+                        drainBody(raw)
+                        return answer
+                    }
+                }
             }
         }
-        switch spooler.finish() {
+        let outcome = spooler.finish()
+        if let earlyAnswer {
+            // The task already has the file; a failed body fails the task too (the file is gone).
+            if case let .failure(error) = outcome { return .error(error, requestID: request.requestID) }
+            return earlyAnswer
+        }
+        switch outcome {
         case let .failure(error):
             return .error(error, requestID: request.requestID)
         case let .success(file):
-            var withFile = request
-            withFile.upload = file
-            let complete = withFile
-            let response = Blocking.run { await self.api.handle(complete) }
-            let kept = (try? api.environment.database.referencedUploads()) ?? []
-            if !kept.contains(where: { $0.hasPrefix(file.path) }) { unlink(file.path) }
-            return response
+            return answer(request, with: file)
         }
+    }
+
+    /// Hands a stored (or still arriving) file to its route; a file no task took over is removed.
+    private func answer(_ request: HTTPRequest, with file: UploadedFile) -> HTTPResponse {
+        var withFile = request
+        withFile.upload = file
+        let complete = withFile
+        let response = Blocking.run { await self.api.handle(complete) }
+        let kept = (try? api.environment.database.referencedUploads()) ?? []
+        if !kept.contains(where: { $0.hasPrefix(file.path) }) { unlink(file.path) }
+        return response
     }
 
     private func drainBody(_ raw: UnsafeMutablePointer<FCGX_Request>) {

@@ -301,4 +301,68 @@ final class EngineIntegrationTests: XCTestCase {
         let renamed = try await client.container(id).displayName
         XCTAssertEqual(renamed, name)
     }
+
+    // MARK: a body that follows a file still being written (uploads in progress)
+
+    private func exportTestImage() async throws -> [UInt8] {
+        let stream = try await client.exportImages([Self.image])
+        var archive: [UInt8] = []
+        while let chunk = try await stream.next() { archive += chunk }
+        return archive
+    }
+
+    /// Writes `bytes` to `fd` in `pieces`, pausing between them like a slow upload.
+    private func writeSlowly(_ bytes: ArraySlice<UInt8>, to fd: Int32, pieces: Int) async throws {
+        let size = (bytes.count + pieces - 1) / pieces
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = min(start + size, bytes.endIndex)
+            let written = bytes[start..<end].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            XCTAssertEqual(written, end - start)
+            start = end
+            try await Task.sleep(nanoseconds: 150_000_000)
+        }
+    }
+
+    private func loadMessages(_ path: String) async throws -> [String] {
+        var lines: [String] = []
+        for try await message in try await client.loadImages(archive: path, followingWriter: true) {
+            if let failure = message.failure { throw EngineError(.invalidArgument, message: failure) }
+            if let text = message.stream { lines.append(text) }
+        }
+        return lines
+    }
+
+    func testLoadReadsAlongWhileTheArchiveIsStillBeingWritten() async throws {
+        let archive = try await exportTestImage()
+        let path = NSTemporaryDirectory() + "jv-follow-\(UUID().uuidString).tar"
+        defer { unlink(path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let half = archive.count / 2
+        try await writeSlowly(archive[..<half], to: fd, pieces: 2)
+        let loading = Task { try await self.loadMessages(path) }
+        try await writeSlowly(archive[half...], to: fd, pieces: 4)
+        fchmod(fd, 0o400)  // the writer is done
+        close(fd)
+        let lines = try await loading.value
+        XCTAssertTrue(lines.joined().contains("Loaded image: \(Self.image)"), "\(lines)")
+    }
+
+    func testLoadOfAnArchiveWhoseWriterGaveUpFailsWithAClearError() async throws {
+        let archive = try await exportTestImage()
+        let path = NSTemporaryDirectory() + "jv-follow-\(UUID().uuidString).tar"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        try await writeSlowly(archive[..<(archive.count / 2)], to: fd, pieces: 1)
+        let loading = Task { try await self.loadMessages(path) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        unlink(path)  // the upload failed: the writer removes the partial file
+        close(fd)
+        do {
+            _ = try await loading.value
+            XCTFail("a load of half an archive must fail")
+        } catch let error as EngineError {
+            XCTAssertEqual(error.message, "the upload did not complete")
+        }
+    }
 }

@@ -66,6 +66,39 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [], [], "refused uploads leave no file")
     }
 
+    func testAnArchiveIsOfferedOnceItsFirstBytesPassAndMarkedCompleteAtTheEnd() throws {
+        let spooler = UploadSpooler(kind: .imageArchive, directory: dir, maxBytes: 1 << 20, contentType: nil,
+                                    filename: "a.tar", contentLength: 4096)
+        let body = tarHeader() + [UInt8](repeating: 7, count: 3584)
+        body[..<200].withUnsafeBytes { spooler.feed($0) }
+        XCTAssertNil(spooler.fileSoFar, "not before the ustar magic at 257 arrived")
+        body[200..<1024].withUnsafeBytes { spooler.feed($0) }
+        let early = try XCTUnwrap(spooler.fileSoFar)
+        XCTAssertEqual(early.size, 4096, "the declared length of a raw body")
+        var info = stat()
+        XCTAssertEqual(stat(early.path, &info), 0)
+        XCTAssertNotEqual(info.st_mode & S_IWUSR, 0, "writable while it grows")
+        body[1024...].withUnsafeBytes { spooler.feed($0) }
+        let file = try spooler.finish().get()
+        XCTAssertEqual(file.path, early.path)
+        XCTAssertEqual(stat(file.path, &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o400, "read-only says complete to a reader following it")
+        XCTAssertEqual(info.st_size, 4096)
+    }
+
+    func testAnUploadThatFailsAfterItWasOfferedIsRemovedAtOnce() throws {
+        let spooler = UploadSpooler(kind: .imageArchive, directory: dir, maxBytes: 2048, contentType: nil, filename: "a.tar")
+        let body = tarHeader() + [UInt8](repeating: 7, count: 1024)
+        body.withUnsafeBytes { spooler.feed($0) }
+        let early = try XCTUnwrap(spooler.fileSoFar)
+        XCTAssertNil(early.size, "no declared length")
+        [UInt8](repeating: 7, count: 1024).withUnsafeBytes { spooler.feed($0) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: early.path), "over the limit: gone before the body ends")
+        XCTAssertNil(spooler.fileSoFar)
+        guard case let .failure(error) = spooler.finish() else { return XCTFail("over the limit must fail") }
+        XCTAssertEqual(error.status, 413)
+    }
+
     func testADockerfileIsAcceptedAsABuildContext() throws {
         let file = try spool(Array("FROM busybox\nRUN true\n".utf8), contentType: nil, filename: "Dockerfile", kind: .buildContext, chunk: 5).get()
         XCTAssertEqual(file.format, "text")

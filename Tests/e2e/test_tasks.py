@@ -8,10 +8,12 @@ import socket
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import DATA_DIR, IMAGE, data, docker, open_stream, wait_for
 
@@ -168,6 +170,88 @@ def test_bad_archives_are_refused_before_the_engine_or_fail_the_task(client, no_
     cut = client.post("/images/load", data=b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.tar\"\r\n\r\n" + b"\0" * 600,
                       headers={"Content-Type": "multipart/form-data; boundary=b"})
     assert cut.status_code in (400, 415) and uploads() == []
+
+
+class HeldBody:
+    """A request body with a declared length that stops halfway until `gate` is set;
+    with `cut` it then breaks off instead, like a client that went away."""
+
+    def __init__(self, content, cut=False):
+        self.content, self.cut, self.position = content, cut, 0
+        self.halfway = len(content) // 2
+        self.gate = threading.Event()
+
+    def __len__(self):
+        return len(self.content)
+
+    def read(self, size=-1):
+        if self.position >= self.halfway:
+            assert self.gate.wait(60)
+            if self.cut:
+                raise ConnectionAbortedError("the client gives up halfway")
+        end = self.halfway if self.position < self.halfway else len(self.content)
+        chunk = self.content[self.position:min(end, self.position + (size if size > 0 else 65536))]
+        self.position += len(chunk)
+        return chunk
+
+
+def held_upload(client, body, filename, answers):
+    """Posts `body` to /images/load from a thread; its answer (or error) lands in `answers`."""
+    def send():
+        try:
+            answers.append(requests.post(client.url("/images/load"), params={"filename": filename}, data=body,
+                                         headers={"X-CSRF-Token": client.csrf, "Content-Type": "application/octet-stream"},
+                                         cookies=client.http.cookies, verify=client.http.verify, timeout=60))
+        except Exception as error:  # noqa: BLE001 - the cut upload ends in a connection error by design
+            answers.append(error)
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+def running_load(client, known):
+    tasks = client.get("/tasks", params={"kind": "image.load"}).json()["items"]
+    fresh = [t for t in tasks if t["id"] not in known]
+    return fresh[0] if fresh and fresh[0]["state"] == "running" else None
+
+
+def test_a_load_runs_while_the_archive_still_arrives_and_a_cut_upload_fails_its_task(client, no_new_uploads):
+    tag = f"jarvis-test/streamed:{uuid.uuid4().hex[:6]}"
+    base = docker("create", IMAGE, "true")
+    image_id = docker("commit", "-c", "LABEL purpose=streamed", base, tag)
+    docker("rm", base)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "image.tar")
+        docker("save", "-o", path, tag)
+        with open(path, "rb") as archive:
+            content = archive.read()
+    docker("rmi", tag)
+    known = {t["id"] for t in client.get("/tasks", params={"kind": "image.load", "page_size": 500}).json()["items"]}
+
+    # Half the archive is in: the task already runs, the engine reading along.
+    body, answers = HeldBody(content), []
+    thread = held_upload(client, body, "streamed.tar", answers)
+    task = wait_for("a running load while the upload is held", lambda: running_load(client, known), 20)
+    assert not answers, "the answer comes once the whole body is in"
+    body.gate.set()
+    thread.join(60)
+    assert answers[0].status_code == 202 and answers[0].json()["task_id"] == task["id"], answers
+    result = finished(client, task["id"])
+    assert result["state"] == "succeeded" and tag in result["result"]["images"], result
+    assert docker("image", "inspect", "-f", "{{.Id}}", tag) == image_id
+    docker("rmi", tag)
+    known.add(task["id"])
+
+    # The client goes away halfway: the task fails naming the upload, nothing is loaded, no file stays.
+    body, answers = HeldBody(content, cut=True), []
+    thread = held_upload(client, body, "cut.tar", answers)
+    task = wait_for("a running load while the upload is held", lambda: running_load(client, known), 20)
+    body.gate.set()
+    thread.join(60)
+    result = finished(client, task["id"])
+    assert result["state"] == "failed" and "upload did not complete" in result["error"], result
+    assert docker("image", "inspect", tag, check=False) in ("", "[]")
+    wait_for("the partial upload to go", no_new_uploads, 10)
 
 
 def test_oversize_uploads_are_refused(client, no_new_uploads):

@@ -14,6 +14,8 @@ final class CurlLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var commands: [Command] = []
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Transfers whose body file has no new bytes yet (loop thread only).
+    private var waitingForInput: [CurlTransfer] = []
 
     /// The process-wide loop; its thread lives as long as the process.
     static let shared = CurlLoop()
@@ -37,6 +39,9 @@ final class CurlLoop: @unchecked Sendable {
     func cancel(_ transfer: CurlTransfer) { enqueue(.cancel(transfer)) }
     func unpause(_ transfer: CurlTransfer) { enqueue(.unpause(transfer)) }
 
+    /// From a read callback (loop thread): ask for the body again after a short wait.
+    func retryReadSoon(_ transfer: CurlTransfer) { waitingForInput.append(transfer) }
+
     private func enqueue(_ command: Command) {
         lock.withLock { commands.append(command) }
         curl_multi_wakeup(multi)
@@ -53,7 +58,12 @@ final class CurlLoop: @unchecked Sendable {
                 guard jarvis_curl_msg_is_done(message) != 0, let easy = jarvis_curl_msg_handle(message) else { continue }
                 finish(easy, result: Self.map(jarvis_curl_msg_result(message), easy: easy))
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            curl_multi_poll(multi, nil, 0, waitingForInput.isEmpty ? 1000 : 5, nil)
+            let waiting = waitingForInput
+            waitingForInput = []
+            for transfer in waiting where lock.withLock({ active[transfer.easy] != nil }) {
+                curl_easy_pause(transfer.easy, CURLPAUSE_CONT)
+            }
         }
     }
 

@@ -12,6 +12,9 @@ final class CurlTransfer: @unchecked Sendable {
     private var bodyFD: Int32 = -1
     /// Why the file body could not be opened; reported when the transfer starts.
     private(set) var setupError: EngineError?
+    private let followsWriter: Bool
+    /// Why reading a followed file stopped early; replaces curl's "aborted by callback".
+    private var bodyError: EngineError?
 
     private let lock = NSLock()
     private var status = 0
@@ -33,6 +36,7 @@ final class CurlTransfer: @unchecked Sendable {
     init(request: EngineRequest, host: DockerHost, version: APIVersion?) {
         easy = curl_easy_init()
         requestBody = request.body ?? []
+        followsWriter = request.bodyFile != nil && request.bodyFollowsWriter
         let url = request.url(base: host.baseURL, version: version)
         jarvis_curl_setopt_string(easy, CURLOPT_URL, url)
         if case let .unix(path) = host.transport {
@@ -51,7 +55,12 @@ final class CurlTransfer: @unchecked Sendable {
                 setupError = EngineError(.invalidArgument, message: "cannot read \(path): \(String(cString: strerror(errno)))")
             }
             jarvis_curl_setopt_long(easy, CURLOPT_POST, 1)
-            jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(setupError == nil ? info.st_size : 0))
+            if followsWriter {
+                jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, -1)
+                headerLines.append("Transfer-Encoding: chunked")
+            } else {
+                jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(setupError == nil ? info.st_size : 0))
+            }
             jarvis_curl_setopt_long(easy, CURLOPT_UPLOAD_BUFFERSIZE, 512 << 10)
             if !request.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
                 headerLines.append("Content-Type: application/x-tar")
@@ -101,6 +110,7 @@ final class CurlTransfer: @unchecked Sendable {
     private func fill(_ buffer: UnsafeMutablePointer<CChar>, _ capacity: Int) -> Int {
         if bodyFD >= 0 {
             let count = read(bodyFD, buffer, capacity)
+            if count == 0 && followsWriter { return awaitWriter(buffer, capacity) }
             return count < 0 ? Int(CURL_READFUNC_ABORT) : count
         }
         let count = min(capacity, requestBody.count - requestBodyOffset)
@@ -109,6 +119,27 @@ final class CurlTransfer: @unchecked Sendable {
         }
         requestBodyOffset += count
         return count
+    }
+
+    /// Caught up with a file still being written: end, fail, or pause until more arrives.
+    private func awaitWriter(_ buffer: UnsafeMutablePointer<CChar>, _ capacity: Int) -> Int {
+        var info = stat()
+        guard fstat(bodyFD, &info) == 0 else { return Int(CURL_READFUNC_ABORT) }
+        if info.st_nlink == 0 {
+            bodyError = EngineError(.invalidArgument, message: "the upload did not complete")
+            return Int(CURL_READFUNC_ABORT)
+        }
+        if info.st_mode & S_IWUSR == 0 {
+            // The writer finished; what it wrote after our last read is still to come.
+            let count = read(bodyFD, buffer, capacity)
+            return count < 0 ? Int(CURL_READFUNC_ABORT) : count
+        }
+        if time(nil) - info.st_mtim.tv_sec > EngineRequest.writerStallSeconds {
+            bodyError = EngineError(.invalidArgument, message: "the upload stopped arriving for \(EngineRequest.writerStallSeconds) s")
+            return Int(CURL_READFUNC_ABORT)
+        }
+        loop?.retryReadSoon(self)
+        return Int(CURL_READFUNC_PAUSE)
     }
 
     private func receivedHeader(_ data: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
@@ -165,6 +196,8 @@ final class CurlTransfer: @unchecked Sendable {
     func complete(_ result: Result<Void, EngineError>) {
         var head: CheckedContinuation<Void, Error>?
         var body: CheckedContinuation<[UInt8]?, Error>?
+        var result = result
+        if case .failure = result, let bodyError { result = .failure(bodyError) }
         lock.withLock {
             guard outcome == nil else { return }
             outcome = result

@@ -17,6 +17,12 @@ public struct EngineRequest: Sendable {
     /// A file sent as the body (image archives, build contexts), read as curl
     /// asks for it so memory stays flat; `body` must then be nil.
     public var bodyFile: String?
+    /// The `bodyFile` is still being written by another process (an upload in
+    /// progress): the body is sent chunked and follows the file's growth. The
+    /// writer says it is done by dropping the owner's write permission, and that
+    /// it failed by unlinking the file; no growth for `writerStallSeconds` fails too.
+    public var bodyFollowsWriter = false
+    public static let writerStallSeconds = 120
 
     public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {

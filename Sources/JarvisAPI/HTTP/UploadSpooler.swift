@@ -5,7 +5,8 @@ import JarvisCore
 public struct UploadedFile: Sendable {
     public let path: String
     public let filename: String
-    public let size: Int64
+    /// Nil while the body is still arriving and its length is not declared (multipart).
+    public let size: Int64?
     /// Detected from the first bytes: `tar`, `gzip`, or `text` (a lone Dockerfile).
     public let format: String
     /// Other multipart form fields (small, text).
@@ -28,7 +29,11 @@ public final class UploadSpooler {
     private let kind: UploadKind
     private let directory: String
     private let maxBytes: Int64
-    private var failure: JarvisError?
+    /// Set once; the partial file goes at once, so a task following it stops.
+    private var failure: JarvisError? {
+        didSet { if failure != nil { discardFile() } }
+    }
+    private let declaredLength: Int64?
     private var multipart: MultipartScanner?
     private var fields: [String: String] = [:]
     private var fileName: String?
@@ -39,12 +44,16 @@ public final class UploadSpooler {
     private var format: String?
     private var fileSeen = false
 
-    /// `contentType` decides raw vs multipart; `filename` is the raw body's name.
-    public init(kind: UploadKind, directory: String, maxBytes: Int64, contentType: String?, filename: String?) {
+    /// `contentType` decides raw vs multipart; `filename` is the raw body's name;
+    /// `contentLength` is the raw body's size when the client declared it.
+    public init(kind: UploadKind, directory: String, maxBytes: Int64, contentType: String?, filename: String?,
+                contentLength: Int64? = nil) {
         self.kind = kind
         self.directory = directory
         self.maxBytes = maxBytes
-        if let contentType, contentType.lowercased().hasPrefix("multipart/form-data") {
+        let isMultipart = contentType?.lowercased().hasPrefix("multipart/form-data") ?? false
+        declaredLength = isMultipart ? nil : contentLength
+        if let contentType, isMultipart {
             guard let boundary = Self.boundary(contentType) else {
                 failure = JarvisError.badRequest("multipart body without a boundary", code: "malformed_upload")
                 return
@@ -62,6 +71,23 @@ public final class UploadSpooler {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// The file as soon as its first bytes passed the format check, while the
+    /// rest still arrives: a task may start on it and follow the writes.
+    public var fileSoFar: UploadedFile? {
+        guard failure == nil, let path, let fileName, let format else { return nil }
+        return UploadedFile(path: path, filename: fileName, size: declaredLength, format: format, fields: fields)
+    }
+
+    /// Stops early (the request was refused after all): the partial file goes.
+    public func abandon() {
+        if failure == nil { failure = JarvisError.badRequest("the upload was abandoned", code: "upload_abandoned") }
+    }
+
+    private func discardFile() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if let path { unlink(path) }
+    }
+
     /// Feeds the next piece of the body. Once an error is set the rest is only drained.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
         guard failure == nil else { return }
@@ -71,7 +97,7 @@ public final class UploadSpooler {
                 switch event {
                 case let .partStart(name, filename):
                     if name == "file", let filename {
-                        if fileSeen { failure = JarvisError.badRequest("send one file per upload", code: "malformed_upload") }
+                        if fileSeen { failure = JarvisError.badRequest("send one file per upload", code: "malformed_upload"); return }
                         fileSeen = true
                         begin(filename: filename)
                     } else {
@@ -109,12 +135,15 @@ public final class UploadSpooler {
         if failure == nil, fileName == nil {
             failure = JarvisError.badRequest("the form has no file field", code: "missing_file")
         }
-        if failure == nil { checkFormat(final: true) }
-        if fd >= 0 { fsync(fd); close(fd); fd = -1 }
-        if let failure {
-            if let path { unlink(path) }
-            return .failure(failure)
+        if failure == nil, let declaredLength, written != declaredLength {
+            failure = JarvisError.badRequest("the upload was cut off after \(written) of \(declaredLength) bytes", code: "malformed_upload")
         }
+        if failure == nil { checkFormat(final: true) }
+        if let failure { return .failure(failure) }
+        // Read-only says "complete" to a reader following the file (EngineRequest.bodyFollowsWriter).
+        fchmod(fd, 0o400)
+        close(fd)
+        fd = -1
         return .success(UploadedFile(path: path!, filename: fileName!, size: written, format: format ?? "tar", fields: fields))
     }
 
@@ -152,6 +181,7 @@ public final class UploadSpooler {
         if format == nil {
             head.append(contentsOf: bytes.prefix(max(0, 512 - head.count)))
             checkFormat(final: false)
+            guard failure == nil else { return }
         }
         var offset = 0
         while offset < bytes.count {

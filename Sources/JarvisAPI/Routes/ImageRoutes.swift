@@ -50,7 +50,7 @@ enum ImageRoutes {
                 let body: BuildRequest = upload == nil ? try context.decode(BuildRequest.self)
                     : try decodeOptions(upload?.fields["options"] ?? context.request.query["options"], context)
                 context.audit = AuditEvent(action: "image.build", resourceType: "image", resourceName: body.tags?.first,
-                                           params: ["source": upload.map { "upload \($0.filename) (\($0.size) bytes)" } ?? (body.remote ?? "")])
+                                           params: ["source": upload.map { "upload \($0.filename) (\($0.size ?? 0) bytes)" } ?? (body.remote ?? "")])
                 return try accepted(try imageTasks.build(body, upload: upload.map(spooled), by: context.principal!), context)
             },
             Route("POST", "/api/v1/images/load", access: .role(.operator_), audit: "image.load", upload: .imageArchive) { context in
@@ -59,7 +59,7 @@ enum ImageRoutes {
                                       "send the archive as the request body with ?filename=NAME.tar, or as the file field of a multipart form")
                 }
                 context.audit = AuditEvent(action: "image.load", resourceType: "image", resourceName: upload.filename,
-                                           params: ["size": String(upload.size)])
+                                           params: ["size": upload.size.map(String.init) ?? "streamed"])
                 return try accepted(try imageTasks.load(spooled(upload), by: context.principal!), context)
             },
             Route("POST", "/api/v1/images/save", access: .role(.operator_), audit: "image.save") { context in

@@ -49,11 +49,12 @@ public struct SaveRequest: Decodable, Sendable {
 public struct SpooledUpload: Sendable {
     public let path: String
     public let filename: String
-    public let size: Int64
+    /// Nil while the upload still arrives without a declared length.
+    public let size: Int64?
     /// `tar`, `gzip` or `text` (a lone Dockerfile).
     public let format: String
 
-    public init(path: String, filename: String, size: Int64, format: String) {
+    public init(path: String, filename: String, size: Int64?, format: String) {
         self.path = path
         self.filename = filename
         self.size = size

@@ -25,7 +25,8 @@ public struct BuildParams: Codable, Sendable {
 
 public struct LoadParams: Codable, Sendable {
     public var filename: String
-    public var size: Int64
+    /// Nil when the task started before a multipart upload ended.
+    public var size: Int64?
 }
 
 public struct SaveParams: Codable, Sendable {
@@ -147,7 +148,8 @@ struct LoadExecutor: TaskExecutor {
     func run(_ context: TaskContext) async throws -> TaskOutcome {
         guard let archive = context.task.uploadPath else { throw TaskFailure("the uploaded archive is missing") }
         var loaded: [String] = []
-        for try await message in try await context.docker.loadImages(archive: archive) {
+        // The task may start while the archive still arrives; the engine reads along.
+        for try await message in try await context.docker.loadImages(archive: archive, followingWriter: true) {
             if let failure = message.failure { throw TaskFailure(failure) }
             if message.id != nil, message.progressDetail != nil {
                 await context.track(message)
