@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System-library shims.
@@ -37,7 +38,8 @@ let package = Package(
         .target(name: "DockerEngine",
                 dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: settings),
-        .target(name: "Compose", swiftSettings: settings),
+        .target(name: "Compose", dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: settings),
         .target(name: "JarvisStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: settings),
@@ -64,6 +66,7 @@ let package = Package(
                           dependencies: ["JarvisCore", "JarvisStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: settings),
 
+        .testTarget(name: "ComposeTests", dependencies: ["Compose"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),
         .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
         .testTarget(name: "JarvisAPITests", dependencies: ["JarvisAPI", "DockerEngine"], swiftSettings: settings),

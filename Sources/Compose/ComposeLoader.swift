@@ -1,0 +1,238 @@
+import Foundation
+import Yams
+
+/// Reads a project folder: the Compose file, `.env`, `env_file`s, secrets and
+/// configs files. Pure but for reading files; every finding is an issue with
+/// file, line and key path. Errors make the load fail; warnings ride along.
+public struct ComposeLoader: Sendable {
+    public static let fileNames = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"]
+
+    public init() {}
+
+    /// The Compose file of a folder, by order of preference.
+    public static func composeFile(in folder: String) -> String? {
+        fileNames.first { FileManager.default.fileExists(atPath: folder + "/" + $0) }
+    }
+
+    /// Loads `folder` as project `name`; `text` and `envText` stand in for the files (validation before saving).
+    public func load(folder: String, name: String, text: String? = nil, fileName: String? = nil,
+                     envText: String? = nil) throws -> ComposeProject {
+        let file = fileName ?? Self.composeFile(in: folder) ?? "compose.yaml"
+        let yaml: String
+        if let text {
+            yaml = text
+        } else {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + file) else {
+                throw ComposeError([ComposeIssue(.error, file: file, path: "", "no compose.yaml (or compose.yml, docker-compose.yaml, docker-compose.yml) in the stack folder")])
+            }
+            yaml = String(decoding: data, as: UTF8.self)
+        }
+        var variables: [String: String] = [:]
+        let dotEnv = envText ?? FileManager.default.contents(atPath: folder + "/.env").map { String(decoding: $0, as: UTF8.self) }
+        if let dotEnv {
+            do {
+                for (key, value) in try EnvFile.parse(dotEnv, interpolating: [:]) { variables[key] = value }
+            } catch let error as EnvFile.LineError {
+                throw ComposeError([ComposeIssue(.error, file: ".env", line: error.line, path: "", error.message)])
+            }
+        }
+        return try parse(yaml, file: file, folder: folder, name: name, variables: variables)
+    }
+
+    /// Parses Compose YAML text with the given variables (the `.env` already read).
+    public func parse(_ yaml: String, file: String, folder: String, name: String, variables: [String: String]) throws -> ComposeProject {
+        let context = LoadContext(file: file, interpolator: Interpolator(variables))
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: yaml) else {
+                throw ComposeError([ComposeIssue(.error, file: file, line: 1, path: "", "the file is empty")])
+            }
+            root = node
+        } catch let error as YamlError {
+            throw ComposeError([Self.issue(error, file: file)])
+        }
+        var builder = ProjectBuilder(context: context, folder: folder, name: name, variables: variables)
+        let project = builder.build(Cursor(node: root, path: "", context: context))
+        let errors = context.issues.filter { $0.severity == .error }
+        guard errors.isEmpty, var project else { throw ComposeError(errors) }
+        project.configFiles = [folder + "/" + file]
+        return project
+    }
+
+    static func issue(_ error: YamlError, file: String) -> ComposeIssue {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            return ComposeIssue(.error, file: file, line: mark.line, column: mark.column, path: "", "invalid YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, _):
+            return ComposeIssue(.error, file: file, path: "", "invalid YAML: duplicate keys \(duplicates.joined(separator: ", "))")
+        default:
+            return ComposeIssue(.error, file: file, path: "", "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the document into the canonical model.
+struct ProjectBuilder {
+    let context: LoadContext
+    let folder: String
+    let name: String
+    let variables: [String: String]
+
+    init(context: LoadContext, folder: String, name: String, variables: [String: String]) {
+        self.context = context
+        self.folder = folder
+        self.name = name
+        self.variables = variables
+    }
+
+    mutating func build(_ root: Cursor) -> ComposeProject? {
+        guard let top = root.mapping() else {
+            context.error(root, "a Compose file is a mapping with a services key")
+            return nil
+        }
+        var project = ComposeProject(name: name, workingDir: folder, configFiles: [], services: [:], disabledServices: [],
+                                     networks: [:], volumes: [:], secrets: [:], configs: [:], warnings: [])
+        var servicesCursor: Cursor?
+        for (key, value) in top {
+            switch key {
+            case "services": servicesCursor = value
+            case "networks": project.networks = definitions(value) { self.network($0, $1) }
+            case "volumes": project.volumes = definitions(value) { self.volume($0, $1) }
+            case "secrets": project.secrets = definitions(value) { self.fileObject($0, $1, kind: "secret") }
+            case "configs": project.configs = definitions(value) { self.fileObject($0, $1, kind: "config") }
+            case "version": context.warning(value, "version is obsolete and ignored")
+            case "name":
+                if let given = value.text(), given != name {
+                    context.warning(value, "the project is named after its stack folder (\(name)), not \"\(given)\"")
+                }
+            default:
+                if !key.hasPrefix("x-") { context.warning(value, "unknown top-level key, ignored") }
+            }
+        }
+        guard let servicesCursor, let services = servicesCursor.mapping(), !services.isEmpty else {
+            context.error(servicesCursor ?? root, "the file defines no services")
+            return nil
+        }
+        let profiles = Set((variables["COMPOSE_PROFILES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        for (serviceName, cursor) in services {
+            guard ServiceBuilder.validName(serviceName) else {
+                context.error(cursor, "invalid service name (letters, digits, '.', '_', '-')")
+                continue
+            }
+            var builder = ServiceBuilder(context: context, folder: folder, variables: variables)
+            guard let service = builder.build(serviceName, cursor) else { continue }
+            if service.profiles.isEmpty || !profiles.isDisjoint(with: service.profiles) {
+                project.services[serviceName] = service
+            } else {
+                project.disabledServices.append(serviceName)
+            }
+        }
+        project.disabledServices.sort()
+        if project.services.values.contains(where: { $0.networkMode == nil && $0.networks.isEmpty }) || project.networks["default"] != nil {
+            project.networks["default"] = project.networks["default"] ?? NetworkDefinition(name: "\(name)_default")
+        }
+        ProjectValidator(context: context, project: project, servicesCursor: servicesCursor).validate()
+        project.warnings = context.issues.filter { $0.severity == .warning }
+        return project
+    }
+
+    private func definitions<T>(_ cursor: Cursor, _ make: (String, Cursor) -> T?) -> [String: T] {
+        var result: [String: T] = [:]
+        for (key, value) in cursor.mapping() ?? [] {
+            if let item = make(key, value) { result[key] = item }
+        }
+        return result
+    }
+
+    private func network(_ key: String, _ cursor: Cursor) -> NetworkDefinition? {
+        var network = NetworkDefinition(name: "\(name)_\(key)")
+        for (field, value) in cursor.mapping() ?? [] {
+            switch field {
+            case "name": network.name = value.text() ?? network.name
+            case "external": network.external = value.bool() ?? false
+            case "driver": network.driver = value.text()
+            case "driver_opts": network.driverOpts = value.stringMap()
+            case "labels": network.labels = value.stringMap()
+            case "internal": network.isInternal = value.bool() ?? false
+            case "attachable": network.attachable = value.bool() ?? false
+            case "enable_ipv6": network.enableIPv6 = value.bool() ?? false
+            case "ipam":
+                for (ipamKey, ipamValue) in ipamValueMapping(value) where ipamKey == "config" {
+                    for pool in ipamValue.list() ?? [] {
+                        var entry = IPAMPool()
+                        for (poolKey, poolValue) in pool.mapping() ?? [] {
+                            switch poolKey {
+                            case "subnet": entry.subnet = poolValue.text()
+                            case "gateway": entry.gateway = poolValue.text()
+                            case "ip_range": entry.ipRange = poolValue.text()
+                            default: context.warning(poolValue, "unsupported IPAM setting, ignored")
+                            }
+                        }
+                        network.subnets.append(entry)
+                    }
+                }
+            default:
+                if !field.hasPrefix("x-") { context.warning(value, "unsupported network setting, ignored") }
+            }
+        }
+        if network.external, cursor.mapping()?.contains(where: { $0.0 == "name" }) != true { network.name = key }
+        return network
+    }
+
+    private func ipamValueMapping(_ cursor: Cursor) -> [(String, Cursor)] {
+        let pairs = cursor.mapping() ?? []
+        for (key, value) in pairs where key != "config" && key != "driver" { context.warning(value, "unsupported IPAM setting, ignored") }
+        return pairs
+    }
+
+    private func volume(_ key: String, _ cursor: Cursor) -> VolumeDefinition? {
+        var volume = VolumeDefinition(name: "\(name)_\(key)")
+        var named = false
+        for (field, value) in cursor.mapping() ?? [] {
+            switch field {
+            case "name": volume.name = value.text() ?? volume.name; named = true
+            case "external": volume.external = value.bool() ?? false
+            case "driver": volume.driver = value.text()
+            case "driver_opts": volume.driverOpts = value.stringMap()
+            case "labels": volume.labels = value.stringMap()
+            default:
+                if !field.hasPrefix("x-") { context.warning(value, "unsupported volume setting, ignored") }
+            }
+        }
+        if volume.external, !named { volume.name = key }
+        return volume
+    }
+
+    private func fileObject(_ key: String, _ cursor: Cursor, kind: String) -> FileObject? {
+        var object = FileObject()
+        for (field, value) in cursor.mapping() ?? [] {
+            switch field {
+            case "file":
+                guard let path = value.text() else { continue }
+                let absolute = Paths.resolve(path, in: folder)
+                if !FileManager.default.fileExists(atPath: absolute) { context.error(value, "\(kind) file \(path) does not exist") }
+                object.file = absolute
+            case "content" where kind == "config": object.content = value.text()
+            case "environment":
+                guard let variable = value.text() else { continue }
+                if variables[variable] == nil { context.error(value, "variable \(variable) is not set in .env") }
+                object.environment = variable
+            case "external": context.warning(value, "external \(kind)s need Swarm; not supported, ignored")
+            default:
+                if !field.hasPrefix("x-") { context.warning(value, "unsupported \(kind) setting, ignored") }
+            }
+        }
+        if object.file == nil && object.content == nil && object.environment == nil {
+            context.error(cursor, "a \(kind) needs file\(kind == "config" ? ", content" : "") or environment")
+        }
+        return object
+    }
+}
+
+enum Paths {
+    /// A path from the file, absolute against the project folder; `..` is allowed (Compose allows it).
+    static func resolve(_ path: String, in folder: String) -> String {
+        if path.hasPrefix("/") { return (path as NSString).standardizingPath }
+        return ((folder + "/" + path) as NSString).standardizingPath
+    }
+}

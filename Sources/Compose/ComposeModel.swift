@@ -1,0 +1,195 @@
+import Foundation
+
+/// A Compose project in canonical form: every short syntax expanded, every
+/// variable interpolated, relative paths made absolute. Codable so that the
+/// config hash is a hash of this form.
+public struct ComposeProject: Sendable, Equatable {
+    public var name: String
+    public var workingDir: String
+    public var configFiles: [String]
+    /// Active services (profiles applied), by name.
+    public var services: [String: ComposeService]
+    /// Services switched off by a profile that is not enabled.
+    public var disabledServices: [String]
+    public var networks: [String: NetworkDefinition]
+    public var volumes: [String: VolumeDefinition]
+    public var secrets: [String: FileObject]
+    public var configs: [String: FileObject]
+    public var warnings: [ComposeIssue]
+
+    /// Services in dependency order (dependencies first, then by name).
+    public var orderedServiceNames: [String] { (try? DependencyGraph(self).order()) ?? services.keys.sorted() }
+}
+
+public struct ComposeService: Sendable, Equatable, Codable {
+    public var name: String
+    public var image: String?
+    public var build: BuildSpec?
+    public var pullPolicy: String?
+    public var replicas: Int = 1
+    public var profiles: [String] = []
+    public var dependsOn: [String: Dependency] = [:]
+
+    public var command: [String]?
+    public var entrypoint: [String]?
+    public var environment: [String: String] = [:]
+    public var labels: [String: String] = [:]
+    public var ports: [PortMapping] = []
+    public var expose: [String] = []
+    public var volumes: [ServiceMount] = []
+    public var tmpfs: [String] = []
+    public var networks: [String: ServiceNetwork] = [:]
+    public var networkMode: String?
+    public var healthcheck: Healthcheck?
+    public var restart: String?
+    public var logging: Logging?
+    public var ulimits: [String: Ulimit] = [:]
+    public var extraHosts: [String] = []
+    public var dns: [String] = []
+    public var capAdd: [String] = []
+    public var capDrop: [String] = []
+    public var securityOpt: [String] = []
+    public var privileged = false
+    public var readOnly = false
+    public var initProcess: Bool?
+    public var tty = false
+    public var stdinOpen = false
+    public var user: String?
+    public var workingDir: String?
+    public var hostname: String?
+    public var domainname: String?
+    public var containerName: String?
+    public var stopGracePeriod: Double?
+    public var stopSignal: String?
+    public var shmSize: Int64?
+    public var devices: [String] = []
+    public var sysctls: [String: String] = [:]
+    public var resources = Resources()
+    public var secrets: [FileReference] = []
+    public var configs: [FileReference] = []
+
+    public init(name: String) { self.name = name }
+}
+
+public struct BuildSpec: Sendable, Equatable, Codable {
+    /// Absolute folder, or a Git URL as given.
+    public var context: String
+    public var dockerfile: String?
+    public var args: [String: String] = [:]
+    public var target: String?
+    public var noCache = false
+    public var pull = false
+}
+
+public struct Dependency: Sendable, Equatable, Codable {
+    public enum Condition: String, Sendable, Codable {
+        case started = "service_started"
+        case healthy = "service_healthy"
+        case completedSuccessfully = "service_completed_successfully"
+    }
+
+    public var condition: Condition = .started
+    public var restart = false
+    public var required = true
+}
+
+public struct PortMapping: Sendable, Equatable, Codable, Hashable {
+    public var target: Int
+    public var published: String?
+    public var hostIP: String?
+    public var proto = "tcp"
+
+    /// Host ports this mapping binds (a range gives several); empty when the engine picks one.
+    public var publishedPorts: [Int] {
+        guard let published, !published.isEmpty else { return [] }
+        let parts = published.split(separator: "-").compactMap { Int($0) }
+        if parts.count == 2, parts[0] <= parts[1] { return Array(parts[0]...parts[1]) }
+        return parts.count == 1 ? parts : []
+    }
+}
+
+public struct ServiceMount: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case volume, bind, tmpfs }
+
+    public var kind: Kind
+    /// Volume key in the file (for `volume`), absolute host path (for `bind`), nil for anonymous volumes and tmpfs.
+    public var source: String?
+    public var target: String
+    public var readOnly = false
+    public var createHostPath = true
+    public var noCopy = false
+    public var tmpfsSize: Int64?
+}
+
+public struct ServiceNetwork: Sendable, Equatable, Codable {
+    public var aliases: [String] = []
+    public var ipv4Address: String?
+    public var ipv6Address: String?
+}
+
+public struct Healthcheck: Sendable, Equatable, Codable {
+    /// `["NONE"]` disables the image's check.
+    public var test: [String]?
+    public var interval: Double?
+    public var timeout: Double?
+    public var retries: Int?
+    public var startPeriod: Double?
+    public var startInterval: Double?
+}
+
+public struct Logging: Sendable, Equatable, Codable {
+    public var driver: String?
+    public var options: [String: String] = [:]
+}
+
+public struct Ulimit: Sendable, Equatable, Codable {
+    public var soft: Int64
+    public var hard: Int64
+}
+
+public struct Resources: Sendable, Equatable, Codable {
+    public var cpus: Double?
+    public var memory: Int64?
+    public var pids: Int64?
+    public var cpusReservation: Double?
+    public var memoryReservation: Int64?
+}
+
+public struct FileReference: Sendable, Equatable, Codable {
+    public var source: String
+    public var target: String
+}
+
+public struct NetworkDefinition: Sendable, Equatable {
+    /// The engine's name: `<project>_<key>` unless `name:` or `external` says otherwise.
+    public var name: String
+    public var external = false
+    public var driver: String?
+    public var driverOpts: [String: String] = [:]
+    public var labels: [String: String] = [:]
+    public var isInternal = false
+    public var attachable = false
+    public var enableIPv6 = false
+    public var subnets: [IPAMPool] = []
+}
+
+public struct IPAMPool: Sendable, Equatable {
+    public var subnet: String?
+    public var gateway: String?
+    public var ipRange: String?
+}
+
+public struct VolumeDefinition: Sendable, Equatable {
+    public var name: String
+    public var external = false
+    public var driver: String?
+    public var driverOpts: [String: String] = [:]
+    public var labels: [String: String] = [:]
+}
+
+/// A `secrets:` or `configs:` entry: a file in the project (mounted read-only), or inline content.
+public struct FileObject: Sendable, Equatable {
+    public var file: String?
+    public var content: String?
+    public var environment: String?
+}
