@@ -27,8 +27,9 @@ extension DockerClient {
         try await decode(NetworkSummary.self, EngineRequest("GET", "/networks/\(try Self.validID(idOrName))"))
     }
 
-    /// `GET /networks`.
-    public func networks() async throws -> [NetworkSummary] {
-        try await decode([NetworkSummary].self, EngineRequest("GET", "/networks"))
+    /// `GET /networks`, with engine filters such as `["label": ["a=b"]]`.
+    public func networks(filters: [String: [String]] = [:]) async throws -> [NetworkSummary] {
+        let query = filters.isEmpty ? [] : [("filters", try Self.encodeFilters(filters))]
+        return try await decode([NetworkSummary].self, EngineRequest("GET", "/networks", query: query))
     }
 }

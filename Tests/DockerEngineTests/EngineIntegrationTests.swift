@@ -365,4 +365,33 @@ final class EngineIntegrationTests: XCTestCase {
             XCTAssertEqual(error.message, "the upload did not complete")
         }
     }
+
+    func testNetworksAndVolumesAreCreatedFoundByLabelConnectedAndRemoved() async throws {
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let label = "jarvis.test.resource=\(suffix)"
+        let networkID = try await client.createNetwork(body: ["Name": "jv-net-\(suffix)", "CheckDuplicate": true,
+                                                              "Labels": ["jarvis.test.resource": String(suffix)]])
+        let volume = try await client.createVolume(body: ["Name": "jv-vol-\(suffix)", "Labels": ["jarvis.test.resource": String(suffix)]])
+        XCTAssertEqual(volume.name, "jv-vol-\(suffix)")
+        let networks = try await client.networks(filters: ["label": [label]])
+        XCTAssertEqual(networks.map(\.id), [networkID])
+        let volumes = try await client.volumes(filters: ["label": [label]])
+        XCTAssertEqual(volumes.map(\.name), ["jv-vol-\(suffix)"])
+        let container = try await makeContainer("sleep 30")
+        try await client.connectNetwork(networkID, container: container, endpoint: ["Aliases": ["probe"]])
+        let details = try await client.container(container)
+        XCTAssertNotNil(details.networkSettings?.networks?["jv-net-\(suffix)"], "connected before start")
+        try await client.removeContainer(container, force: true)
+        try await client.removeNetwork(networkID)
+        try await client.removeVolume("jv-vol-\(suffix)")
+        let networksAfter = try await client.networks(filters: ["label": [label]])
+        let volumesAfter = try await client.volumes(filters: ["label": [label]])
+        XCTAssertTrue(networksAfter.isEmpty && volumesAfter.isEmpty)
+        do {
+            try await client.removeVolume("jv-vol-\(suffix)")
+            XCTFail("a missing volume is an error")
+        } catch let error as EngineError {
+            XCTAssertEqual(error.code, .notFound)
+        }
+    }
 }

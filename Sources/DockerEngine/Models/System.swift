@@ -84,8 +84,19 @@ public struct NetworkSummary: Decodable, Sendable {
     public let name: String
     public let driver: String?
     public let scope: String?
+    public let labels: [String: String]?
 
-    enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", driver = "Driver", scope = "Scope" }
+    enum CodingKeys: String, CodingKey { case id = "Id", name = "Name", driver = "Driver", scope = "Scope", labels = "Labels" }
+}
+
+/// `GET /volumes` entries.
+public struct VolumeSummary: Decodable, Sendable {
+    public let name: String
+    public let driver: String?
+    public let mountpoint: String?
+    public let labels: [String: String]?
+
+    enum CodingKeys: String, CodingKey { case name = "Name", driver = "Driver", mountpoint = "Mountpoint", labels = "Labels" }
 }
 
 /// `GET /images/{name}/json`, what validation needs.

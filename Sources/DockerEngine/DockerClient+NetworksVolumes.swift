@@ -1,0 +1,44 @@
+import Foundation
+
+extension DockerClient {
+    /// `POST /networks/create` with a raw engine body; returns the new id.
+    public func createNetwork(body: [String: Any]) async throws -> String {
+        struct Created: Decodable { let Id: String }
+        return try await decode(Created.self, EngineRequest("POST", "/networks/create", body: try Self.json(body))).Id
+    }
+
+    /// `DELETE /networks/{id}`.
+    public func removeNetwork(_ idOrName: String) async throws {
+        _ = try await send(EngineRequest("DELETE", "/networks/\(try Self.validID(idOrName))"))
+    }
+
+    /// `POST /networks/{id}/connect`: one more network for a created container.
+    public func connectNetwork(_ idOrName: String, container: String, endpoint: [String: Any]) async throws {
+        let body: [String: Any] = ["Container": try Self.validID(container), "EndpointConfig": endpoint]
+        _ = try await send(EngineRequest("POST", "/networks/\(try Self.validID(idOrName))/connect", body: try Self.json(body)))
+    }
+
+    /// `GET /volumes`, with engine filters such as `["label": ["a=b"]]`.
+    public func volumes(filters: [String: [String]] = [:]) async throws -> [VolumeSummary] {
+        struct Listing: Decodable { let Volumes: [VolumeSummary]? }
+        let query = filters.isEmpty ? [] : [("filters", try Self.encodeFilters(filters))]
+        return try await decode(Listing.self, EngineRequest("GET", "/volumes", query: query)).Volumes ?? []
+    }
+
+    /// `POST /volumes/create` with a raw engine body.
+    public func createVolume(body: [String: Any]) async throws -> VolumeSummary {
+        try await decode(VolumeSummary.self, EngineRequest("POST", "/volumes/create", body: try Self.json(body)))
+    }
+
+    /// `DELETE /volumes/{name}`; the engine refuses (409) while a container uses it.
+    public func removeVolume(_ name: String, force: Bool = false) async throws {
+        _ = try await send(EngineRequest("DELETE", "/volumes/\(try Self.validID(name))", query: [("force", force ? "1" : "0")]))
+    }
+
+    static func json(_ body: [String: Any]) throws -> [UInt8] {
+        guard JSONSerialization.isValidJSONObject(body) else {
+            throw EngineError(.invalidArgument, message: "the request body is not valid JSON")
+        }
+        return [UInt8](try JSONSerialization.data(withJSONObject: body))
+    }
+}
