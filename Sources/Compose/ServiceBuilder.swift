@@ -172,7 +172,7 @@ struct ServiceBuilder {
     private func commandLine(_ value: Cursor) -> [String]? {
         if case .scalar = value.node {
             guard let line = value.text() else { return nil }
-            guard let words = Units.shellSplit(line) else {
+            guard let words = ShellSplit.words(line) else {
                 context.error(value, "unbalanced quotes in \"\(line.prefix(80))\"")
                 return nil
             }

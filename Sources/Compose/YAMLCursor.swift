@@ -194,43 +194,32 @@ enum Units {
         }
         return Int64(lower).flatMap { $0 >= 0 ? $0 : nil }
     }
+}
 
-    /// Splits a command line as a POSIX shell would, without expansions.
-    static func shellSplit(_ text: String) -> [String]? {
+/// Splits a command line like a POSIX shell would for words: spaces separate,
+/// single and double quotes group, backslash escapes. No expansion; nil for
+/// an unterminated quote or a trailing backslash.
+public enum ShellSplit {
+    public static func words(_ text: String) -> [String]? {
         var words: [String] = []
         var current = ""
         var inWord = false
         var quote: Character?
         var escaped = false
         for character in text {
-            if escaped {
-                current.append(character)
-                escaped = false
-                continue
-            }
+            if escaped { current.append(character); escaped = false; inWord = true; continue }
+            if character == "\\" && quote != "'" { escaped = true; continue }
             if let open = quote {
-                if character == open {
-                    quote = nil
-                } else if character == "\\" && open == "\"" {
-                    escaped = true
-                } else {
-                    current.append(character)
-                }
+                if character == open { quote = nil } else { current.append(character) }
                 continue
             }
-            switch character {
-            case "'", "\"":
-                quote = character
-                inWord = true
-            case "\\":
-                escaped = true
-                inWord = true
-            case " ", "\t", "\n":
+            if character == "'" || character == "\"" { quote = character; inWord = true; continue }
+            if character.isWhitespace {
                 if inWord { words.append(current); current = ""; inWord = false }
-            default:
-                current.append(character)
-                inWord = true
+                continue
             }
+            current.append(character)
+            inWord = true
         }
         guard quote == nil, !escaped else { return nil }
         if inWord { words.append(current) }

@@ -1,3 +1,4 @@
+import Compose
 import DockerEngine
 import Foundation
 
@@ -269,32 +270,12 @@ public struct ContainerSpec: @unchecked Sendable {
     }
 }
 
-/// Splits a command line like a POSIX shell would for words: spaces separate,
-/// single and double quotes group, backslash escapes. No expansion.
+/// The container form's command line, split as the Compose loader splits `command:`.
 public enum ShellWords {
     public static func split(_ text: String) throws -> [String] {
-        var words: [String] = []
-        var current = ""
-        var inWord = false
-        var quote: Character?
-        var escaped = false
-        for character in text {
-            if escaped { current.append(character); escaped = false; inWord = true; continue }
-            if character == "\\" && quote != "'" { escaped = true; continue }
-            if let open = quote {
-                if character == open { quote = nil } else { current.append(character) }
-                continue
-            }
-            if character == "'" || character == "\"" { quote = character; inWord = true; continue }
-            if character.isWhitespace {
-                if inWord { words.append(current); current = ""; inWord = false }
-                continue
-            }
-            current.append(character)
-            inWord = true
+        guard let words = ShellSplit.words(text) else {
+            throw JarvisError.invalidField("command", "unterminated quote or trailing backslash")
         }
-        guard quote == nil, !escaped else { throw JarvisError.invalidField("command", "unterminated quote or trailing backslash") }
-        if inWord { words.append(current) }
         return words
     }
 }
