@@ -157,7 +157,11 @@ struct ProjectBuilder {
             case "attachable": network.attachable = value.bool() ?? false
             case "enable_ipv6": network.enableIPv6 = value.bool() ?? false
             case "ipam":
-                for (ipamKey, ipamValue) in ipamValueMapping(value) where ipamKey == "config" {
+                for (ipamKey, ipamValue) in value.mapping() ?? [] {
+                    guard ipamKey == "config" else {
+                        if ipamKey != "driver" { context.warning(ipamValue, "unsupported IPAM setting, ignored") }
+                        continue
+                    }
                     for pool in ipamValue.list() ?? [] {
                         var entry = IPAMPool()
                         for (poolKey, poolValue) in pool.mapping() ?? [] {
@@ -177,12 +181,6 @@ struct ProjectBuilder {
         }
         if network.external, cursor.mapping()?.contains(where: { $0.0 == "name" }) != true { network.name = key }
         return network
-    }
-
-    private func ipamValueMapping(_ cursor: Cursor) -> [(String, Cursor)] {
-        let pairs = cursor.mapping() ?? []
-        for (key, value) in pairs where key != "config" && key != "driver" { context.warning(value, "unsupported IPAM setting, ignored") }
-        return pairs
     }
 
     private func volume(_ key: String, _ cursor: Cursor) -> VolumeDefinition? {

@@ -188,10 +188,7 @@ public struct EngineSpec: Sendable {
     /// `POST /networks/create` body.
     public func networkBody(_ key: String) -> [String: Any] {
         let network = project.networks[key]!
-        var labels = network.labels
-        labels[ComposeLabel.project] = project.name
-        labels[ComposeLabel.network] = key
-        labels[ComposeLabel.version] = ComposeLabel.formatVersion
+        let labels = resourceLabels(network.labels, ComposeLabel.network, key)
         var body: [String: Any] = ["Name": network.name, "CheckDuplicate": true, "Labels": labels,
                                    "Internal": network.isInternal, "Attachable": network.attachable, "EnableIPv6": network.enableIPv6]
         if let driver = network.driver { body["Driver"] = driver }
@@ -211,13 +208,19 @@ public struct EngineSpec: Sendable {
     /// `POST /volumes/create` body.
     public func volumeBody(_ key: String) -> [String: Any] {
         let volume = project.volumes[key]!
-        var labels = volume.labels
-        labels[ComposeLabel.project] = project.name
-        labels[ComposeLabel.volume] = key
-        labels[ComposeLabel.version] = ComposeLabel.formatVersion
+        let labels = resourceLabels(volume.labels, ComposeLabel.volume, key)
         var body: [String: Any] = ["Name": volume.name, "Labels": labels]
         if let driver = volume.driver { body["Driver"] = driver }
         if !volume.driverOpts.isEmpty { body["DriverOpts"] = volume.driverOpts }
         return body
+    }
+
+    /// A network's or volume's own labels plus the project's and its key under `kindLabel`.
+    private func resourceLabels(_ own: [String: String], _ kindLabel: String, _ key: String) -> [String: String] {
+        var labels = own
+        labels[ComposeLabel.project] = project.name
+        labels[kindLabel] = key
+        labels[ComposeLabel.version] = ComposeLabel.formatVersion
+        return labels
     }
 }

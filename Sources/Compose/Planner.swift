@@ -120,8 +120,6 @@ public struct Plan: Sendable, Equatable {
         !(prelude + services.flatMap(\.steps) + cleanup).contains { $0.action.changesSomething }
     }
 
-    public var stepCount: Int { prelude.count + services.reduce(0) { $0 + $1.steps.count } + cleanup.count }
-
     /// The stable text form: what the UI previews and golden tests compare.
     public var text: String {
         var lines = ["\(operation.rawValue) \(project)"]
@@ -326,7 +324,7 @@ public struct Planner: Sendable {
         guard withDependencies else { return chosen }
         var queue = selected
         while let next = queue.popLast() {
-            for dependency in project.services[next]?.dependsOn.keys ?? [:].keys where project.services[dependency] != nil {
+            for dependency in project.services[next]!.dependsOn.keys where project.services[dependency] != nil {
                 if chosen.insert(dependency).inserted { queue.append(dependency) }
             }
         }

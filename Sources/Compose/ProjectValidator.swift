@@ -135,6 +135,4 @@ public struct DependencyGraph: Sendable {
         for name in edges.keys.sorted() { try visit(name) }
         return order
     }
-
-    public func dependencies(of service: String) -> [String] { edges[service] ?? [] }
 }

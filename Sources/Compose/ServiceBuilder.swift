@@ -143,30 +143,20 @@ struct ServiceBuilder {
     }
 
     private func dependencies(_ value: Cursor) -> [String: Dependency] {
-        var result: [String: Dependency] = [:]
-        if case .sequence = value.node {
-            for name in value.strings() ?? [] { result[name] = Dependency() }
-            return result
-        }
-        for (name, entry) in value.mapping() ?? [] {
-            var dependency = Dependency()
-            for (key, field) in entry.mapping() ?? [] {
-                switch key {
-                case "condition":
-                    guard let text = field.text() else { continue }
-                    guard let condition = Dependency.Condition(rawValue: text) else {
-                        context.error(field, "condition is service_started, service_healthy or service_completed_successfully, not \"\(text)\"")
-                        continue
-                    }
-                    dependency.condition = condition
-                case "restart": dependency.restart = field.bool() ?? false
-                case "required": dependency.required = field.bool() ?? true
-                default: context.warning(field, "unsupported depends_on setting, ignored")
+        value.namedEntries(Dependency()) { dependency, key, field in
+            switch key {
+            case "condition":
+                guard let text = field.text() else { return }
+                guard let condition = Dependency.Condition(rawValue: text) else {
+                    context.error(field, "condition is service_started, service_healthy or service_completed_successfully, not \"\(text)\"")
+                    return
                 }
+                dependency.condition = condition
+            case "restart": dependency.restart = field.bool() ?? false
+            case "required": dependency.required = field.bool() ?? true
+            default: context.warning(field, "unsupported depends_on setting, ignored")
             }
-            result[name] = dependency
         }
-        return result
     }
 
     private func commandLine(_ value: Cursor) -> [String]? {
@@ -351,25 +341,15 @@ struct ServiceBuilder {
     }
 
     private func networks(_ value: Cursor) -> [String: ServiceNetwork] {
-        var result: [String: ServiceNetwork] = [:]
-        if case .sequence = value.node {
-            for name in value.strings() ?? [] { result[name] = ServiceNetwork() }
-            return result
-        }
-        for (name, entry) in value.mapping() ?? [] {
-            var network = ServiceNetwork()
-            for (key, field) in entry.mapping() ?? [] {
-                switch key {
-                case "aliases": network.aliases = field.strings() ?? []
-                case "ipv4_address": network.ipv4Address = field.text()
-                case "ipv6_address": network.ipv6Address = field.text()
-                case "priority": break
-                default: context.warning(field, "unsupported network attachment setting, ignored")
-                }
+        value.namedEntries(ServiceNetwork()) { network, key, field in
+            switch key {
+            case "aliases": network.aliases = field.strings() ?? []
+            case "ipv4_address": network.ipv4Address = field.text()
+            case "ipv6_address": network.ipv6Address = field.text()
+            case "priority": break
+            default: context.warning(field, "unsupported network attachment setting, ignored")
             }
-            result[name] = network
         }
-        return result
     }
 
     private func healthcheck(_ value: Cursor) -> Healthcheck? {

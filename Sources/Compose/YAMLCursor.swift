@@ -158,6 +158,21 @@ struct Cursor {
         return mapping()?.map { name, value in (name, value.isNull ? nil : value.text()) }
     }
 
+    /// A list of names, or a mapping of name to settings: `depends_on`, service `networks`.
+    func namedEntries<T>(_ empty: T, _ read: (inout T, String, Cursor) -> Void) -> [String: T] {
+        var result: [String: T] = [:]
+        if case .sequence = node {
+            for name in strings() ?? [] { result[name] = empty }
+            return result
+        }
+        for (name, entry) in mapping() ?? [] {
+            var settings = empty
+            for (key, field) in entry.mapping() ?? [] { read(&settings, key, field) }
+            result[name] = settings
+        }
+        return result
+    }
+
     func stringMap() -> [String: String] {
         var map: [String: String] = [:]
         for (name, value) in keyValues() ?? [] { map[name] = value ?? "" }
