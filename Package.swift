@@ -52,7 +52,7 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                 ],
                 swiftSettings: settings),
-        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore"], swiftSettings: settings),
+        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose"], swiftSettings: settings),
 
         // Executables: thin shells around the libraries.
         .executableTarget(name: "JarvisFCGI", dependencies: ["JarvisAPI", "CFastCGI"], swiftSettings: settings),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs nginx + jarvis-fcgi + jarvis-sse in the foreground from this checkout.
 # Environment: JARVIS_HTTPS_PORT (8443), JARVIS_DATA_DIR (./var), DOCKER_HOST,
-# JARVIS_ADMIN_PASSWORD, JARVIS_BIN (.build/release). Ctrl-C or SIGTERM stops all.
+# JARVIS_ADMIN_PASSWORD, JARVIS_BIN (.build/release), JARVIS_STACKS_DIR ($data/stacks). Ctrl-C or SIGTERM stops all.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${JARVIS_HTTPS_PORT:-8443}
@@ -31,6 +31,7 @@ fcgi_socket = $run/jarvis-fcgi.sock
 sse_socket = $run/jarvis-sse.sock
 fcgi_socket_mode = 660
 log_level = ${JARVIS_LOG_LEVEL:-info}
+stacks_dir = ${JARVIS_STACKS_DIR:-$data/stacks}
 CONF
 
 sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@SERVER_NAME@|localhost|" \

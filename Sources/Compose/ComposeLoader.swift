@@ -215,6 +215,7 @@ struct ProjectBuilder {
                 guard let variable = value.text() else { continue }
                 if variables[variable] == nil { context.error(value, "variable \(variable) is not set in .env") }
                 object.environment = variable
+                object.content = variables[variable]
             case "external": context.warning(value, "external \(kind)s need Swarm; not supported, ignored")
             default:
                 if !field.hasPrefix("x-") { context.warning(value, "unsupported \(kind) setting, ignored") }

@@ -53,6 +53,11 @@ class Client:
         headers["X-CSRF-Token"] = self.csrf
         return self.http.delete(self.url(path), headers=headers, **kw)
 
+    def put(self, path, **kw):
+        headers = kw.pop("headers", {})
+        headers["X-CSRF-Token"] = self.csrf
+        return self.http.put(self.url(path), headers=headers, **kw)
+
     def post(self, path, csrf=True, **kw):
         headers = kw.pop("headers", {})
         if csrf:

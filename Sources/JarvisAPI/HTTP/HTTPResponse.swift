@@ -1,3 +1,4 @@
+import Compose
 import Foundation
 import JarvisCore
 
@@ -48,6 +49,7 @@ public struct HTTPResponse: Sendable {
         struct Detail: Encodable { let code: String; let message: String; let field: String?; let requestId: String }
         let error: Detail
         let confirmation: ConfirmationChallenge?
+        let issues: [ComposeIssue]?
     }
 
     /// Standard reason phrases for the status line.
@@ -76,7 +78,7 @@ public enum JSONCoding {
     /// The error body every endpoint uses, FastCGI and streams alike.
     public static func errorBody(_ error: JarvisError, requestID: String) -> [UInt8] {
         let body = HTTPResponse.ErrorBody(error: .init(code: error.code, message: error.message, field: error.field, requestId: requestID),
-                                          confirmation: error.confirmation)
+                                          confirmation: error.confirmation, issues: error.issues)
         return (try? encoder.encode(body)).map { [UInt8]($0) } ?? []
     }
 

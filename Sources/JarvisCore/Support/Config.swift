@@ -32,6 +32,8 @@ public struct JarvisConfig: Sendable {
     public var artifactTTLHours: Int
     /// Largest upload (image archive, build context) jarvis-fcgi accepts; nginx enforces its own limit too.
     public var uploadMaxBytes: Int64
+    /// The stacks folder: one folder per Compose stack.
+    public var stacksDir: String
     /// Where the file came from, for messages.
     public var source: String
 
@@ -40,6 +42,7 @@ public struct JarvisConfig: Sendable {
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
+        "stacks_dir",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -83,6 +86,8 @@ public struct JarvisConfig: Sendable {
         taskConcurrency = try Self.int(values, "task_concurrency", default: 4, range: 1...64)
         artifactTTLHours = try Self.int(values, "artifact_ttl_hours", default: 24, range: 1...(24 * 365))
         uploadMaxBytes = Int64(try Self.int(values, "upload_max_bytes", default: 20 << 30, range: (1 << 20)...(1 << 42)))
+        stacksDir = values["stacks_dir"] ?? "/opt/stacks"
+        guard stacksDir.hasPrefix("/") else { throw ConfigError("stacks_dir must be an absolute path, got \(stacksDir)") }
         self.source = source
     }
 

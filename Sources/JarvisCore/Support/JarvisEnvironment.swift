@@ -19,6 +19,7 @@ public final class JarvisEnvironment: Sendable {
     public let images: ImageService
     public let tasks: TaskService
     public let imageTasks: ImageTaskService
+    public let stacks: StackService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         let database = try AppDatabase(path: config.databasePath)
@@ -43,6 +44,7 @@ public final class JarvisEnvironment: Sendable {
         images = ImageService(docker: docker)
         tasks = TaskService(database: database, dataDir: config.dataDir)
         imageTasks = ImageTaskService(tasks: tasks, database: database, docker: docker, dataDir: config.dataDir)
+        stacks = StackService(folder: StacksFolder(root: config.stacksDir), docker: docker, tasks: tasks)
     }
 
     /// Creates the first admin if the store has no user; prints a generated password once.

@@ -1,3 +1,4 @@
+import Compose
 import DockerEngine
 
 /// An error that knows how it looks over HTTP; anything else renders as 500.
@@ -11,6 +12,8 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
     public var field: String?
     /// Set on 428 answers: what the client must send back to go ahead.
     public var confirmation: ConfirmationChallenge?
+    /// Every finding of a refused Compose file, with file, line and key path.
+    public var issues: [ComposeIssue]?
 
     public init(_ status: Int, _ code: String, _ message: String) {
         self.status = status

@@ -16,6 +16,22 @@ enum TarFile {
         return archive
     }
 
+    /// A folder as a tar archive (a Compose build context), made by the system's `tar`.
+    static func create(_ archive: String, from folder: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/tar")
+        process.arguments = ["-C", folder, "-cf", archive, "."]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            unlink(archive)
+            throw JarvisError(500, "build_context", "cannot pack the build context \(folder): \(message.prefix(300))")
+        }
+    }
+
     static func header(name: String, size: Int) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, at offset: Int, width: Int) {

@@ -31,7 +31,7 @@ public final class TaskRunner: @unchecked Sendable {
         concurrency = environment.config.taskConcurrency
         artifactTTL = TimeInterval(environment.config.artifactTTLHours * 3600)
         self.logger = logger
-        executors = ImageTaskExecutors.all(artifactsDir: environment.tasks.artifactsDir)
+        executors = ImageTaskExecutors.all(artifactsDir: environment.tasks.artifactsDir).merging(StackExecutor.all()) { image, _ in image }
     }
 
     /// Tasks left `running` by a runner that is gone become `interrupted` (their uploads stay, for a retry).

@@ -1,0 +1,86 @@
+import Compose
+import Foundation
+
+/// The stacks folder: one folder per stack, named as its Compose project
+/// (Dockge's layout). Every path a request names is checked to stay inside.
+public struct StacksFolder: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    /// Compose project names: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.first, name.count <= 64, first.isASCII, first.isLowercase || first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// The folder of stack `name`, refused when the name could leave the stacks folder.
+    public func folder(_ name: String) throws -> String {
+        guard Self.isValidName(name) else {
+            throw JarvisError.invalidField("name", "a stack name is 1 to 64 lowercase letters, digits, - or _, starting with a letter or digit")
+        }
+        let folder = root + "/" + name
+        // A symlinked stack folder pointing elsewhere is not ours to write through.
+        if let resolved = Self.realPath(folder), let base = Self.realPath(root), !resolved.hasPrefix(base + "/") {
+            throw JarvisError(403, "path_outside_stacks", "stack \(name) is a link that leads outside the stacks folder")
+        }
+        return folder
+    }
+
+    /// Folder names under the root that hold a Compose file (hidden folders are Jarvis's own).
+    public func scan() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.filter { name in
+            guard !name.hasPrefix("."), Self.isValidName(name), let folder = try? folder(name) else { return false }
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue
+                && ComposeLoader.composeFile(in: folder) != nil
+        }.sorted()
+    }
+
+    /// True when `path` (a project's working directory) is inside the stacks folder.
+    public func contains(_ path: String) -> Bool {
+        let base = Self.realPath(root) ?? root
+        let target = Self.realPath(path) ?? path
+        return target.hasPrefix(base + "/") || path.hasPrefix(root + "/")
+    }
+
+    /// A file of the stack, read only if it resolves inside the stack's folder.
+    static func readInside(_ folder: String, _ file: String) throws -> String? {
+        let path = folder + "/" + file
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        if let resolved = realPath(path), let base = realPath(folder), !resolved.hasPrefix(base + "/") {
+            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JarvisError(500, "unreadable", "\(file) of this stack cannot be read (permissions?)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Writes `text` to `folder/file` atomically, keeping the previous content as `file.bak`.
+    static func write(_ text: String, to folder: String, _ file: String) throws {
+        let path = folder + "/" + file
+        if let resolved = realPath(path), let base = realPath(folder), !resolved.hasPrefix(base + "/") {
+            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
+        }
+        if let old = FileManager.default.contents(atPath: path) {
+            if old == Data(text.utf8) { return }
+            try old.write(to: URL(fileURLWithPath: path + ".bak"))
+        }
+        let temporary = folder + "/." + file + ".saving"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw JarvisError(500, "write_failed", "cannot save \(file): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
