@@ -57,7 +57,7 @@ let package = Package(
         // Executables: thin shells around the libraries.
         .executableTarget(name: "JarvisFCGI", dependencies: ["JarvisAPI", "CFastCGI"], swiftSettings: settings),
         .executableTarget(name: "JarvisSSE",
-                          dependencies: ["JarvisAPI", "JarvisStore", .product(name: "Hummingbird", package: "hummingbird"),
+                          dependencies: ["JarvisAPI", "JarvisStore", "Compose", .product(name: "Hummingbird", package: "hummingbird"),
                                          .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                                          .product(name: "HTTPTypes", package: "swift-http-types"),
                                          .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],

@@ -9,6 +9,7 @@ it started. Every figure is measured in the same run as its raw-engine baseline.
 3. Resident memory of jarvis-sse idle and with 200 concurrent log follows.
 4. CPU of jarvis-sse while it samples stats of 100 running containers.
 5. Image load, save and pull of a large image (bench/image_tasks.py).
+6. `up` of a 10-service stack vs `docker-compose up -d` (bench/stacks.py).
 """
 import argparse
 import concurrent.futures
@@ -352,7 +353,8 @@ def main():
     parser.add_argument("--stats-seconds", type=int, default=60)
     parser.add_argument("--image-mb", type=int, default=1024, help="size of the image for load and save")
     parser.add_argument("--pull-mb", type=int, default=256)
-    parser.add_argument("--only", nargs="*", default=["list", "follow", "memory", "stats", "load", "save", "pull"])
+    parser.add_argument("--only", nargs="*", default=["list", "follow", "memory", "stats", "load", "save", "pull", "stack"])
+    parser.add_argument("--stack-services", type=int, default=10)
     args = parser.parse_args()
     print(f"engine {DOCKER_HOST}")
     if "list" in args.only:
@@ -375,6 +377,9 @@ def main():
         if "pull" in args.only and os.environ.get("JARVIS_BENCH_REGISTRY"):
             results["pull"] = image_tasks.bench_pull(ctx, args.pull_mb, os.environ["JARVIS_BENCH_REGISTRY"],
                                                      os.environ["JARVIS_BENCH_REGISTRY_USER"], os.environ["JARVIS_BENCH_REGISTRY_PASSWORD"])
+    if "stack" in args.only:
+        import stacks
+        results["stack_up"] = stacks.bench_stack_up({"session": session(), "url": URL, "image": IMAGE}, args.stack_services)
     print("\n" + json.dumps(results))
 
 

@@ -14,6 +14,8 @@ import { registerTerminalPanel } from './components/terminal-panel/terminal-pane
 import { registerImagesView } from './components/images-view/images-view.js';
 import { registerTaskProgress } from './components/task-progress/task-progress.js';
 import { registerTasksView } from './components/tasks-view/tasks-view.js';
+import { registerStacksView } from './components/stacks-view/stacks-view.js';
+import { registerStackPage } from './components/stack-page/stack-page.js';
 
 registerLoginView();
 registerContainersView();
@@ -28,12 +30,15 @@ registerTerminalPanel();
 registerImagesView();
 registerTaskProgress();
 registerTasksView();
+registerStacksView();
+registerStackPage();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
   '#/dashboard': { title: 'Dashboard', tag: 'dashboard-view', role: 'viewer' },
   '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { title: 'Images', tag: 'images-view', role: 'viewer' },
+  '#/stacks': { title: 'Stacks', tag: 'stacks-view', role: 'viewer' },
   '#/tasks': { title: 'Tasks', tag: 'tasks-view', role: 'viewer' },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
@@ -74,14 +79,20 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'stacks' && id) {
+      element = document.createElement('stack-page');
+      element.setAttribute('stack', decodeURIComponent(id));
+      if (tab) element.setAttribute('tab', tab);
     }
     // Another task on the task page: swap the detail, keep the list.
     const tasks = this.querySelector('main > tasks-view');
     if (tasks && section === 'tasks') { tasks.showDetail(); return; }
-    // A tab change inside the same container keeps the page (and its terminal) alive.
-    const existing = this.querySelector('main > container-details');
-    if (existing && element.tagName === 'CONTAINER-DETAILS' && existing.containerId === element.getAttribute('container-id')) {
-      existing.tab = tab ?? 'overview';
+    // A tab change inside the same container or stack keeps the page (its terminal, its log stream) alive.
+    const existing = this.querySelector('main > container-details, main > stack-page');
+    const same = existing?.tagName === element.tagName
+      && (existing.containerId ?? existing.name) === (element.getAttribute('container-id') ?? element.getAttribute('stack'));
+    if (same) {
+      existing.tab = tab ?? (element.tagName === 'STACK-PAGE' ? 'compose' : 'overview');
       existing.showTab();
       return;
     }

@@ -133,6 +133,7 @@ struct ProjectBuilder {
         }
         ProjectValidator(context: context, project: project, servicesCursor: servicesCursor).validate()
         project.warnings = context.issues.filter { $0.severity == .warning }
+        project.hostAccess = context.hostAccess
         return project
     }
 
@@ -209,6 +210,7 @@ struct ProjectBuilder {
                 guard let path = value.text() else { continue }
                 let absolute = Paths.resolve(path, in: folder)
                 if !FileManager.default.fileExists(atPath: absolute) { context.error(value, "\(kind) file \(path) does not exist") }
+                if !Paths.isInside(absolute, folder) { context.hostAccess(value, "mounts the host file \(absolute), outside the stack's folder") }
                 object.file = absolute
             case "content" where kind == "config": object.content = value.text()
             case "environment":
@@ -233,5 +235,24 @@ enum Paths {
     static func resolve(_ path: String, in folder: String) -> String {
         if path.hasPrefix("/") { return (path as NSString).standardizingPath }
         return ((folder + "/" + path) as NSString).standardizingPath
+    }
+
+    /// True when `path` stays inside `folder`, both as written and once links that exist are followed.
+    static func isInside(_ path: String, _ folder: String) -> Bool {
+        let base = (folder as NSString).standardizingPath
+        func within(_ candidate: String, _ root: String) -> Bool { candidate == root || candidate.hasPrefix(root + "/") }
+        guard within(path, base) else { return false }
+        // A link inside the folder (made by a container that bind-mounts it) could point anywhere.
+        guard let resolvedBase = realPath(base) else { return true }
+        var existing = path
+        while realPath(existing) == nil && existing != base { existing = (existing as NSString).deletingLastPathComponent }
+        guard let resolved = realPath(existing) else { return true }
+        return within(resolved, resolvedBase)
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

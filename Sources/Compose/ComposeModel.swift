@@ -16,6 +16,8 @@ public struct ComposeProject: Sendable, Equatable {
     public var secrets: [String: FileObject]
     public var configs: [String: FileObject]
     public var warnings: [ComposeIssue]
+    /// Settings that reach past the container into the host: host paths, privileges, the host's network.
+    public var hostAccess: [ComposeIssue] = []
 
     /// Services in dependency order (dependencies first, then by name).
     public var orderedServiceNames: [String] { (try? DependencyGraph(self).order()) ?? services.keys.sorted() }

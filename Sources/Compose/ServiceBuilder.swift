@@ -60,10 +60,19 @@ struct ServiceBuilder {
         case "labels": service.labels = value.stringMap()
         case "ports": service.ports = (value.list() ?? []).flatMap { ports($0) }
         case "expose": service.expose = value.strings() ?? []
-        case "volumes": service.volumes = (value.list() ?? []).compactMap { mount($0) }
+        case "volumes":
+            service.volumes = (value.list() ?? []).compactMap { item in
+                let mount = mount(item)
+                if let mount, mount.kind == .bind, let source = mount.source, !Paths.isInside(source, folder) {
+                    context.hostAccess(item, "bind-mounts the host path \(source)")
+                }
+                return mount
+            }
         case "tmpfs": service.tmpfs = value.strings() ?? []
         case "networks": service.networks = networks(value)
-        case "network_mode": service.networkMode = value.text()
+        case "network_mode":
+            service.networkMode = value.text()
+            if service.networkMode == "host" { context.hostAccess(value, "uses the host's network stack") }
         case "healthcheck": service.healthcheck = healthcheck(value)
         case "restart":
             service.restart = value.text()
@@ -80,10 +89,16 @@ struct ServiceBuilder {
                 return "\(host[..<colon]):\(host[host.index(after: colon)...])"
             }
         case "dns": service.dns = value.strings() ?? []
-        case "cap_add": service.capAdd = value.strings() ?? []
+        case "cap_add":
+            service.capAdd = value.strings() ?? []
+            if !service.capAdd.isEmpty { context.hostAccess(value, "adds kernel capabilities \(service.capAdd.joined(separator: ", "))") }
         case "cap_drop": service.capDrop = value.strings() ?? []
-        case "security_opt": service.securityOpt = value.strings() ?? []
-        case "privileged": service.privileged = value.bool() ?? false
+        case "security_opt":
+            service.securityOpt = value.strings() ?? []
+            if !service.securityOpt.isEmpty { context.hostAccess(value, "changes security options \(service.securityOpt.joined(separator: ", "))") }
+        case "privileged":
+            service.privileged = value.bool() ?? false
+            if service.privileged { context.hostAccess(value, "runs privileged: every host device and capability") }
         case "read_only": service.readOnly = value.bool() ?? false
         case "init": service.initProcess = value.bool()
         case "tty": service.tty = value.bool() ?? false
@@ -96,7 +111,9 @@ struct ServiceBuilder {
         case "stop_grace_period": service.stopGracePeriod = value.duration()
         case "stop_signal": service.stopSignal = value.text()
         case "shm_size": service.shmSize = value.bytes()
-        case "devices": service.devices = value.strings() ?? []
+        case "devices":
+            service.devices = value.strings() ?? []
+            if !service.devices.isEmpty { context.hostAccess(value, "passes host devices \(service.devices.joined(separator: ", "))") }
         case "sysctls": service.sysctls = value.stringMap()
         case "deploy": deploy(value, &service)
         case "cpus": service.resources.cpus = value.double()
@@ -119,12 +136,12 @@ struct ServiceBuilder {
     private func build(_ value: Cursor) -> BuildSpec? {
         if case .scalar = value.node {
             guard let context = value.text() else { return nil }
-            return BuildSpec(context: resolveContext(context))
+            return BuildSpec(context: resolveContext(context, value))
         }
         var spec = BuildSpec(context: folder)
         for (key, field) in value.mapping() ?? [] {
             switch key {
-            case "context": spec.context = field.text().map(resolveContext) ?? folder
+            case "context": spec.context = field.text().map { resolveContext($0, field) } ?? folder
             case "dockerfile": spec.dockerfile = field.text()
             case "args": spec.args = field.stringMap()
             case "target": spec.target = field.text()
@@ -137,9 +154,12 @@ struct ServiceBuilder {
         return spec
     }
 
-    private func resolveContext(_ context: String) -> String {
+    private func resolveContext(_ context: String, _ cursor: Cursor) -> String {
         let remote = ["https://", "http://", "git://", "git@", "github.com/"].contains { context.hasPrefix($0) }
-        return remote ? context : Paths.resolve(context, in: folder)
+        if remote { return context }
+        let path = Paths.resolve(context, in: folder)
+        if !Paths.isInside(path, folder) { self.context.hostAccess(cursor, "builds from the host folder \(path), outside the stack's folder") }
+        return path
     }
 
     private func dependencies(_ value: Cursor) -> [String: Dependency] {
@@ -190,6 +210,7 @@ struct ServiceBuilder {
         }
         for (path, required, cursor) in entries {
             let absolute = Paths.resolve(path, in: folder)
+            if !Paths.isInside(absolute, folder) { context.hostAccess(cursor, "reads env_file \(absolute), outside the stack's folder") }
             guard let data = FileManager.default.contents(atPath: absolute) else {
                 if required { context.error(cursor, "env_file \(path) does not exist") }
                 continue

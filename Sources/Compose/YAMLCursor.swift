@@ -6,6 +6,8 @@ final class LoadContext {
     let file: String
     let interpolator: Interpolator
     private(set) var issues: [ComposeIssue] = []
+    /// Not problems: what only an administrator should hand a container (see `ComposeProject.hostAccess`).
+    private(set) var hostAccess: [ComposeIssue] = []
 
     init(file: String, interpolator: Interpolator) {
         self.file = file
@@ -15,6 +17,9 @@ final class LoadContext {
     func error(_ at: Cursor, _ message: String) { report(.error, at, message) }
     func warning(_ at: Cursor, _ message: String) { report(.warning, at, message) }
     func error(path: String, _ message: String) { issues.append(ComposeIssue(.error, file: file, path: path, message)) }
+    func hostAccess(_ at: Cursor, _ message: String) {
+        hostAccess.append(ComposeIssue(.warning, file: file, line: at.node.mark?.line, column: at.node.mark?.column, path: at.path, message))
+    }
 
     private func report(_ severity: ComposeIssue.Severity, _ at: Cursor, _ message: String) {
         issues.append(ComposeIssue(severity, file: file, line: at.node.mark?.line, column: at.node.mark?.column, path: at.path, message))

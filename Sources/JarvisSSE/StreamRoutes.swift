@@ -111,7 +111,7 @@ struct StreamRoutes: Sendable {
         }
     }
 
-    private func authenticate(_ request: Request) async throws -> Principal {
+    func authenticate(_ request: Request) async throws -> Principal {
         guard let principal = try await authenticator.principal(authorization: request.headers[.authorization],
                                                                 cookieHeader: request.headers[.cookie]) else {
             throw JarvisError.unauthorized()

@@ -42,6 +42,9 @@ struct StreamServer {
         router.get("/api/v1/containers/{id}/logs/follow") { request, context in
             try await streams.containerLogs(request, id: context.parameters.require("id"))
         }
+        router.get("/api/v1/stacks/{name}/logs/follow") { request, context in
+            try await streams.stackLogs(request, name: context.parameters.require("name"))
+        }
         router.get("/api/v1/events") { request, _ in try await streams.engineEvents(request) }
         router.get(RouterPath(TerminalBridge.path)) { request, _ in
             StreamRoutes.error(JarvisError(403, "terminal_refused",

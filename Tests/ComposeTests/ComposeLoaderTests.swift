@@ -158,6 +158,45 @@ final class ComposeLoaderTests: XCTestCase {
         ])
     }
 
+    func testSettingsThatReachIntoTheHostAreListedWithTheirLines() throws {
+        let project = try load("""
+            services:
+              web:
+                image: x
+                volumes: ["./data:/data", "/etc:/host-etc:ro", "../../..:/up"]
+                privileged: true
+                network_mode: host
+                cap_add: [NET_ADMIN]
+                devices: ["/dev/kmsg"]
+                env_file: [inside.env, /etc/hostname]
+                build: ../elsewhere
+            secrets:
+              key:
+                file: /etc/hostname
+            """, files: ["inside.env": "A=1\n"])
+        let found = project.hostAccess.map { "\($0.line!) \($0.path) \($0.message)" }
+        XCTAssertEqual(found.count, 9, found.joined(separator: "\n"))
+        XCTAssertTrue(found.contains("4 services.web.volumes[1] bind-mounts the host path /etc"), found.joined(separator: "\n"))
+        XCTAssertTrue(found.contains { $0.hasPrefix("4 services.web.volumes[2] bind-mounts the host path /") })
+        XCTAssertTrue(found.contains("5 services.web.privileged runs privileged: every host device and capability"))
+        XCTAssertTrue(found.contains("6 services.web.network_mode uses the host's network stack"))
+        XCTAssertTrue(found.contains("7 services.web.cap_add adds kernel capabilities NET_ADMIN"))
+        XCTAssertTrue(found.contains("8 services.web.devices passes host devices /dev/kmsg"))
+        XCTAssertTrue(found.contains { $0.hasPrefix("9 services.web.env_file[1] reads env_file /etc/hostname") })
+        XCTAssertTrue(found.contains { $0.hasPrefix("10 services.web.build builds from the host folder") })
+        XCTAssertTrue(found.contains { $0.hasPrefix("13 secrets.key.file mounts the host file /etc/hostname") })
+        XCTAssertEqual(try load("services:\n  web:\n    image: x\n    volumes: ['./a:/a', 'named:/n']\nvolumes:\n  named: {}\n").hostAccess, [])
+    }
+
+    func testALinkInsideTheFolderThatLeadsOutIsHostAccess() throws {
+        let folder = NSTemporaryDirectory() + "compose-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createSymbolicLink(atPath: folder + "/data/root", withDestinationPath: "/")
+        let project = try ComposeLoader().load(folder: folder, name: "app", text: "services:\n  web:\n    image: x\n    volumes: ['./data/root/etc:/e', './data/new:/n']\n")
+        XCTAssertEqual(project.hostAccess.map(\.path), ["services.web.volumes[0]"])
+    }
+
     func testProfilesSwitchServicesOff() throws {
         let yaml = "services:\n  web: {image: x}\n  debug: {image: x, profiles: [debug]}\n"
         XCTAssertEqual(try load(yaml).disabledServices, ["debug"])

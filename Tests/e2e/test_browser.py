@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, PASSWORD, Client, docker
+from conftest import BASE, IMAGE, PASSWORD, Client, docker
 
 SCREENSHOTS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "screenshots")
 
@@ -305,3 +305,73 @@ def test_pull_an_image_and_watch_its_progress_finish(browser, client):
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "tasks-view [data-testid=task-progress][data-state=succeeded]"))
     shot(browser, "tasks")
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "auth/me" not in e["message"]]
+
+
+def test_edit_a_stack_see_its_plan_run_up_and_watch_it(browser, client):
+    from test_stacks import cleanup, free_port, stack_name
+    name, port = stack_name(), free_port()
+    good = (f"services:\n  web:\n    image: {IMAGE}\n"
+            "    command: [sh, -c, 'mkdir -p /www && echo hi > /www/index.html && echo web-up && exec httpd -f -v -p 8080 -h /www']\n"
+            "    ports: ['127.0.0.1:${WEB_PORT}:8080']\n"
+            f"  worker:\n    image: {IMAGE}\n"
+            "    command: [sh, -c, 'while true; do echo worker-tick; sleep 1; done']\n"
+            "    depends_on: [web]\n")
+    wait = WebDriverWait(browser, 30)
+    try:
+        login_as_admin(browser, wait)
+        browser.get(BASE + "/#/stacks")
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=new-stack]"))).click()
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-name]").send_keys(name)
+        compose = browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-compose]")
+        compose.clear()
+        compose.send_keys("services:\n  web:\n    image: busybox\n")
+        browser.find_element(By.NAME, "env").send_keys(f"WEB_PORT={port}")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-create]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-page .CodeMirror"))
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-title]").text == name
+
+        # A mistake is shown at its line, in the list and in the editor's gutter, before saving.
+        editor = "document.querySelector('stack-page .CodeMirror').CodeMirror"
+        broken = good.replace("'127.0.0.1:${WEB_PORT}:8080'", "'127.0.0.1:${WEB_PORT}:80xx'")
+        browser.execute_script(f"{editor}.setValue(arguments[0])", broken)
+        wait.until(lambda d: "1 error" in d.find_element(By.CSS_SELECTOR, "[data-testid=validity]").text)
+        issue = browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-issues] li.error")
+        assert "compose.yaml:5" in issue.text and "services.web.ports[0]" in issue.text
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-lint-marker-error"))
+        shot(browser, "stack-editor-error")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-save]").click()
+        wait.until(lambda d: "Not saved" in d.find_element(By.CSS_SELECTOR, "stack-page .banner").text)
+        assert "busybox\n" in open(os.path.join(os.environ["JARVIS_E2E_DATA_DIR"], "stacks", name, "compose.yaml")).read()
+
+        # Fixed: Up saves, then shows the plan; Run queues the task and its progress is followed to the end.
+        browser.execute_script(f"{editor}.setValue(arguments[0])", good)
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=validity]").text.startswith("valid"))
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=op-up]").click()
+        plan = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=plan-text]")))
+        assert f"create network {name}_default" in plan.text and f"create {name}-web-1" in plan.text
+        assert "80xx" not in open(os.path.join(os.environ["JARVIS_E2E_DATA_DIR"], "stacks", name, "compose.yaml")).read()
+        shot(browser, "stack-plan")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=plan-run]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-page [data-testid=task-progress][data-state=succeeded]"))
+        assert f"Up stack {name}" in browser.find_element(By.CSS_SELECTOR, "stack-page .task-title").text
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=stack-status]").text.startswith("running"))
+
+        # Services with their containers, then the merged log with both services in it.
+        browser.find_element(By.CSS_SELECTOR, "stack-page [data-tab=services]").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=service-state]")) == 2)
+        assert {e.text for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=service-state]")} == {"running"}
+        assert f"127.0.0.1:{port}→8080/tcp" in browser.find_element(By.CSS_SELECTOR, 'tr[data-service="web"]').text
+        shot(browser, "stack-services")
+        browser.find_element(By.CSS_SELECTOR, "stack-page [data-tab=logs]").click()
+        wait.until(lambda d: "worker-tick" in d.find_element(By.CSS_SELECTOR, "[data-testid=stack-log]").text
+                   and "web-up" in d.find_element(By.CSS_SELECTOR, "[data-testid=stack-log]").text)
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=stack-log] .svc")
+        shot(browser, "stack-logs")
+        browser.find_element(By.CSS_SELECTOR, "stack-page [data-tab=history]").click()
+        wait.until(lambda d: f"Up stack {name}" in d.find_element(By.CSS_SELECTOR, "stack-page .history").text)
+        # Starting containers adds host interfaces; Chromium then drops open streams once (ERR_NETWORK_CHANGED) and they reconnect.
+        severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "auth/me" not in e["message"]
+                  and "status of 422" not in e["message"] and "ERR_NETWORK_CHANGED" not in e["message"]]
+        assert severe == [], severe
+    finally:
+        cleanup(name)

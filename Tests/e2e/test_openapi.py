@@ -65,3 +65,27 @@ def test_responses_match_the_spec(client, anonymous, container):
     check(client.delete("/users/1"), "/api/v1/users/{id}", "delete")
     check(client.post("/auth/refresh"), "/api/v1/auth/refresh", "post")
     check(client.post("/auth/logout"), "/api/v1/auth/logout", "post")
+
+
+def test_stack_responses_match_the_spec(client):
+    import uuid
+    name = "spec" + uuid.uuid4().hex[:8]
+    compose = "services:\n  app:\n    image: jarvis-test/busybox:latest\n    command: [sleep, '60']\n"
+    check(client.post("/stacks", json={"name": name, "compose": "services:\n  a:\n    ports: ['x']\n"}), "/api/v1/stacks", "post")
+    check(client.post("/stacks", json={"name": name, "compose": compose}), "/api/v1/stacks", "post")
+    check(client.get("/stacks"), "/api/v1/stacks")
+    check(client.get(f"/stacks/{name}"), "/api/v1/stacks/{name}")
+    check(client.get("/stacks/nosuch"), "/api/v1/stacks/{name}")
+    check(client.put(f"/stacks/{name}", json={"compose": compose + "    x-note: 1\n", "env": ""}), "/api/v1/stacks/{name}", "put")
+    check(client.post(f"/stacks/{name}/validate", json={"compose": "services: [\n"}), "/api/v1/stacks/{name}/validate", "post")
+    check(client.get(f"/stacks/{name}/plan"), "/api/v1/stacks/{name}/plan")
+    check(client.get(f"/stacks/{name}/plan", params={"operation": "sideways"}), "/api/v1/stacks/{name}/plan")
+    check(client.get(f"/stacks/{name}/services"), "/api/v1/stacks/{name}/services")
+    check(client.post(f"/stacks/{name}/pull", json={"services": ["nope"]}), "/api/v1/stacks/{name}/pull", "post")
+    check(client.post(f"/stacks/{name}/down", json={"remove_volumes": True}), "/api/v1/stacks/{name}/down", "post")
+    check(client.post(f"/stacks/{name}/stop"), "/api/v1/stacks/{name}/stop", "post")
+    check(client.get(f"/stacks/{name}/history"), "/api/v1/stacks/{name}/history")
+    first = client.delete(f"/stacks/{name}")
+    check(first, "/api/v1/stacks/{name}", "delete")
+    check(client.delete(f"/stacks/{name}", headers={"X-Confirmation-Token": first.json()["confirmation"]["token"]}),
+          "/api/v1/stacks/{name}", "delete")

@@ -344,3 +344,82 @@ def test_interop_with_docker_compose(client, stack, tmp_path):
     run_op(client, name, "up")
     listing = compose_cli(os.path.join(STACKS, name), "ps")
     assert f"{name}-web-1" in listing and f"{name}-worker-1" in listing and "Up" in listing
+
+
+def test_merged_logs_follow_every_service_and_pick_up_a_recreated_container(client, stack):
+    from conftest import data, open_stream
+    compose = f"""\
+services:
+  web:
+    image: {IMAGE}
+    command: ["sh", "-c", "while true; do echo web-line; sleep 0.5; done"]
+  worker:
+    image: {IMAGE}
+    command: ["sh", "-c", "while true; do echo tick $$GREETING >&2; sleep 0.5; done"]
+    environment:
+      GREETING: ${{GREETING}}
+"""
+    name, _ = stack(compose=compose, env="GREETING=hello\n")
+    run_op(client, name, "up")
+    reader = open_stream(client, f"/stacks/{name}/logs/follow?tail=5", timeout=30)
+    try:
+        seen = {}
+        for event in reader.events("log"):
+            line = data(event)
+            seen.setdefault(line["service"], line)
+            if {"web", "worker"} <= set(seen):
+                break
+        assert seen["web"]["line"] == "web-line" and seen["web"]["stream"] == "stdout"
+        assert seen["worker"]["line"] == "tick hello" and seen["worker"]["stream"] == "stderr"
+        assert seen["worker"]["container"] == f"{name}-worker-1" and seen["web"]["time"].endswith("Z")
+
+        # The worker is recreated with another greeting: the same stream shows the new container's lines.
+        document = client.get(f"/stacks/{name}").json()
+        assert client.put(f"/stacks/{name}", json={"compose": document["compose"], "env": "GREETING=bonjour\n"}).status_code == 200
+        run_op(client, name, "up")
+        deadline = time.time() + 20
+        for event in reader.events("log"):
+            if data(event)["line"] == "tick bonjour" or time.time() > deadline:
+                break
+        assert data(event)["line"] == "tick bonjour", "the recreated worker joins the stream"
+    finally:
+        reader.close()
+    assert client.get("/stacks/../etc/logs/follow").status_code in (400, 404)
+    assert client.get(f"/stacks/{name}/logs/follow?tail=lots").status_code == 400
+
+
+def test_operators_cannot_hand_a_stack_the_host(client, stack):
+    client.post("/users", json={"username": "op-stacks", "password": "operator-pass-1", "role": "operator"})
+    operator = type(client)()
+    assert operator.login("op-stacks", "operator-pass-1").status_code == 200
+    own = f"services:\n  app:\n    image: {IMAGE}\n    command: [sleep, '600']\n    volumes: ['./data:/data']\n"
+    cases = {
+        "volumes: ['/etc:/host-etc:ro']": "bind-mounts the host path /etc",
+        "volumes: ['../../../../:/up']": "bind-mounts the host path /",
+        "privileged: true": "runs privileged",
+        "network_mode: host": "host's network",
+        "cap_add: [SYS_ADMIN]": "SYS_ADMIN",
+        "devices: ['/dev/kmsg:/dev/kmsg']": "/dev/kmsg",
+        "env_file: /etc/hostname": "env_file /etc/hostname",
+    }
+    for setting, expected in cases.items():
+        name = stack_name()
+        text = f"services:\n  app:\n    image: {IMAGE}\n    {setting}\n"
+        response = operator.post("/stacks", json={"name": name, "compose": text})
+        assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required", (setting, response.text)
+        assert expected in response.json()["error"]["message"] and response.json()["issues"][0]["line"] == 4, response.text
+        assert not os.path.exists(os.path.join(STACKS, name))
+        assert operator.post(f"/stacks/{name}/validate", json={"compose": text}).json()["host_access"][0]["line"] == 4
+
+    # Binds inside the stack's own folder are an operator's to use; an admin may add a host path, then only an admin deploys it.
+    name, _ = stack(compose=own, env="")
+    assert operator.put(f"/stacks/{name}", json={"compose": own + "    privileged: true\n"}).status_code == 403
+    assert operator.get(f"/stacks/{name}").json()["host_access"] == []
+    assert client.put(f"/stacks/{name}", json={"compose": own.replace("./data", "/srv")}).status_code == 200
+    assert operator.get(f"/stacks/{name}").json()["host_access"][0]["path"] == "services.app.volumes[0]"
+    refused = operator.post(f"/stacks/{name}/up", json={})
+    assert refused.status_code == 403 and "/srv" in refused.json()["error"]["message"]
+    assert project_containers(name) == {}
+    run_op(client, name, "up")
+    run_op(operator, name, "stop")
+    assert all(state == "exited" for _, state, _ in project_containers(name).values())

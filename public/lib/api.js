@@ -46,6 +46,7 @@ export async function api(method, path, body, { retry = true, headers: extra = {
       error.message ?? response.statusText, error.request_id);
     failure.confirmation = payload?.confirmation ?? null;
     failure.field = error.field ?? null;
+    failure.issues = payload?.issues ?? null;
     if (response.status === 401) window.dispatchEvent(new CustomEvent('jarvis:signed-out'));
     throw failure;
   }
@@ -130,6 +131,7 @@ export function upload(path, form, onProgress) {
       const error = payload?.error ?? {};
       const failure = new ApiError(request.status, error.code ?? 'http_' + request.status, error.message ?? request.statusText, error.request_id);
       failure.field = error.field ?? null;
+    failure.issues = payload?.issues ?? null;
       reject(failure);
     };
     request.send(form);

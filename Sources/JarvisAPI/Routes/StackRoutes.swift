@@ -17,7 +17,7 @@ enum StackRoutes {
             Route("POST", "/api/v1/stacks", access: .role(.operator_), audit: "stack.create") { context in
                 let files = try context.decode(StackFiles.self)
                 context.audit = AuditEvent(action: "stack.create", resourceType: "stack", resourceName: files.name)
-                return try .json(try stacks.create(files), status: 201)
+                return try .json(try stacks.create(files, by: context.principal!), status: 201)
             },
             Route("GET", "/api/v1/stacks/{name}", access: .role(.viewer)) { context in
                 try .json(try await stacks.document(context.parameter("name")))
@@ -25,7 +25,7 @@ enum StackRoutes {
             Route("PUT", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.save") { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.save", resourceType: "stack", resourceName: name)
-                return try .json(try await stacks.save(name, try context.decode(StackFiles.self)))
+                return try .json(try await stacks.save(name, try context.decode(StackFiles.self), by: context.principal!))
             },
             Route("DELETE", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.delete") { context in
                 let name = context.parameter("name")

@@ -28,6 +28,18 @@ public struct ContainerView: Encodable, Sendable {
         public let privatePort: Int
         public let publicPort: Int?
         public let type: String
+
+        init(ip: String?, privatePort: Int, publicPort: Int?, type: String) {
+            self.ip = ip
+            self.privatePort = privatePort
+            self.publicPort = publicPort
+            self.type = type
+        }
+
+        /// The engine's binding under the API's own key names.
+        init(_ binding: PortBinding) {
+            self.init(ip: binding.ip, privatePort: binding.privatePort, publicPort: binding.publicPort, type: binding.type)
+        }
     }
 }
 
@@ -222,7 +234,7 @@ public final class ContainerService: Sendable {
 /// Conversions between engine summaries, snapshot rows and list views.
 public enum ContainerSnapshot {
     public static func record(_ summary: ContainerSummary, observedAt: Int64) -> ContainerSnapshotRecord {
-        let ports = summary.ports.map { ContainerView.PortView(ip: $0.ip, privatePort: $0.privatePort, publicPort: $0.publicPort, type: $0.type) }
+        let ports = summary.ports.map(ContainerView.PortView.init)
         return ContainerSnapshotRecord(id: summary.id, name: summary.name, image: summary.image, imageID: summary.imageID,
                                        command: summary.command, created: summary.created, state: summary.state,
                                        status: summary.status, health: health(fromStatus: summary.status),

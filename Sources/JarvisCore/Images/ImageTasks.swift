@@ -118,7 +118,7 @@ struct BuildExecutor: TaskExecutor {
             if let text = message.stream {
                 if let step = Self.step(text) {
                     lastStep = step.label
-                    await context.emit(.progress(step.current, of: step.total, step.label))
+                    await context.emit(.progress(step.current, of: step.total, step.label, unit: "steps"))
                 }
                 await context.logStream(text)
             } else if let status = message.status {

@@ -138,7 +138,7 @@ final class StackRun: @unchecked Sendable {
     }
 
     func execute() async throws {
-        await context.emit(.progress(0, of: Int64(total), "steps"))
+        await context.emit(.progress(0, of: Int64(total), "starting", unit: "steps"))
         for step in plan.prelude { try await perform(step) }
         try await withThrowingTaskGroup(of: String.self) { group in
             var finished = Set<String>()
@@ -171,7 +171,7 @@ final class StackRun: @unchecked Sendable {
             throw TaskFailure("\(step.text): \(error.message)")
         }
         let count = lock.withLock { done += 1; return done }
-        await context.emit(.progress(Int64(count), of: Int64(total), step.text))
+        await context.emit(.progress(Int64(count), of: Int64(total), step.text, unit: "steps"))
     }
 
     private func act(_ action: PlanAction) async throws {

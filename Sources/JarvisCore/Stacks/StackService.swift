@@ -27,6 +27,8 @@ public struct StackDocument: Encodable, Sendable {
     public let services: [String]
     public let errors: [ComposeIssue]
     public let warnings: [ComposeIssue]
+    /// Settings that reach into the host; only an admin may save or deploy a file with any.
+    public let hostAccess: [ComposeIssue]
 }
 
 public struct StackValidation: Encodable, Sendable {
@@ -34,6 +36,7 @@ public struct StackValidation: Encodable, Sendable {
     public let services: [String]
     public let errors: [ComposeIssue]
     public let warnings: [ComposeIssue]
+    public let hostAccess: [ComposeIssue]
 }
 
 public struct StackPlanView: Encodable, Sendable {
@@ -52,7 +55,7 @@ public struct StackContainerView: Encodable, Sendable {
     public let status: String
     public let health: String?
     public let image: String
-    public let ports: [PortBinding]
+    public let ports: [ContainerView.PortView]
 }
 
 public struct StackServiceView: Encodable, Sendable {
@@ -134,7 +137,7 @@ public final class StackService: Sendable {
     public func document(_ name: String) async throws -> StackDocument {
         let location = try await locate(name)
         var compose: String?, env: String?, fileName: String?
-        var errors: [ComposeIssue] = [], warnings: [ComposeIssue] = [], services: [String] = []
+        var errors: [ComposeIssue] = [], warnings: [ComposeIssue] = [], hostAccess: [ComposeIssue] = [], services: [String] = []
         if let path = location.path, FileManager.default.isReadableFile(atPath: path) {
             fileName = ComposeLoader.composeFile(in: path)
             compose = try fileName.flatMap { try StacksFolder.readInside(path, $0) }
@@ -143,6 +146,7 @@ public final class StackService: Sendable {
                 do {
                     let project = try ComposeLoader().load(folder: path, name: name)
                     warnings = project.warnings
+                    hostAccess = project.hostAccess
                     services = project.orderedServiceNames
                 } catch let error as ComposeError {
                     errors = error.issues
@@ -152,7 +156,7 @@ public final class StackService: Sendable {
         if services.isEmpty { services = Set(location.containers.compactMap { $0.labels?[ComposeLabel.service] }).sorted() }
         return StackDocument(name: name, path: location.path, external: location.external, editable: !location.external,
                              fileName: fileName, compose: compose, env: env, status: Self.status(location.containers),
-                             services: services, errors: errors, warnings: warnings)
+                             services: services, errors: errors, warnings: warnings, hostAccess: hostAccess)
     }
 
     /// Checks a Compose text (and `.env`) as saving would, without saving.
@@ -160,9 +164,10 @@ public final class StackService: Sendable {
         let path = try folder.folder(name)
         do {
             let project = try load(path, name, files)
-            return StackValidation(valid: true, services: project.orderedServiceNames, errors: [], warnings: project.warnings)
+            return StackValidation(valid: true, services: project.orderedServiceNames, errors: [], warnings: project.warnings,
+                                   hostAccess: project.hostAccess)
         } catch let error as ComposeError {
-            return StackValidation(valid: false, services: [], errors: error.issues, warnings: [])
+            return StackValidation(valid: false, services: [], errors: error.issues, warnings: [], hostAccess: [])
         }
     }
 
@@ -203,7 +208,7 @@ public final class StackService: Sendable {
                 let health = ["healthy", "unhealthy", "health: starting"].first { summary.status.contains("(\($0))") }
                 containers.append(StackContainerView(id: summary.id, name: summary.name, number: Self.number(summary), state: summary.state,
                                                      status: summary.status, health: health.map { $0 == "health: starting" ? "starting" : $0 },
-                                                     image: summary.image, ports: summary.ports))
+                                                     image: summary.image, ports: summary.ports.map(ContainerView.PortView.init)))
             }
             views.append(StackServiceView(name: service, image: declared[service].map { $0.image ?? "\(name)-\(service)" }
                                             ?? byService[service]?.first?.image,
@@ -222,11 +227,12 @@ public final class StackService: Sendable {
 
     // MARK: writing
 
-    public func create(_ files: StackFiles) throws -> StackDocument {
+    public func create(_ files: StackFiles, by principal: Principal) throws -> StackDocument {
         guard let name = files.name else { throw JarvisError.invalidField("name", "name the stack") }
         let path = try folder.folder(name)
         if FileManager.default.fileExists(atPath: path) { throw JarvisError(409, "stack_exists", "a stack folder \(name) already exists") }
         let project = try validated(path, name, files)
+        try Self.requireAdmin(for: project, principal, to: "create")
         do {
             try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
@@ -239,12 +245,13 @@ public final class StackService: Sendable {
     }
 
     /// Validates first: an invalid file is refused with every finding and nothing is written.
-    public func save(_ name: String, _ files: StackFiles) async throws -> StackDocument {
+    public func save(_ name: String, _ files: StackFiles, by principal: Principal) async throws -> StackDocument {
         let location = try await locate(name)
         guard !location.external, let path = location.path else {
             throw JarvisError(409, "external_stack", "stack \(name) lives outside the stacks folder (\(location.path ?? "no folder")); edit it there")
         }
         let project = try validated(path, name, files)
+        try Self.requireAdmin(for: project, principal, to: "save")
         let fileName = ComposeLoader.composeFile(in: path) ?? "compose.yaml"
         try StacksFolder.write(files.compose, to: path, fileName)
         if let env = files.env {
@@ -287,6 +294,7 @@ public final class StackService: Sendable {
                 throw refusal
             }
             _ = try selectedServices(request, in: project)
+            if operation == .up { try Self.requireAdmin(for: project, principal, to: "deploy") }
         }
         let timeout = request.waitTimeout ?? 300
         guard (1...3600).contains(timeout) else { throw JarvisError.invalidField("wait_timeout", "seconds, 1 to 3600") }
@@ -318,10 +326,20 @@ public final class StackService: Sendable {
         }
     }
 
+    /// Operators run stacks; handing a container the host (its paths, devices, network, privileges) is an admin's call.
+    static func requireAdmin(for project: ComposeProject, _ principal: Principal, to verb: String) throws {
+        guard principal.role < .admin, let first = project.hostAccess.first else { return }
+        var refusal = JarvisError(403, "admin_required", "only an admin may \(verb) a stack that reaches into the host: "
+                                  + "\(first.path) \(first.message)" + (project.hostAccess.count > 1 ? " (and \(project.hostAccess.count - 1) more)" : ""))
+        refusal.issues = project.hostAccess.map { issue in var issue = issue; issue.severity = .error; return issue }
+        throw refusal
+    }
+
     private func saved(_ name: String, _ path: String, _ files: StackFiles, _ project: ComposeProject,
                        fileName: String = "compose.yaml", status: String = "stopped") -> StackDocument {
         StackDocument(name: name, path: path, external: false, editable: true, fileName: fileName, compose: files.compose, env: files.env,
-                      status: status, services: project.orderedServiceNames, errors: [], warnings: project.warnings)
+                      status: status, services: project.orderedServiceNames, errors: [], warnings: project.warnings,
+                      hostAccess: project.hostAccess)
     }
 
     private func selectedServices(_ request: StackOperationRequest, in project: ComposeProject) throws -> [String] {

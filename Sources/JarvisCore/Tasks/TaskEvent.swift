@@ -17,13 +17,15 @@ public struct TaskEvent: Encodable, Sendable {
     public var current: Int64?
     public var total: Int64?
     public var label: String?
+    /// What `current` and `total` count: `bytes` (transfers) or `steps` (builds, stack plans).
+    public var unit: String?
     public var state: String?
     public var error: String?
 
     public static func log(_ text: String) -> TaskEvent { TaskEvent(type: "log", text: text) }
     public static func layers(_ layers: [LayerProgress]) -> TaskEvent { TaskEvent(type: "layers", layers: layers) }
-    public static func progress(_ current: Int64, of total: Int64?, _ label: String) -> TaskEvent {
-        TaskEvent(type: "progress", current: current, total: total, label: label)
+    public static func progress(_ current: Int64, of total: Int64?, _ label: String, unit: String = "bytes") -> TaskEvent {
+        TaskEvent(type: "progress", current: current, total: total, label: label, unit: unit)
     }
     public static func state(_ state: String, error: String? = nil) -> TaskEvent { TaskEvent(type: "state", state: state, error: error) }
 

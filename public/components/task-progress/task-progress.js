@@ -4,6 +4,13 @@ import { html, mount } from '../../lib/html.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'interrupted']);
 
+/** "3 of 9 steps" or "12 MiB of 40 MiB" (older rows have no unit: bytes, or a build's "Step x/y" label). */
+function amount(step) {
+  if (step.unit === 'steps') return step.label.startsWith('Step') ? '' : `${step.current} of ${step.total} steps`;
+  if (step.label.startsWith('Step')) return '';
+  return step.total ? `${bytes(step.current)} of ${bytes(step.total)}` : bytes(step.current);
+}
+
 /**
  * One task live: state, overall bar, a bar per layer (pulls, loads), the log,
  * cancel and retry. Follows `/tasks/{id}/events`; on a host without jarvis-sse
@@ -116,7 +123,7 @@ class TaskProgress extends HTMLElement {
     mount(bars, html`
       ${step ? html`<div class="task-bar"><span>${step.label}</span>
         <progress max="${step.total ?? ''}" value="${step.current}"></progress>
-        <span class="muted">${step.total ? `${step.label.startsWith('Step') ? '' : bytes(step.current) + ' of ' + bytes(step.total)}` : bytes(step.current)}</span></div>` : ''}
+        <span class="muted">${amount(step)}</span></div>` : ''}
       ${this.layers.map((layer) => html`<div class="task-bar layer" data-testid="layer">
         <code>${layer.id}</code>
         <progress max="${layer.total ?? 1}" value="${layer.total ? layer.current ?? 0 : (/complete|exists/i.test(layer.status) ? 1 : 0)}"></progress>

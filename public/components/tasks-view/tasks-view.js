@@ -19,7 +19,7 @@ class TasksView extends HTMLElement {
           </select>
           <select name="kind" aria-label="Kind">
             <option value="">Any kind</option>
-            ${['image.pull', 'image.build', 'image.load', 'image.save'].map((k) => html`<option value="${k}">${k}</option>`)}
+            ${['image.pull', 'image.build', 'image.load', 'image.save', 'stack.up', 'stack.down', 'stack.pull', 'stack.restart', 'stack.stop', 'stack.start'].map((k) => html`<option value="${k}">${k}</option>`)}
           </select>
           <span class="muted state-counts"></span>
         </div>

@@ -1,0 +1,404 @@
+import { api, subscribe } from '../../lib/api.js';
+import { loadCodeMirror } from '../../lib/codemirror.js';
+import { withConfirmation } from '../../lib/confirm.js';
+import { ago, ports } from '../../lib/format.js';
+import { html, mount } from '../../lib/html.js';
+
+const TABS = ['compose', 'services', 'logs', 'history'];
+// Operations shown with their plan first (they create or remove things); the rest run at once.
+const PREVIEWED = new Set(['up', 'down', 'pull']);
+const OPERATIONS = ['up', 'pull', 'restart', 'stop', 'start', 'down'];
+const MAX_LOG_LINES = 2000;
+
+/** Errors, warnings, and settings that reach into the host (only an admin may save or deploy those). */
+function findings(result) {
+  const host = (result.host_access ?? []).map((issue) => ({ ...issue, message: `${issue.message} (only an admin may save or deploy this)` }));
+  return [...result.errors, ...result.warnings, ...host];
+}
+
+/**
+ * One stack: its compose.yaml and .env in CodeMirror with findings at their lines,
+ * the plan an operation would run, its services, merged logs and operation history.
+ */
+class StackPage extends HTMLElement {
+  connectedCallback() {
+    this.name = this.getAttribute('stack');
+    this.tab = TABS.includes(this.getAttribute('tab')) ? this.getAttribute('tab') : 'compose';
+    this.issues = [];
+    mount(this, html`
+      <section class="panel">
+        <div class="toolbar">
+          <a href="#/stacks" class="button ghost">‹ Stacks</a>
+          <h2 class="title" data-testid="stack-title">${this.name}</h2>
+          <span class="badge" data-testid="stack-status"></span>
+          <span class="muted small path"></span>
+          <span class="actions operator-only">
+            ${OPERATIONS.map((op) => html`<button data-op="${op}" class="${op === 'down' ? 'danger' : op === 'up' ? 'primary' : ''}" data-testid="op-${op}">${op}</button>`)}
+            <button data-action="delete" class="danger ghost" data-testid="stack-delete">delete</button>
+          </span>
+        </div>
+        <p class="error banner" role="alert" hidden></p>
+        <p class="notice external" hidden>This stack was started from a folder outside the stacks folder: Jarvis runs its operations, but its files are edited where they live.</p>
+        <section class="plan" data-testid="plan" hidden>
+          <div class="toolbar">
+            <h3 class="plan-title"></h3>
+            <label class="toggle volumes" hidden><input type="checkbox" name="remove_volumes"> also delete named volumes (asks for confirmation)</label>
+            <button class="primary" data-action="run" data-testid="plan-run">Run</button>
+            <button class="ghost" data-action="close-plan">Cancel</button>
+          </div>
+          <ul class="conflicts error" data-testid="plan-conflicts"></ul>
+          <pre class="plan-text" data-testid="plan-text"></pre>
+        </section>
+        <div class="stack-task"></div>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="#/stacks/${encodeURIComponent(this.name)}/${tab}" data-tab="${tab}">${tab}</a>`)}</nav>
+        <div data-pane="compose">
+          <div class="editor-bar toolbar">
+            <span class="muted file-name">compose.yaml</span>
+            <span class="dirty muted" data-testid="dirty" hidden>unsaved changes</span>
+            <span class="validity" data-testid="validity"></span>
+            <button class="operator-only" data-action="save" data-testid="stack-save" disabled>Save</button>
+            <button class="ghost" data-action="preview" data-testid="stack-preview">Preview plan</button>
+          </div>
+          <div class="editor"><textarea name="compose" spellcheck="false" data-testid="compose-text"></textarea></div>
+          <ul class="issues" data-testid="stack-issues"></ul>
+          <label class="env-label">.env <span class="muted small">(variables for <code>\${VAR}</code> in the file)</span>
+            <textarea name="env" rows="4" spellcheck="false" data-testid="env-text"></textarea></label>
+        </div>
+        <div data-pane="services" class="table-wrap">
+          <table class="services">
+            <thead><tr><th>Service</th><th>Image</th><th>Containers</th><th>Ports</th><th></th></tr></thead>
+            <tbody></tbody>
+          </table>
+        </div>
+        <div data-pane="logs" class="logs">
+          <div class="toolbar log-controls">
+            <select name="service" aria-label="Service"><option value="">All services</option></select>
+            <input type="search" name="filter" placeholder="Filter lines">
+            <label class="toggle"><input type="checkbox" name="pause"> pause</label>
+            <span class="live" data-state="connecting">connecting</span>
+          </div>
+          <pre class="log-output wrap" data-testid="stack-log"></pre>
+        </div>
+        <div data-pane="history" class="table-wrap">
+          <table class="history">
+            <thead><tr><th>Operation</th><th>State</th><th>By</th><th>When</th><th>Error</th></tr></thead>
+            <tbody></tbody>
+          </table>
+        </div>
+      </section>`);
+    this.querySelector('.toolbar .actions').addEventListener('click', (event) => this.onAction(event));
+    this.querySelector('.plan').addEventListener('click', (event) => this.onAction(event));
+    this.querySelector('[data-pane=compose]').addEventListener('click', (event) => this.onAction(event));
+    this.querySelector('.services').addEventListener('click', (event) => this.onServiceAction(event));
+    this.querySelector('[name=env]').addEventListener('input', () => this.edited());
+    for (const name of ['service', 'filter']) this.querySelector(`[name=${name}]`).addEventListener('input', () => this.renderLog());
+    this.addEventListener('task-end', () => { this.refresh(); this.loadHistory(); });
+    this.load().then(() => this.showTab());
+    this.timer = setInterval(() => { if (this.tab === 'services') this.loadServices(); }, 4000);
+  }
+
+  disconnectedCallback() {
+    clearInterval(this.timer);
+    clearTimeout(this.validating);
+    this.logs?.close();
+  }
+
+  showTab() {
+    this.querySelectorAll('[data-tab]').forEach((a) => a.classList.toggle('active', a.dataset.tab === this.tab));
+    this.querySelectorAll('[data-pane]').forEach((pane) => { pane.hidden = pane.dataset.pane !== this.tab; });
+    if (this.tab === 'compose') this.editor?.refresh();
+    if (this.tab === 'services') this.loadServices();
+    if (this.tab === 'history') this.loadHistory();
+    if (this.tab === 'logs' && !this.logs) this.followLogs();
+  }
+
+  banner(message) {
+    const banner = this.querySelector('.banner');
+    banner.textContent = message ?? '';
+    banner.hidden = !message;
+  }
+
+  async load() {
+    try {
+      this.document = await api('GET', `/stacks/${encodeURIComponent(this.name)}`);
+    } catch (error) {
+      this.banner(error.status === 404 ? `There is no stack ${this.name}.` : `Could not load the stack: ${error.message}`);
+      return;
+    }
+    const d = this.document;
+    this.renderHead();
+    this.querySelector('.external').hidden = !d.external;
+    this.querySelector('.file-name').textContent = d.file_name ?? 'compose.yaml';
+    this.querySelector('[name=env]').value = d.env ?? '';
+    this.querySelector('[name=env]').readOnly = !d.editable;
+    this.querySelector('[data-action=delete]').hidden = d.external;
+    this.issues = findings(d);
+    await this.setupEditor(d.compose ?? '', !d.editable);
+    this.renderIssues();
+    this.setDirty(false);
+  }
+
+  async refresh() {
+    try {
+      const d = await api('GET', `/stacks/${encodeURIComponent(this.name)}`);
+      this.document.status = d.status;
+      this.renderHead();
+    } catch { /* the next refresh tells */ }
+    if (this.tab === 'services') this.loadServices();
+  }
+
+  renderHead() {
+    const d = this.document;
+    const status = this.querySelector('[data-testid=stack-status]');
+    status.textContent = d.status + (d.external ? ' · external' : '');
+    status.className = `badge stack-${d.status}`;
+    this.querySelector('.path').textContent = d.path ?? '';
+  }
+
+  /** CodeMirror with YAML and lint markers; the plain textarea stays when Debian's CodeMirror is missing. */
+  async setupEditor(text, readOnly) {
+    const area = this.querySelector('[name=compose]');
+    area.value = text;
+    area.readOnly = readOnly;
+    if (this.editor) { this.editor.setValue(text); this.editor.setOption('readOnly', readOnly); return; }
+    try {
+      const CodeMirror = await loadCodeMirror();
+      this.editor = CodeMirror.fromTextArea(area, {
+        mode: 'yaml', lineNumbers: true, indentUnit: 2, tabSize: 2, readOnly,
+        extraKeys: { Tab: (cm) => cm.replaceSelection('  '), 'Ctrl-S': () => this.save(), 'Cmd-S': () => this.save() },
+        gutters: ['CodeMirror-lint-markers'],
+        lint: { getAnnotations: () => this.annotations(CodeMirror), lintOnChange: false },
+      });
+      this.editor.on('change', () => this.edited());
+    } catch (error) {
+      area.addEventListener('input', () => this.edited());
+      this.issues.push({ severity: 'warning', file: '', path: '', message: error.message });
+    }
+  }
+
+  get composeText() { return this.editor ? this.editor.getValue() : this.querySelector('[name=compose]').value; }
+
+  annotations(CodeMirror) {
+    return this.issues.filter((issue) => issue.line && (issue.file === 'compose.yaml' || issue.file === this.document?.file_name))
+      .map((issue) => ({
+        from: CodeMirror.Pos(issue.line - 1, Math.max(0, (issue.column ?? 1) - 1)),
+        to: CodeMirror.Pos(issue.line - 1, 1000),
+        severity: issue.severity,
+        message: (issue.path ? issue.path + ': ' : '') + issue.message,
+      }));
+  }
+
+  edited() {
+    this.setDirty(true);
+    clearTimeout(this.validating);
+    if (this.document?.editable) this.validating = setTimeout(() => this.validate(), 400);
+  }
+
+  setDirty(dirty) {
+    this.dirty = dirty;
+    this.querySelector('.dirty').hidden = !dirty;
+    this.querySelector('[data-action=save]').disabled = !dirty || !this.document?.editable;
+  }
+
+  async validate() {
+    try {
+      const result = await api('POST', `/stacks/${encodeURIComponent(this.name)}/validate`,
+        { compose: this.composeText, env: this.querySelector('[name=env]').value });
+      this.issues = findings(result);
+    } catch (error) {
+      this.issues = error.issues ?? [{ severity: 'error', file: '', path: '', message: error.message }];
+    }
+    this.renderIssues();
+  }
+
+  renderIssues() {
+    const errors = this.issues.filter((issue) => issue.severity === 'error').length;
+    const warnings = this.issues.length - errors;
+    const validity = this.querySelector('.validity');
+    validity.textContent = errors ? `${errors} error${errors > 1 ? 's' : ''}` : `valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`;
+    validity.className = `validity badge ${errors ? 'stack-invalid' : 'stack-valid'}`;
+    mount(this.querySelector('.issues'), html`${this.issues.map((issue) => html`
+      <li class="${issue.severity}" data-line="${issue.line ?? ''}">
+        <strong>${issue.severity}</strong> ${issue.line ? html`<a href="#" data-line="${issue.line}">${issue.file}:${issue.line}</a>` : issue.file}
+        ${issue.path ? html`<code>${issue.path}</code>` : ''} ${issue.message}</li>`)}`);
+    this.querySelectorAll('.issues a[data-line]').forEach((link) => link.addEventListener('click', (event) => {
+      event.preventDefault();
+      const line = Number(link.dataset.line) - 1;
+      this.editor?.setCursor({ line, ch: 0 });
+      this.editor?.focus();
+    }));
+    this.editor?.performLint();
+  }
+
+  async save() {
+    if (!this.document?.editable) return false;
+    try {
+      this.document = await api('PUT', `/stacks/${encodeURIComponent(this.name)}`,
+        { compose: this.composeText, env: this.querySelector('[name=env]').value });
+      this.issues = findings(this.document);
+      this.renderIssues();
+      this.setDirty(false);
+      this.banner(null);
+      return true;
+    } catch (error) {
+      this.issues = error.issues ?? [];
+      this.renderIssues();
+      this.banner(`Not saved: ${error.message}`);
+      return false;
+    }
+  }
+
+  /** Shows what `operation` would do; Run queues it. */
+  async preview(operation, services = []) {
+    if (this.dirty && !await this.save()) return;
+    const params = new URLSearchParams({ operation });
+    if (services.length) params.set('services', services.join(','));
+    try {
+      const plan = await api('GET', `/stacks/${encodeURIComponent(this.name)}/plan?${params}`);
+      this.pending = { operation, services };
+      const section = this.querySelector('.plan');
+      section.hidden = false;
+      this.querySelector('.plan-title').textContent =
+        `${operation} ${this.name}${services.length ? ` (${services.join(', ')})` : ''}: ${plan.empty ? 'nothing to do' : 'plan'}`;
+      this.querySelector('.plan-text').textContent = plan.text;
+      this.querySelector('.volumes').hidden = operation !== 'down';
+      this.querySelector('[name=remove_volumes]').checked = false;
+      mount(this.querySelector('.conflicts'), html`${plan.conflicts.map((conflict) => html`<li>${conflict}</li>`)}`);
+      this.querySelector('[data-action=run]').disabled = plan.conflicts.length > 0;
+      this.querySelector('[data-action=run]').textContent = `Run ${operation}`;
+      this.banner(null);
+    } catch (error) {
+      this.banner(`Cannot plan ${operation}: ${error.message}`);
+    }
+  }
+
+  async run(operation, services = [], removeVolumes = false) {
+    const body = { services };
+    if (removeVolumes) body.remove_volumes = true;
+    try {
+      const queued = await withConfirmation('POST', `/stacks/${encodeURIComponent(this.name)}/${operation}`, body);
+      if (!queued) return;
+      this.querySelector('.plan').hidden = true;
+      const progress = document.createElement('task-progress');
+      progress.setAttribute('task-id', queued.task_id);
+      this.querySelector('.stack-task').replaceChildren(progress);
+      this.banner(null);
+    } catch (error) {
+      this.banner(`${operation} failed: ${error.message}`);
+    }
+  }
+
+  async onAction(event) {
+    const button = event.target.closest('button');
+    if (!button) return;
+    const op = button.dataset.op;
+    if (op) { PREVIEWED.has(op) ? this.preview(op) : this.run(op); return; }
+    switch (button.dataset.action) {
+      case 'save': await this.save(); break;
+      case 'preview': await this.preview('up'); break;
+      case 'close-plan': this.querySelector('.plan').hidden = true; break;
+      case 'run': await this.run(this.pending.operation, this.pending.services, this.querySelector('[name=remove_volumes]').checked); break;
+      case 'delete': {
+        try {
+          const deleted = await withConfirmation('DELETE', `/stacks/${encodeURIComponent(this.name)}`);
+          if (deleted) location.hash = '#/stacks';
+        } catch (error) {
+          this.banner(`delete failed: ${error.message}`);
+        }
+        break;
+      }
+      default:
+    }
+  }
+
+  onServiceAction(event) {
+    const button = event.target.closest('button[data-service]');
+    if (!button) return;
+    const services = [button.dataset.service];
+    PREVIEWED.has(button.dataset.op) ? this.preview(button.dataset.op, services) : this.run(button.dataset.op, services);
+  }
+
+  async loadServices() {
+    try {
+      const services = await api('GET', `/stacks/${encodeURIComponent(this.name)}/services`);
+      this.serviceNames = services.map((s) => s.name);
+      mount(this.querySelector('.services tbody'), services.length ? html`${services.map((service) => html`
+        <tr data-service="${service.name}">
+          <td><span class="svc svc-${this.colour(service.name)}">${service.name}</span></td>
+          <td class="image">${service.image ?? ''}</td>
+          <td>${service.containers.length ? service.containers.map((c) => html`<div>
+              <a class="name" href="#/containers/${c.id}">${c.name}</a>
+              <span class="badge state-${c.state}" data-testid="service-state">${c.state}</span>
+              ${c.health ? html`<span class="badge health-${c.health}">${c.health}</span>` : ''}
+              <span class="muted small">${c.status}</span></div>`) : html`<span class="muted">not created (${service.replicas} wanted)</span>`}</td>
+          <td>${service.containers.map((c) => ports(c.ports))}</td>
+          <td class="actions operator-only">
+            <button data-op="up" data-service="${service.name}">up</button>
+            <button data-op="restart" data-service="${service.name}">restart</button>
+            <button data-op="stop" data-service="${service.name}">stop</button>
+          </td>
+        </tr>`)}` : html`<tr><td colspan="5" class="empty">No services.</td></tr>`);
+      const select = this.querySelector('[name=service]');
+      if (select.options.length === 1) {
+        for (const name of this.serviceNames) select.append(new Option(name, name));
+      }
+    } catch (error) {
+      this.banner(`Could not list the services: ${error.message}`);
+    }
+  }
+
+  async loadHistory() {
+    try {
+      const history = await api('GET', `/stacks/${encodeURIComponent(this.name)}/history?page_size=50`);
+      mount(this.querySelector('.history tbody'), history.items.length ? html`${history.items.map((task) => html`
+        <tr>
+          <td><a href="#/tasks/${task.id}">${task.title}</a></td>
+          <td><span class="badge task-${task.state}">${task.state}</span></td>
+          <td>${task.created_by ?? ''}</td>
+          <td>${ago(Date.parse(task.created_at) / 1000)}</td>
+          <td class="error">${task.error ?? ''}</td>
+        </tr>`)}` : html`<tr><td colspan="5" class="empty">No operations yet.</td></tr>`);
+    } catch (error) {
+      this.banner(`Could not load the history: ${error.message}`);
+    }
+  }
+
+  /** A stable colour slot per service name. */
+  colour(service) {
+    let hash = 0;
+    for (const char of service) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    return hash % 8;
+  }
+
+  followLogs() {
+    this.lines = [];
+    const live = this.querySelector('.live');
+    this.logs = subscribe(`/api/v1/stacks/${encodeURIComponent(this.name)}/logs/follow?tail=200`, {
+      log: (line) => {
+        this.lines.push(line);
+        if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+        const select = this.querySelector('[name=service]');
+        if (![...select.options].some((option) => option.value === line.service)) select.append(new Option(line.service, line.service));
+        if (!this.querySelector('[name=pause]').checked) this.scheduleRender();
+      },
+      state: (event) => { live.textContent = event.state; },
+    }, { onState: (state) => { live.dataset.state = state; live.textContent = state; } });
+  }
+
+  scheduleRender() {
+    if (this.rendering) return;
+    this.rendering = requestAnimationFrame(() => { this.rendering = null; this.renderLog(); });
+  }
+
+  renderLog() {
+    const service = this.querySelector('[name=service]').value;
+    const filter = this.querySelector('[name=filter]').value.toLowerCase();
+    const shown = (this.lines ?? []).filter((l) => (!service || l.service === service) && (!filter || l.line.toLowerCase().includes(filter)));
+    const output = this.querySelector('[data-testid=stack-log]');
+    const atBottom = output.scrollTop + output.clientHeight >= output.scrollHeight - 20;
+    mount(output, html`${shown.map((l) => html`<span class="svc svc-${this.colour(l.service)}">${l.container.padEnd(18)} |</span> <span class="${l.stream}">${l.line}</span>\n`)}`);
+    if (atBottom) output.scrollTop = output.scrollHeight;
+  }
+}
+
+export function registerStackPage() { customElements.define('stack-page', StackPage); }
