@@ -42,6 +42,7 @@ def cli(folder, project, *args):
 
 def bench_stack_up(ctx, services=10, rounds=3):
     session, url, image = ctx["session"], ctx["url"], ctx["image"]
+    session.headers["X-CSRF-Token"] = session.cookies.get("jarvis_csrf", "")
     text = compose_text(image, services)
     name = f"bench{int(time.time())}"
     response = session.post(url + "/api/v1/stacks", json={"name": name, "compose": text})
