@@ -28,6 +28,28 @@ struct StreamServer {
         }
     }
 
+    /// Daily backups with rotation (`backup_keep` > 0): one is due when the newest is a day old.
+    static func backUpDaily(_ environment: JarvisEnvironment, _ logger: Logger) async {
+        let rotation = BackupRotation(folder: environment.config.backupDir, keep: environment.config.backupKeep)
+        guard rotation.keep > 0 else { return }
+        while !Task.isCancelled {
+            var wait = 3600.0
+            let due = rotation.newest().map { $0.addingTimeInterval(86400) } ?? Date()
+            if due <= Date() {
+                do {
+                    let info = try rotation.run(environment.database)
+                    logger.info("backup written", metadata: ["path": "\(info.path)", "bytes": "\(info.bytes)"])
+                    wait = 86400
+                } catch {
+                    logger.error("backup failed; trying again in an hour", metadata: ["error": "\(error)"])
+                }
+            } else {
+                wait = min(due.timeIntervalSinceNow, 86400)
+            }
+            try? await Task.sleep(nanoseconds: UInt64(max(wait, 1) * 1_000_000_000))
+        }
+    }
+
     func run() async throws {
         let router = Hummingbird.Router()
         let authenticator = Authenticator(auth: environment.auth)
@@ -65,6 +87,7 @@ struct StreamServer {
                                   logger.info("jarvis-sse listening", metadata: ["socket": "\(path)"])
                               }, logger: logger)
         let retention = Task.detached { [environment, logger] in await Self.purgeAuditPeriodically(environment, logger) }
+        let backups = Task.detached { [environment, logger] in await Self.backUpDaily(environment, logger) }
         let mirroring = Task.detached { await mirror.run() }
         let running = Task.detached { await runner.run() }
         let sampling = Task.detached { [environment, logger] in
@@ -73,7 +96,7 @@ struct StreamServer {
                                interval: Double(environment.config.statsInterval)).run()
         }
         defer {
-            retention.cancel(); mirroring.cancel(); sampling.cancel(); running.cancel()
+            retention.cancel(); backups.cancel(); mirroring.cancel(); sampling.cancel(); running.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

@@ -9,7 +9,7 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, Backup.self, Restore.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -161,6 +161,42 @@ struct TasksCommand: ParsableCommand {
             for task in page.tasks {
                 print([task.id, task.state, task.kind, task.title, task.createdAt, task.error ?? ""].joined(separator: "\t"))
             }
+        }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the store while Jarvis runs (SQLite's online backup); without FILE, into backup_dir with rotation.")
+    @Argument(help: "Where to write the copy (mode 0600).") var file: String?
+
+    func run() throws {
+        let config = try JarvisConfig.load()
+        let database = try AppDatabase(path: config.databasePath)
+        let info: BackupInfo
+        if let file {
+            info = try database.backup(to: file)
+        } else {
+            info = try BackupRotation(folder: config.backupDir, keep: max(config.backupKeep, 1)).run(database)
+        }
+        print("backup \(info.path): \(info.bytes) bytes, \(info.users) user(s), \(info.auditRows) audit row(s), schema \(info.migrations.last ?? "empty")")
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace the store with a backup (stop jarvis-fcgi and jarvis-sse first); the current file is kept.")
+    @Argument(help: "A file written by `jarvisctl backup`.") var file: String
+
+    func run() throws {
+        let config = try JarvisConfig.load()
+        do {
+            let (info, kept) = try AppDatabase.restore(from: file, to: config.databasePath)
+            print("restored \(config.databasePath) from \(info.path): \(info.users) user(s), \(info.auditRows) audit row(s)")
+            if let kept { print("the previous store is kept as \(kept)") }
+            print("migrations newer than the backup run when Jarvis starts")
+        } catch let error as StoreError {
+            throw ValidationError(error.description)
         }
     }
 }

@@ -72,3 +72,37 @@ def test_audit_verify_detects_tampering_with_the_live_trail(client):
     finally:
         sqlite(f"UPDATE audit_log SET result = '{original}' WHERE id = {row_id}")
     assert jarvisctl("audit", "verify").returncode == 0
+
+
+def test_backup_while_serving_and_restore_only_when_stopped(client, tmp_path):
+    copy = tmp_path / "live.db"
+    taken = jarvisctl("backup", str(copy))
+    assert taken.returncode == 0, taken.stderr
+    assert oct(os.stat(copy).st_mode & 0o777) == "0o600" and "audit row(s)" in taken.stdout
+    assert subprocess.run(["sqlite3", str(copy), "PRAGMA integrity_check"], capture_output=True, text=True).stdout.strip() == "ok"
+    # The stack's processes hold the store: a restore under them is refused and changes nothing.
+    refused = jarvisctl("restore", str(copy))
+    assert refused.returncode != 0 and "stop jarvis-fcgi and jarvis-sse" in refused.stderr
+    assert client.get("/auth/me").status_code == 200
+
+    # A store of its own that nothing serves: back up, change, restore, and the change is gone; the old file is kept.
+    conf = tmp_path / "jarvis.conf"
+    conf.write_text(f"data_dir = {tmp_path}/data\nbackup_dir = {tmp_path}/rotated\nbackup_keep = 2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
+    env["JARVIS_CONFIG"] = str(conf)
+
+    def ctl(*args, stdin=""):
+        return subprocess.run([os.path.join(ROOT, ".build", "release", "jarvisctl"), *args], input=stdin, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert ctl("user", "add", "first", "--role", "admin", stdin="a long enough passphrase 1\n").returncode == 0
+    assert ctl("backup").returncode == 0 and len(os.listdir(tmp_path / "rotated")) == 1
+    assert ctl("user", "add", "second", stdin="a long enough passphrase 2\n").returncode == 0
+    backup = tmp_path / "rotated" / os.listdir(tmp_path / "rotated")[0]
+    restored = ctl("restore", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    users = ctl("user", "list").stdout
+    assert "first" in users and "second" not in users
+    assert [f for f in os.listdir(tmp_path / "data") if ".before-restore-" in f]
+    (tmp_path / "junk.db").write_bytes(b"\0" * 4096)
+    junk = ctl("restore", str(tmp_path / "junk.db"))
+    assert junk.returncode != 0 and "first" in ctl("user", "list").stdout

@@ -34,6 +34,10 @@ public struct JarvisConfig: Sendable {
     public var uploadMaxBytes: Int64
     /// The stacks folder: one folder per Compose stack.
     public var stacksDir: String
+    /// Folder of the daily backups jarvis-sse writes.
+    public var backupDir: String
+    /// Daily backups kept (older ones are deleted); 0 turns daily backups off.
+    public var backupKeep: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -42,7 +46,7 @@ public struct JarvisConfig: Sendable {
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
-        "stacks_dir",
+        "stacks_dir", "backup_dir", "backup_keep",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -88,6 +92,8 @@ public struct JarvisConfig: Sendable {
         uploadMaxBytes = Int64(try Self.int(values, "upload_max_bytes", default: 20 << 30, range: (1 << 20)...(1 << 42)))
         stacksDir = values["stacks_dir"] ?? "/opt/stacks"
         guard stacksDir.hasPrefix("/") else { throw ConfigError("stacks_dir must be an absolute path, got \(stacksDir)") }
+        backupDir = values["backup_dir"] ?? dataDir + "/backups"
+        backupKeep = try Self.int(values, "backup_keep", default: 7, range: 0...3650)
         self.source = source
     }
 
