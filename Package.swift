@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System-library shims.
@@ -36,7 +38,7 @@ let package = Package(
 
         // Libraries.
         .target(name: "DockerEngine",
-                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["CCurl", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
                 swiftSettings: settings),
         .target(name: "Compose", dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: settings),
@@ -50,14 +52,18 @@ let package = Package(
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                     .product(name: "JWTKit", package: "jwt-kit"),
                     .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
                 swiftSettings: settings),
-        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose"], swiftSettings: settings),
+        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", .product(name: "Metrics", package: "swift-metrics")],
+                swiftSettings: settings),
 
         // Executables: thin shells around the libraries.
         .executableTarget(name: "JarvisFCGI", dependencies: ["JarvisAPI", "CFastCGI"], swiftSettings: settings),
         .executableTarget(name: "JarvisSSE",
                           dependencies: ["JarvisAPI", "JarvisStore", "Compose", .product(name: "Hummingbird", package: "hummingbird"),
+                                         .product(name: "Metrics", package: "swift-metrics"),
                                          .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                                          .product(name: "HTTPTypes", package: "swift-http-types"),
                                          .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -86,6 +87,11 @@ public final class DockerClient: @unchecked Sendable {
     }
 
     private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            Timer(label: "jarvis_engine_request_duration_seconds", dimensions: [("method", request.method), ("endpoint", request.endpoint)])
+                .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        }
         let transfer = CurlTransfer(request: request, host: host, version: version)
         if let error = transfer.setupError { throw error }
         loop.start(transfer)

@@ -1,6 +1,7 @@
 import Foundation
 import JarvisCore
 import Logging
+import Metrics
 
 /// The short-request API: routes plus the middleware every request passes
 /// (request id, auth and roles, CSRF, audit, error rendering).
@@ -17,7 +18,8 @@ public final class JarvisAPI: Sendable {
         var router = Router()
         for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
-            + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment) {
+            + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment)
+            + MetricsRoutes.routes(environment) {
             router.add(route)
         }
         self.router = router
@@ -27,6 +29,7 @@ public final class JarvisAPI: Sendable {
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let started = DispatchTime.now()
         var response: HTTPResponse
+        var routeLabel = "unmatched"
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             response = .error(.notFound("no endpoint \(request.method) \(request.path)"), requestID: request.requestID)
@@ -34,11 +37,17 @@ public final class JarvisAPI: Sendable {
             response = .error(JarvisError(405, "method_not_allowed", "\(request.method) is not allowed here"), requestID: request.requestID)
             response.headers.append(("Allow", allowed.joined(separator: ", ")))
         case let .found(route, parameters):
+            routeLabel = route.pattern
             response = await run(route, RequestContext(request: request, parameters: parameters))
         }
         response.headers.append(("X-Request-Id", request.requestID))
         response.headers.append(("Cache-Control", "no-store"))
-        let micros = (DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1000
+        let nanos = DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds
+        let micros = nanos / 1000
+        Counter(label: "jarvis_http_requests_total", dimensions: [("route", routeLabel), ("method", request.method), ("status", "\(response.status)")])
+            .increment()
+        Timer(label: "jarvis_http_request_duration_seconds", dimensions: [("route", routeLabel), ("method", request.method)])
+            .recordNanoseconds(Int64(nanos))
         logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.path)",
                                           "status": "\(response.status)", "us": "\(micros)", "request_id": "\(request.requestID)"])
         return response
@@ -90,7 +99,14 @@ public final class JarvisAPI: Sendable {
     }
 
     private func authorize(_ route: Route, _ context: RequestContext) async throws {
-        guard case let .role(needed) = route.access else { return }
+        let needed: Role
+        switch route.access {
+        case .open: return
+        case let .role(role): needed = role
+        case let .localOrRole(role):
+            if Observability.isLocal(context.request.remoteAddress) { return }
+            needed = role
+        }
         let request = context.request
         guard let principal = try await authenticator.principal(authorization: request.header("authorization"),
                                                                 cookieHeader: request.header("cookie")) else {

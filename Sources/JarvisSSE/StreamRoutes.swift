@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import DockerEngine
 import Foundation
+import Metrics
 import HTTPTypes
 import Hummingbird
 import JarvisAPI
@@ -129,6 +130,9 @@ struct StreamRoutes: Sendable {
     /// An SSE response fed by `produce`, with heartbeats while it is quiet.
     static func stream(_ produce: @escaping @Sendable (AsyncChannel<ByteBuffer>) async throws -> Void) -> Response {
         let body = ResponseBody { writer in
+            let clients = Meter(label: "jarvis_sse_clients")
+            clients.increment()
+            defer { clients.decrement() }
             let channel = AsyncChannel<ByteBuffer>()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

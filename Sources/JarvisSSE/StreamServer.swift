@@ -72,6 +72,20 @@ struct StreamServer {
             StreamRoutes.error(JarvisError(403, "terminal_refused",
                                            "open this as a WebSocket with an unused terminal token issued to your session"), request)
         }
+        router.get("/metrics") { request, _ in
+            // nginx passes the client's address; a request straight on the socket comes from this host.
+            let peer = request.headers[HTTPField.Name("X-Forwarded-For")!]
+            if peer != nil && !Observability.isLocal(peer) {
+                do {
+                    let principal = try await streams.authenticate(request)
+                    guard principal.role >= .admin else { throw JarvisError.forbidden("metrics need the admin role") }
+                } catch let error as JarvisError {
+                    return StreamRoutes.error(error, request)
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: Observability.text())))
+        }
         router.get("/api/v1/streams/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok","engine_transfers":\#(DockerClient.activeTransfers)}"#)))

@@ -352,3 +352,24 @@ extension AppDatabase {
                                  createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 }
+
+/// Tasks of one kind in one state, with the seconds the finished ones ran.
+public struct TaskFigures: Sendable {
+    public let kind: String
+    public let state: String
+    public let count: Int
+    public let runSeconds: Double
+}
+
+extension AppDatabase {
+    /// Counts and run time by kind and state: what /metrics reports for tasks, whichever process ran them.
+    public func taskFigures() throws -> [TaskFigures] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT kind, state, COUNT(*) AS count,
+                       COALESCE(SUM((julianday(finished_at) - julianday(started_at)) * 86400), 0) AS seconds
+                FROM tasks GROUP BY kind, state ORDER BY kind, state
+                """).map { TaskFigures(kind: $0["kind"], state: $0["state"], count: $0["count"], runSeconds: $0["seconds"]) }
+        }
+    }
+}

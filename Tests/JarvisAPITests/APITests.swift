@@ -182,7 +182,7 @@ final class OpenAPICoverageTests: XCTestCase {
         var path = ""
         var operation = ""
         for line in text.split(separator: "\n").map(String.init) {
-            if line.hasPrefix("  /api/v1"), let colon = line.firstIndex(of: ":") {
+            if line.hasPrefix("  /"), let colon = line.firstIndex(of: ":") {
                 path = String(line[line.index(line.startIndex, offsetBy: 2)..<colon])
             } else if let method = ["get", "post", "put", "patch", "delete"].first(where: { line.hasPrefix("    \($0):") }), !path.isEmpty {
                 operation = "\(method.uppercased()) \(path)"

@@ -13,6 +13,7 @@ final class AccessControlTests: XCTestCase {
     /// Who may call what. Adding a route without adding it here fails the matrix test.
     static let matrix: [String: Access] = [
         "GET /api/v1/health": .open,
+        "GET /metrics": .localOrRole(.admin),
         "POST /api/v1/auth/login": .open,
         "POST /api/v1/auth/refresh": .open,
         "POST /api/v1/auth/logout": .role(.viewer),
@@ -114,7 +115,7 @@ final class AccessControlTests: XCTestCase {
         XCTAssertEqual(Set(served.keys), Set(Self.matrix.keys), "routes and the role matrix differ")
         for (operation, access) in Self.matrix {
             XCTAssertEqual(served[operation], access, operation)
-            guard case let .role(needed) = access else { continue }
+            guard case let .role(needed) = access else { continue }  // localOrRole: testMetricsAreOpenLocallyAndToAdminsElsewhere
             let parts = operation.split(separator: " ")
             let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "999")
             let (anonymous, body) = await send(String(parts[0]), path)
@@ -126,6 +127,23 @@ final class AccessControlTests: XCTestCase {
                 XCTAssertEqual(code(refusedBody), "forbidden", "\(operation) as \(role)")
             }
         }
+    }
+
+    func testMetricsAreOpenLocallyAndToAdminsElsewhere() async throws {
+        Observability.bootstrap()
+        _ = await send("GET", "/api/v1/auth/me", as: "vera")
+        let (local, _) = await send("GET", "/metrics", ip: "127.0.0.1")
+        XCTAssertEqual(local.status, 200)
+        let text = String(decoding: local.body, as: UTF8.self)
+        XCTAssertTrue(text.contains(#"jarvis_http_requests_total{route="/api/v1/auth/me",method="GET",status="200"}"#), text)
+        XCTAssertTrue(text.contains("jarvis_http_request_duration_seconds_bucket{"), text)
+        XCTAssertTrue(text.contains("# TYPE jarvis_tasks gauge"), text)
+        let (anonymous, _) = await send("GET", "/metrics")
+        XCTAssertEqual(anonymous.status, 401, "from elsewhere without a session")
+        let (operatorAnswer, _) = await send("GET", "/metrics", as: "olga")
+        XCTAssertEqual(operatorAnswer.status, 403)
+        let (adminAnswer, _) = await send("GET", "/metrics", as: "admin")
+        XCTAssertEqual(adminAnswer.status, 200)
     }
 
     func testAdminManagesAccountsWithinThePolicy() async throws {

@@ -65,3 +65,10 @@ public struct EngineResponse: Sendable {
     /// The named header, matched without regard to case.
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
+
+extension EngineRequest {
+    /// The API area (`containers`, `images`, `_ping`, …): a metric label with few values, never an id or a name.
+    var endpoint: String {
+        path.split(separator: "/").first.map(String.init) ?? "/"
+    }
+}

@@ -6,6 +6,8 @@ public enum Access: Sendable, Equatable {
     case open
     /// A session with at least this role.
     case role(Role)
+    /// Open to a peer on this host (a scraper next to Jarvis); anyone else needs a session with this role.
+    case localOrRole(Role)
 }
 
 /// Everything a handler gets: the request, path parameters and the caller.

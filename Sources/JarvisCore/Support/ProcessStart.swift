@@ -14,6 +14,7 @@ public func startProcess(_ name: String) -> (config: JarvisConfig, logger: Logge
         exit(2)
     }
     JSONLogHandler.bootstrap(level: config.logLevel)
+    Observability.bootstrap()
     return (config, Logger(label: name))
 }
 

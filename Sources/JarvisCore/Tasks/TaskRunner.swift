@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import Metrics
 import JarvisStore
 import Logging
 
@@ -149,6 +150,8 @@ public final class TaskRunner: @unchecked Sendable {
                      by: nil, username: creator?.username,
                      facts: RequestFacts(requestID: "task-\(task.id)", ip: nil, userAgent: "jarvis task runner"),
                      error: state == "succeeded" ? nil : JarvisError(500, "task_\(state)", message ?? state))
+        Timer(label: "jarvis_task_duration_seconds", dimensions: [("kind", task.kind), ("state", state)], preferredDisplayUnit: .seconds)
+            .recordSeconds(Date().timeIntervalSince(started))
         logger.info("task ended", metadata: ["task": "\(task.id)", "kind": "\(task.kind)", "state": "\(state)",
                                               "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
     }
