@@ -4,8 +4,11 @@ ENGINE ?= system
 SANDBOX_DIR ?= /tmp/jarvis-sandbox-engine
 JARVIS_HTTPS_PORT ?= 8443
 JARVIS_DATA_DIR ?= $(CURDIR)/var
+PREFIX ?= /usr/local
+DESTDIR ?=
+PURGE ?= 0
 
-.PHONY: run build deps test unit bench clean
+.PHONY: run build deps test unit bench clean install uninstall
 
 deps:
 	@scripts/install-deps.sh build run
@@ -18,6 +21,14 @@ build: deps
 ## ENGINE=sandbox starts a private dockerd instead of using $$DOCKER_HOST.
 run: build
 	@JARVIS_HTTPS_PORT=$(JARVIS_HTTPS_PORT) JARVIS_DATA_DIR=$(JARVIS_DATA_DIR) scripts/run.sh "$(ENGINE)" "$(SANDBOX_DIR)"
+
+## Install as a service: binaries, UI, nginx site, systemd units, config, user, data (PREFIX, DESTDIR).
+install: build
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) scripts/install.sh install
+
+## Remove the program files; PURGE=1 also removes config, data and keys.
+uninstall:
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) PURGE=$(PURGE) scripts/install.sh uninstall
 
 ## Unit, integration, end-to-end and browser tests against a private engine.
 test:

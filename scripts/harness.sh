@@ -5,6 +5,8 @@
 harness_start() {
   local port=$1
   engine_dir=$(mktemp -d /tmp/jv-engine.XXXXXX)
+  # Others may pass through to the socket (group docker, 0660): the install test serves as user jarvis.
+  chmod 0711 "$engine_dir"
   data_dir=$(mktemp -d /tmp/jv-data.XXXXXX)
   admin_password="jarvis-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   stack_pid=""
