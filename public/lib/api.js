@@ -93,6 +93,31 @@ export function subscribe(url, handlers, { onOpen, onState } = {}) {
   return { close() { closed = true; source?.close(); } };
 }
 
+let streams = null;
+
+/**
+ * Resolves true when jarvis-sse answers (live streams), false on a host that runs
+ * jarvis-fcgi alone (a shared host): callers poll instead and say so. Asked once per page load.
+ */
+export function streamsAvailable() {
+  streams ??= fetch('/api/v1/streams/health', { credentials: 'same-origin' }).then((r) => r.ok).catch(() => false);
+  return streams;
+}
+
+/**
+ * Calls `tick` now and then every `seconds` until closed; the handle matches `subscribe`'s.
+ */
+export function poll(tick, seconds) {
+  let timer = null;
+  let closed = false;
+  const run = async () => {
+    try { await tick(); } catch { /* the next round tries again */ }
+    if (!closed) timer = setTimeout(run, seconds * 1000);
+  };
+  run();
+  return { close() { closed = true; clearTimeout(timer); } };
+}
+
 /**
  * Reloads a page when containers change: subscribes to engine events, calls
  * `reload` (debounced) for those `accept` lets through and on every (re)connect,
@@ -100,16 +125,31 @@ export function subscribe(url, handlers, { onOpen, onState } = {}) {
  */
 export function liveContainers(root, reload, { delay = 150, accept = () => true } = {}) {
   let timer;
+  let handle = null;
+  let closed = false;
+  const setState = (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; };
+  streamsAvailable().then((available) => {
+    if (closed) return;
+    if (!available) {
+      // No jarvis-sse here: the page refreshes itself every 5 seconds instead.
+      setState('polling');
+      handle = poll(reload, 5);
+      return;
+    }
+    handle = followEvents(reload, delay, accept, setState);
+  });
+  return { close() { closed = true; clearTimeout(timer); handle?.close(); } };
+}
+
+function followEvents(reload, delay, accept, setState) {
+  let timer;
   return subscribe('/api/v1/events', {
     container: (event) => {
       if (!accept(event)) return;
       clearTimeout(timer);
       timer = setTimeout(reload, delay);
     },
-  }, {
-    onOpen: reload,
-    onState: (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; },
-  });
+  }, { onOpen: reload, onState: setState });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ansiToHtml } from '../../lib/ansi.js';
 import { html, mount } from '../../lib/html.js';
 
@@ -118,6 +118,10 @@ class LogPanel extends HTMLElement {
     this.querySelector('[data-action=download]').href = `/api/v1${path}/download?${download}`;
     const banner = this.querySelector('.banner');
     banner.hidden = true;
+    if (this.querySelector('[name=window]').value === 'live' && !await streamsAvailable()) {
+      this.pollLive(path, params);
+      return;
+    }
     if (this.querySelector('[name=window]').value === 'live') {
       params.set('tail', '200');
       this.setState('connecting');
@@ -141,6 +145,26 @@ class LogPanel extends HTMLElement {
       banner.textContent = `Could not load logs: ${error.message}`;
       banner.hidden = false;
     }
+  }
+
+  /** Without jarvis-sse (a shared host): ask for the lines after the newest one shown, every 2 seconds. */
+  pollLive(path, params) {
+    this.setState('polling');
+    this.notice('live follow is not available on this server: new lines are fetched every 2 seconds');
+    let newest = null;
+    this.querySelector('.older').hidden = false;
+    this.subscription = poll(async () => {
+      const query = new URLSearchParams(params);
+      query.set('tail', newest ? '1000' : '200');
+      if (newest) query.set('since', newest);
+      const result = await api('GET', `${path}?${query}`);
+      // `since` is inclusive: lines at or before the cursor were shown already.
+      for (const entry of result.lines) {
+        if (newest && entry.time && entry.time <= newest) continue;
+        this.receive(entry);
+        if (entry.time) newest = entry.time;
+      }
+    }, 2);
   }
 
   async loadOlder() {

@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { loadCodeMirror } from '../../lib/codemirror.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, ports } from '../../lib/format.js';
@@ -370,19 +370,48 @@ class StackPage extends HTMLElement {
     return hash % 8;
   }
 
-  followLogs() {
+  async followLogs() {
     this.lines = [];
     const live = this.querySelector('.live');
+    const setState = (state) => { live.dataset.state = state; live.textContent = state; };
+    if (!await streamsAvailable()) {
+      setState('polling');
+      this.logs = this.pollLogs();
+      return;
+    }
     this.logs = subscribe(`/api/v1/stacks/${encodeURIComponent(this.name)}/logs/follow?tail=200`, {
-      log: (line) => {
-        this.lines.push(line);
-        if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
-        const select = this.querySelector('[name=service]');
-        if (![...select.options].some((option) => option.value === line.service)) select.append(new Option(line.service, line.service));
-        if (!this.querySelector('[name=pause]').checked) this.scheduleRender();
-      },
+      log: (line) => this.addLine(line),
       state: (event) => { live.textContent = event.state; },
-    }, { onState: (state) => { live.dataset.state = state; live.textContent = state; } });
+    }, { onState: setState });
+  }
+
+  addLine(line) {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LOG_LINES) this.lines.splice(0, this.lines.length - MAX_LOG_LINES);
+    const select = this.querySelector('[name=service]');
+    if (![...select.options].some((option) => option.value === line.service)) select.append(new Option(line.service, line.service));
+    if (!this.querySelector('[name=pause]').checked) this.scheduleRender();
+  }
+
+  /** Without jarvis-sse (a shared host): each container's new lines every 3 seconds, by a cursor per container. */
+  pollLogs() {
+    const newest = new Map();
+    return poll(async () => {
+      const services = await api('GET', `/stacks/${encodeURIComponent(this.name)}/services`);
+      for (const service of services) {
+        for (const container of service.containers) {
+          const cursor = newest.get(container.id);
+          const query = new URLSearchParams({ tail: cursor ? '1000' : '100' });
+          if (cursor) query.set('since', cursor);
+          const result = await api('GET', `/containers/${container.id}/logs?${query}`);
+          for (const entry of result.lines) {
+            if (cursor && entry.time <= cursor) continue;
+            this.addLine({ service: service.name, container: container.name, stream: entry.stream, time: entry.time, line: entry.line });
+            newest.set(container.id, entry.time);
+          }
+        }
+      }
+    }, 3);
   }
 
   scheduleRender() {

@@ -1,4 +1,4 @@
-import { api, subscribe } from '../../lib/api.js';
+import { api, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 
@@ -49,8 +49,7 @@ class TaskProgress extends HTMLElement {
       state: (event) => { this.task.state = event.state; if (event.error) this.task.error = event.error; this.renderHead(); },
       end: (task) => this.finish(task),
     };
-    const streams = await fetch('/api/v1/streams/health', { credentials: 'same-origin' }).catch(() => null);
-    if (!streams?.ok) {
+    if (!await streamsAvailable()) {
       this.pollProgress(handlers, 0);  // no jarvis-sse here (a shared host)
     } else {
       this.stream = subscribe(`/api/v1/tasks/${this.taskId}/events`, handlers);
