@@ -41,6 +41,26 @@ final class ConfigTests: XCTestCase {
     }
 }
 
+extension ConfigTests {
+    func testTheShippedConfigParsesAndAFileBesideTheBinaryIsFound() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let shipped = try JarvisConfig.load(environment: ["JARVIS_CONFIG": root + "/deploy/jarvis.conf"])
+        XCTAssertEqual(shipped.fcgiSocket, "/run/jarvis/jarvis-fcgi.sock")
+        XCTAssertEqual(shipped.stacksDir, "/opt/stacks")
+        XCTAssertEqual(shipped.backupDir, "/var/lib/jarvis/backups")
+        XCTAssertEqual(shipped.backupKeep, 7)
+        // A shared host has no /etc/jarvis: the file next to jarvis-fcgi is used.
+        guard !FileManager.default.fileExists(atPath: "/etc/jarvis/jarvis.conf") else { return }
+        let dir = NSTemporaryDirectory() + "jarvis-beside-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "data_dir = /srv/beside\nbackup_keep = 0\n".write(toFile: dir + "/jarvis.conf", atomically: true, encoding: .utf8)
+        let beside = try JarvisConfig.load(environment: [:], executableDirectory: dir)
+        XCTAssertEqual(beside.dataDir, "/srv/beside")
+        XCTAssertEqual(beside.backupKeep, 0)
+        XCTAssertEqual(beside.source, dir + "/jarvis.conf")
+    }
+}
+
 final class SecretFileTests: XCTestCase {
     func testCreatesOnceWithMode0600AndRereadsTheSameKey() throws {
         let path = NSTemporaryDirectory() + "jarvis-key-\(UUID().uuidString)/signing.key"
