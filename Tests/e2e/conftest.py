@@ -107,6 +107,21 @@ def wait_for(what, condition, timeout=10.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_healthy(http, base, seconds=30):
+    """Polls base's health endpoint until it answers 200 (a server still starting refuses or answers 502/503)."""
+    deadline = time.time() + seconds
+    last = None
+    while time.time() < deadline:
+        try:
+            last = http.get(base + "/api/v1/health", timeout=5)
+            if last.status_code == 200:
+                return
+        except requests.RequestException as error:
+            last = error
+        time.sleep(0.2)
+    raise AssertionError(f"{base} did not become healthy: {getattr(last, 'text', last)}")
+
+
 class SSEReader:
     """Reads server-sent events from a streaming response."""
 

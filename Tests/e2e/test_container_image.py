@@ -5,12 +5,11 @@ Slow (a clean Swift build inside the build stage), and run in CI all the same.""
 import os
 import subprocess
 import tempfile
-import time
 import uuid
 
 import requests
 
-from conftest import DOCKER_HOST, docker
+from conftest import DOCKER_HOST, docker, wait_healthy
 from test_stacks import cleanup, free_port, run_op
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -49,14 +48,7 @@ def test_the_image_builds_offline_and_jarvis_runs_it_as_a_stack(client):
         http.trust_env = False
         http.verify = False
         base = f"https://127.0.0.1:{port}"
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                if http.get(base + "/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+        wait_healthy(http, base, 90)
         login = http.post(base + "/api/v1/auth/login", json={"username": "admin", "password": "container admin password"})
         assert login.status_code == 200, (login.text, docker("logs", "--tail", "40", f"{name}-jarvis-1"))
         listed = http.get(base + "/api/v1/containers?all=1").json()["items"]

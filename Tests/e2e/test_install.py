@@ -14,7 +14,7 @@ import time
 
 import requests
 
-from conftest import DOCKER_HOST
+from conftest import DOCKER_HOST, wait_healthy
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -126,13 +126,7 @@ def test_install_into_a_staging_root_then_serve_from_it():
         http.verify = s("etc/jarvis/tls.crt")  # the installed certificate names 127.0.0.1
         http.trust_env = False
         base = f"https://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if http.get(base + "/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
+        wait_healthy(http, base, 20)
         login = http.post(base + "/api/v1/auth/login", json={"username": "admin", "password": "installed admin password"})
         assert login.status_code == 200, (login.text, open(os.path.join(work, "jarvis-fcgi.log")).read())
         assert http.get(base + "/api/v1/containers").status_code == 200, "the jarvis user reaches the engine"

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import DOCKER_HOST, docker
+from conftest import DOCKER_HOST, docker, wait_healthy
 from test_browser import browser  # noqa: F401 (fixture)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -79,12 +79,7 @@ def exercise(base, home, container):
     """What an operator does on such a host: sign in, list, follow logs by polling, pull through cron."""
     http = requests.Session()
     http.trust_env = False
-    for _ in range(100):  # the web server starts jarvis-fcgi on the first request
-        response = http.get(base + "/api/v1/health", timeout=10)
-        if response.status_code == 200:
-            break
-        time.sleep(0.2)
-    assert response.status_code == 200, response.text
+    wait_healthy(http, base, 20)  # the web server starts jarvis-fcgi on the first request
     assert "<jarvis-app>" in http.get(base + "/").text
     assert http.get(base + "/vendor/codemirror/codemirror.js").status_code == 200
     login = http.post(base + "/api/v1/auth/login", json={"username": "admin", "password": "shared host password"})
