@@ -125,6 +125,10 @@ install_all() {
   done
   say "installed into ${DESTDIR:-/} (prefix $PREFIX)"
 
+  # The store is made (or migrated) by its owner, so no file in it ever belongs to root.
+  if [ -z "$DESTDIR" ]; then
+    runuser -u "$USER_NAME" -- env JARVIS_CONFIG=/etc/jarvis/jarvis.conf "$PREFIX/bin/jarvisctl" migrate >/dev/null
+  fi
   if [ -z "$DESTDIR" ] && [ "${JARVIS_START:-1}" = 1 ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable jarvis-fcgi jarvis-sse >/dev/null

@@ -111,7 +111,8 @@ extension AppDatabase {
 
     private static func lockInUse(_ databasePath: String, exclusive: Bool) throws -> Int32 {
         let lockPath = databasePath + ".in-use.lock"
-        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        // Read-only and 0644: root's jarvisctl and the services' user can both take it, whoever made it.
+        let fd = open(lockPath, O_CREAT | O_RDONLY | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         guard flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
             close(fd)
