@@ -386,6 +386,44 @@ services:
         reader.close()
     assert client.get("/stacks/../etc/logs/follow").status_code in (400, 404)
     assert client.get(f"/stacks/{name}/logs/follow?tail=lots").status_code == 400
+    assert client.get(f"/stacks/{name}/logs/follow", headers={"Last-Event-ID": "../../etc"}).status_code == 400
+
+
+def test_merged_logs_resume_after_a_reconnect_without_loss_or_repeats(client, stack):
+    from conftest import data, open_stream
+    counting = 'i=0; while true; do i=$$((i+1)); echo {0} $$i; sleep 0.2; done'  # $$: not Compose's to interpolate
+    compose = (f"services:\n  web:\n    image: {IMAGE}\n    command: [sh, -c, '{counting.format('web')}']\n"
+               f"  worker:\n    image: {IMAGE}\n    command: [sh, -c, '{counting.format('worker')}']\n")
+    name, _ = stack(compose=compose, env="")
+    run_op(client, name, "up")
+    short = {f"{name}-{s}-1": docker("inspect", "-f", "{{.Id}}", f"{name}-{s}-1")[:12] for s in ("web", "worker")}
+    numbers = {}  # (container, time) -> the counter it printed
+    reader = open_stream(client, f"/stacks/{name}/logs/follow?tail=3", timeout=30)
+    last_id = None
+    try:
+        for event in reader.events("log"):
+            line = data(event)
+            numbers[(line["container"], line["time"])] = int(line["line"].split()[-1])
+            last_id = event["id"] or last_id
+            if last_id and len(numbers) >= 12 and all(s in last_id for s in short.values()):
+                break
+    finally:
+        reader.close()
+    time.sleep(1.5)  # lines keep coming while nobody listens
+    positions = dict(part.split("@") for part in last_id.split(","))
+    reader = open_stream(client, f"/stacks/{name}/logs/follow", headers={"Last-Event-ID": last_id}, timeout=30)
+    try:
+        first = {}
+        for event in reader.events("log"):
+            line = data(event)
+            first.setdefault(line["container"], int(line["line"].split()[-1]))
+            if len(first) == 2:
+                break
+    finally:
+        reader.close()
+    for container, position in positions.items():
+        full = next(n for n, s in short.items() if s == container)
+        assert first[full] == numbers[(full, position)] + 1, (full, first, position)
 
 
 def test_operators_cannot_hand_a_stack_the_host(client, stack):
