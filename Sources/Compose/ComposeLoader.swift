@@ -230,7 +230,8 @@ struct ProjectBuilder {
     }
 }
 
-enum Paths {
+/// Paths of a project's files; also what the stacks folder checks its own paths with.
+public enum Paths {
     /// A path from the file, absolute against the project folder; `..` is allowed (Compose allows it).
     static func resolve(_ path: String, in folder: String) -> String {
         if path.hasPrefix("/") { return (path as NSString).standardizingPath }
@@ -250,7 +251,8 @@ enum Paths {
         return within(resolved, resolvedBase)
     }
 
-    private static func realPath(_ path: String) -> String? {
+    /// The path with every link followed, or nil when it does not exist.
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

@@ -25,13 +25,13 @@ extension AppDatabase {
             try destination.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
             try destination.close()
             chmod(partial, 0o600)
-            _ = try Self.inspectBackup(partial)
+            let info = try Self.inspectBackup(partial)
             guard rename(partial, path) == 0 else { throw StoreError.io("cannot move the backup to \(path): \(String(cString: strerror(errno)))") }
+            return BackupInfo(path: path, bytes: info.bytes, migrations: info.migrations, users: info.users, auditRows: info.auditRows)
         } catch {
             Self.removeDatabaseFiles(partial)
             throw error
         }
-        return try Self.inspectBackup(path)
     }
 
     /// Opens a backup read-only and checks it: integrity, and a schema this build knows.

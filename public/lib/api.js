@@ -119,12 +119,26 @@ export function poll(tick, seconds) {
 }
 
 /**
+ * A container's log lines after `cursor` (a line's time), or its last `tail` lines when
+ * there is no cursor yet: following a log by polling where jarvis-sse is absent.
+ * Resolves to the new lines and the cursor for the next call.
+ */
+export async function logLinesAfter(id, cursor, { params = new URLSearchParams(), tail = 200 } = {}) {
+  const query = new URLSearchParams(params);
+  query.set('tail', cursor ? '1000' : String(tail));
+  if (cursor) query.set('since', cursor);
+  const { lines } = await api('GET', `/containers/${encodeURIComponent(id)}/logs?${query}`);
+  // `since` is inclusive: lines at or before the cursor were shown already.
+  const fresh = cursor ? lines.filter((line) => line.time && line.time > cursor) : lines;
+  return { lines: fresh, cursor: fresh.findLast((line) => line.time)?.time ?? cursor };
+}
+
+/**
  * Reloads a page when containers change: subscribes to engine events, calls
  * `reload` (debounced) for those `accept` lets through and on every (re)connect,
  * and mirrors the connection state in the `.live` badge under `root`.
  */
 export function liveContainers(root, reload, { delay = 150, accept = () => true } = {}) {
-  let timer;
   let handle = null;
   let closed = false;
   const setState = (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; };
@@ -138,7 +152,7 @@ export function liveContainers(root, reload, { delay = 150, accept = () => true 
     }
     handle = followEvents(reload, delay, accept, setState);
   });
-  return { close() { closed = true; clearTimeout(timer); handle?.close(); } };
+  return { close() { closed = true; handle?.close(); } };
 }
 
 function followEvents(reload, delay, accept, setState) {

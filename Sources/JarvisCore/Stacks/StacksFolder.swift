@@ -23,7 +23,7 @@ public struct StacksFolder: Sendable {
         }
         let folder = root + "/" + name
         // A symlinked stack folder pointing elsewhere is not ours to write through.
-        if let resolved = Self.realPath(folder), let base = Self.realPath(root), !resolved.hasPrefix(base + "/") {
+        if let resolved = Paths.realPath(folder), let base = Paths.realPath(root), !resolved.hasPrefix(base + "/") {
             throw JarvisError(403, "path_outside_stacks", "stack \(name) is a link that leads outside the stacks folder")
         }
         return folder
@@ -42,8 +42,8 @@ public struct StacksFolder: Sendable {
 
     /// True when `path` (a project's working directory) is inside the stacks folder.
     public func contains(_ path: String) -> Bool {
-        let base = Self.realPath(root) ?? root
-        let target = Self.realPath(path) ?? path
+        let base = Paths.realPath(root) ?? root
+        let target = Paths.realPath(path) ?? path
         return target.hasPrefix(base + "/") || path.hasPrefix(root + "/")
     }
 
@@ -51,9 +51,7 @@ public struct StacksFolder: Sendable {
     static func readInside(_ folder: String, _ file: String) throws -> String? {
         let path = folder + "/" + file
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        if let resolved = realPath(path), let base = realPath(folder), !resolved.hasPrefix(base + "/") {
-            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
-        }
+        try refuseLinkOut(path, from: folder, file)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JarvisError(500, "unreadable", "\(file) of this stack cannot be read (permissions?)")
         }
@@ -63,9 +61,7 @@ public struct StacksFolder: Sendable {
     /// Writes `text` to `folder/file` atomically, keeping the previous content as `file.bak`.
     static func write(_ text: String, to folder: String, _ file: String) throws {
         let path = folder + "/" + file
-        if let resolved = realPath(path), let base = realPath(folder), !resolved.hasPrefix(base + "/") {
-            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
-        }
+        try refuseLinkOut(path, from: folder, file)
         if let old = FileManager.default.contents(atPath: path) {
             if old == Data(text.utf8) { return }
             try old.write(to: URL(fileURLWithPath: path + ".bak"))
@@ -78,9 +74,10 @@ public struct StacksFolder: Sendable {
         }
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+    /// A stack's file that is a link leading out of the stack's folder is neither read nor written through.
+    private static func refuseLinkOut(_ path: String, from folder: String, _ file: String) throws {
+        if let resolved = Paths.realPath(path), let base = Paths.realPath(folder), !resolved.hasPrefix(base + "/") {
+            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
+        }
     }
 }

@@ -1,4 +1,4 @@
-import { api, poll, streamsAvailable, subscribe } from '../../lib/api.js';
+import { api, logLinesAfter, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ansiToHtml } from '../../lib/ansi.js';
 import { html, mount } from '../../lib/html.js';
 
@@ -119,7 +119,7 @@ class LogPanel extends HTMLElement {
     const banner = this.querySelector('.banner');
     banner.hidden = true;
     if (this.querySelector('[name=window]').value === 'live' && !await streamsAvailable()) {
-      this.pollLive(path, params);
+      this.pollLive(params);
       return;
     }
     if (this.querySelector('[name=window]').value === 'live') {
@@ -147,23 +147,16 @@ class LogPanel extends HTMLElement {
     }
   }
 
-  /** Without jarvis-sse (a shared host): ask for the lines after the newest one shown, every 2 seconds. */
-  pollLive(path, params) {
+  /** Without jarvis-sse (a shared host): the lines after the newest one shown, every 2 seconds. */
+  pollLive(params) {
     this.setState('polling');
     this.notice('live follow is not available on this server: new lines are fetched every 2 seconds');
-    let newest = null;
     this.querySelector('.older').hidden = false;
+    let cursor = null;
     this.subscription = poll(async () => {
-      const query = new URLSearchParams(params);
-      query.set('tail', newest ? '1000' : '200');
-      if (newest) query.set('since', newest);
-      const result = await api('GET', `${path}?${query}`);
-      // `since` is inclusive: lines at or before the cursor were shown already.
-      for (const entry of result.lines) {
-        if (newest && entry.time && entry.time <= newest) continue;
-        this.receive(entry);
-        if (entry.time) newest = entry.time;
-      }
+      const result = await logLinesAfter(this.id, cursor, { params });
+      for (const entry of result.lines) this.receive(entry);
+      cursor = result.cursor;
     }, 2);
   }
 

@@ -1,4 +1,4 @@
-import { api, poll, streamsAvailable, subscribe } from '../../lib/api.js';
+import { api, logLinesAfter, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { loadCodeMirror } from '../../lib/codemirror.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, ports } from '../../lib/format.js';
@@ -395,20 +395,16 @@ class StackPage extends HTMLElement {
 
   /** Without jarvis-sse (a shared host): each container's new lines every 3 seconds, by a cursor per container. */
   pollLogs() {
-    const newest = new Map();
+    const cursors = new Map();
     return poll(async () => {
       const services = await api('GET', `/stacks/${encodeURIComponent(this.name)}/services`);
       for (const service of services) {
         for (const container of service.containers) {
-          const cursor = newest.get(container.id);
-          const query = new URLSearchParams({ tail: cursor ? '1000' : '100' });
-          if (cursor) query.set('since', cursor);
-          const result = await api('GET', `/containers/${container.id}/logs?${query}`);
+          const result = await logLinesAfter(container.id, cursors.get(container.id), { tail: 100 });
           for (const entry of result.lines) {
-            if (cursor && entry.time <= cursor) continue;
             this.addLine({ service: service.name, container: container.name, stream: entry.stream, time: entry.time, line: entry.line });
-            newest.set(container.id, entry.time);
           }
+          cursors.set(container.id, result.cursor);
         }
       }
     }, 3);
