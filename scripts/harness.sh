@@ -18,7 +18,7 @@ harness_start() {
 
 harness_start_stack() {
   local port=$1
-  JARVIS_BIN=.build/release JARVIS_DATA_DIR=$data_dir JARVIS_HTTPS_PORT=$port JARVIS_ADMIN_PASSWORD=$admin_password \
+  JARVIS_BIN=${JARVIS_BIN:-.build/release} JARVIS_DATA_DIR=$data_dir JARVIS_HTTPS_PORT=$port JARVIS_ADMIN_PASSWORD=$admin_password \
     scripts/stack.sh >"$data_dir/stack.out" 2>&1 &
   stack_pid=$!
   for _ in $(seq 1 100); do
