@@ -42,3 +42,18 @@ extension DockerClient {
         return [UInt8](try JSONSerialization.data(withJSONObject: body))
     }
 }
+
+extension DockerClient {
+    /// `GET /containers/{id}/json`, `/volumes/{name}` or `/networks/{id}` as untyped JSON, nil when the engine has none:
+    /// for rules that must see every field the engine keeps.
+    public func inspectJSON(_ kind: InspectKind, _ idOrName: String) async throws -> [String: Any]? {
+        do {
+            let response = try await send(EngineRequest("GET", "/\(kind.rawValue)/\(try Self.validID(idOrName))" + (kind == .container ? "/json" : "")))
+            return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        } catch let error as EngineError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    public enum InspectKind: String, Sendable { case container = "containers", volume = "volumes", network = "networks" }
+}

@@ -10,20 +10,28 @@ public final class DockerClient: @unchecked Sendable {
     /// When true, every call that could change the engine's state is refused
     /// here, before anything is sent: only GET and HEAD reach the engine.
     public let readOnly: Bool
+    /// Judges every request that changes the engine, after the read-only check.
+    public let admission: (any EngineAdmission)?
     private let logger: Logger
     private let loop = CurlLoop.shared
     private let lock = NSLock()
     private var negotiated: APIVersion?
 
-    public init(host: DockerHost, readOnly: Bool = false, logger: Logger = Logger(label: "jarvis.docker")) {
+    public init(host: DockerHost, readOnly: Bool = false, admission: (any EngineAdmission)? = nil,
+                logger: Logger = Logger(label: "jarvis.docker")) {
         self.host = host
         self.readOnly = readOnly
+        self.admission = admission
         self.logger = logger
     }
 
-    func checkWritable(_ request: EngineRequest) throws {
-        guard readOnly, !["GET", "HEAD"].contains(request.method) else { return }
-        throw EngineError(.readOnly, message: "Jarvis is in read-only mode: \(request.method) \(request.path) was not sent to the engine")
+    /// The door every request passes before it is sent: read-only mode, then the admission rule.
+    func admit(_ request: EngineRequest) async throws {
+        guard !["GET", "HEAD"].contains(request.method) else { return }
+        if readOnly {
+            throw EngineError(.readOnly, message: "Jarvis is in read-only mode: \(request.method) \(request.path) was not sent to the engine")
+        }
+        try await admission?.admit(request, client: self)
     }
 
     /// The version in use, negotiating it first if needed.
@@ -41,7 +49,7 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Sends a request and returns the whole answer; non-2xx answers throw.
     public func send(_ request: EngineRequest) async throws -> EngineResponse {
-        try checkWritable(request)
+        try await admit(request)
         let version = request.versioned ? try await apiVersion() : nil
         let response = try await perform(request, version: version)
         guard (200..<400).contains(response.status) else {
@@ -62,7 +70,7 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Opens a streaming request: returns once the engine answered 2xx, with the body still to come.
     public func openStream(_ request: EngineRequest) async throws -> EngineByteStream {
-        try checkWritable(request)
+        try await admit(request)
         let version = request.versioned ? try await apiVersion() : nil
         let transfer = CurlTransfer(request: request, host: host, version: version)
         if let error = transfer.setupError { throw error }

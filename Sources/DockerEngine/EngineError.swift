@@ -29,6 +29,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         public static let readOnly = Code("read_only")
         /// The consumer stopped the call.
         public static let cancelled = Code("cancelled")
+        /// The client's admission rule kept the request from leaving (host access).
+        public static let refused = Code("refused")
     }
 
     public let code: Code

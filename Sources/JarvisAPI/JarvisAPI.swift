@@ -79,7 +79,8 @@ public final class JarvisAPI: Sendable {
         var response: HTTPResponse
         do {
             try await authorize(route, context)
-            response = try await route.handler(context)
+            // Engine requests the handler makes are judged as this caller (HostAccessPolicy).
+            response = try await HostAccess.acting(as: context.principal.map(EngineActor.init)) { try await route.handler(context) }
         } catch {
             let wrapped = JarvisError.wrap(error)
             if wrapped.status == 500 {

@@ -165,7 +165,7 @@ extension DockerClient {
     public func startExec(_ execID: String, tty: Bool = true) async throws -> HijackedConnection {
         let request = EngineRequest("POST", "/exec/\(try Self.validID(execID))/start",
                                     body: Array(#"{"Detach":false,"Tty":\#(tty)}"#.utf8))
-        try checkWritable(request)
+        try await admit(request)
         let version = try await apiVersion()
         let host = self.host
         return try await withCheckedThrowingContinuation { continuation in

@@ -40,6 +40,10 @@ enum ContainerRoutes {
                 if spec.hasBindMounts, context.principal?.role != .admin {
                     throw JarvisError.forbidden("bind mounts of host paths need the admin role; use a named volume").field("volumes")
                 }
+                // Early, on the field; the engine client's host-access policy is the guarantee.
+                if spec.network == "host", context.principal?.role != .admin {
+                    throw JarvisError(403, "host_access_denied", "network: the host network needs the admin role").field("network")
+                }
                 let created = try await containers.create(spec)
                 context.audit?.resourceID = created.id
                 context.audit?.resourceName = created.displayName

@@ -37,6 +37,11 @@ enum StackRoutes {
                     presented: context.request.header(ConfirmationService.header))
                 return try .json(Deleted(name: name, movedTo: try await stacks.delete(name)))
             },
+            Route("POST", "/api/v1/stacks/{name}/adopt", access: .role(.admin), audit: "stack.adopt") { context in
+                let name = context.parameter("name")
+                context.audit = AuditEvent(action: "stack.adopt", resourceType: "stack", resourceName: name)
+                return try .json(try await stacks.adopt(name), status: 201)
+            },
             Route("POST", "/api/v1/stacks/{name}/validate", access: .role(.operator_)) { context in
                 try .json(try stacks.validate(context.parameter("name"), try context.decode(StackFiles.self)))
             },

@@ -60,7 +60,10 @@ enum TaskRoutes {
             },
             Route("POST", "/api/v1/tasks/{id}/retry", access: .role(.operator_), audit: "task.retry") { context in
                 context.audit = AuditEvent(action: "task.retry", resourceType: "task", resourceID: context.parameter("id"))
-                let task = try tasks.retry(context.parameter("id"), by: context.principal!)
+                // A retry is a new request by whoever retries: stack operations are checked again, with the file as it is now.
+                let old = try tasks.get(context.parameter("id"))
+                if old.kind.hasPrefix("stack.") { try await environment.stacks.checkRetry(old, by: context.principal!) }
+                let task = try tasks.retry(old.id, by: context.principal!)
                 context.audit?.resourceName = task.title
                 context.audit?.params = ["new_task": task.id]
                 return try .json(TaskView(task), status: 202)

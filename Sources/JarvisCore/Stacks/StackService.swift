@@ -138,7 +138,8 @@ public final class StackService: Sendable {
         let location = try await locate(name)
         var compose: String?, env: String?, fileName: String?
         var errors: [ComposeIssue] = [], warnings: [ComposeIssue] = [], hostAccess: [ComposeIssue] = [], services: [String] = []
-        if let path = location.path, FileManager.default.isReadableFile(atPath: path) {
+        // An external project's folder comes from a label anyone who can create a container can write: never read it.
+        if !location.external, let path = location.path, FileManager.default.isReadableFile(atPath: path) {
             fileName = ComposeLoader.composeFile(in: path)
             compose = try fileName.flatMap { try StacksFolder.readInside(path, $0) }
             env = try StacksFolder.readInside(path, ".env")
@@ -173,7 +174,7 @@ public final class StackService: Sendable {
 
     public func plan(_ name: String, operation: StackOperation, request: StackOperationRequest) async throws -> StackPlanView {
         let location = try await locate(name)
-        guard let path = location.path else { throw JarvisError(409, "no_files", "stack \(name) has no readable folder") }
+        let path = try deployableFolder(location, for: operation)
         do {
             let project = try await StackLoading.project(name, folder: path, operation: operation, observer: observer)
             let services = try selectedServices(request, in: project)
@@ -194,7 +195,7 @@ public final class StackService: Sendable {
         let location = try await locate(name)
         var declared: [String: ComposeService] = [:]
         var order: [String] = []
-        if let path = location.path, let project = try? ComposeLoader().load(folder: path, name: name) {
+        if !location.external, let path = location.path, let project = try? ComposeLoader().load(folder: path, name: name) {
             declared = project.services
             order = project.orderedServiceNames
         }
@@ -282,8 +283,17 @@ public final class StackService: Sendable {
     }
 
     public func enqueue(_ name: String, _ operation: StackOperation, _ request: StackOperationRequest, by principal: Principal) async throws -> TaskRecord {
+        let params = try await validatedOperation(name, operation, request, by: principal)
+        let scope = params.services.isEmpty ? "" : " (\(params.services.joined(separator: ", ")))"
+        let title = "\(operation.rawValue.capitalized) stack \(name)\(scope)" + (params.removeVolumes ? " with volumes" : "")
+        return try tasks.enqueue(kind: TaskKind.stack(operation), title: title, target: "stack:\(name)", params: params, by: principal)
+    }
+
+    /// Everything an operation is checked for before it is queued (and again when it is retried).
+    private func validatedOperation(_ name: String, _ operation: StackOperation, _ request: StackOperationRequest,
+                                    by principal: Principal) async throws -> StackParams {
         let location = try await locate(name)
-        guard let path = location.path else { throw JarvisError(409, "no_files", "stack \(name) has no folder Jarvis knows") }
+        let path = try deployableFolder(location, for: operation)
         if [.up, .pull].contains(operation) {
             let project: ComposeProject
             do {
@@ -298,12 +308,56 @@ public final class StackService: Sendable {
         }
         let timeout = request.waitTimeout ?? 300
         guard (1...3600).contains(timeout) else { throw JarvisError.invalidField("wait_timeout", "seconds, 1 to 3600") }
-        let services = request.services ?? []
-        let params = StackParams(stack: name, folder: path, operation: operation, services: services,
-                                 removeVolumes: request.removeVolumes ?? false, waitTimeout: timeout)
-        let scope = services.isEmpty ? "" : " (\(services.joined(separator: ", ")))"
-        let title = "\(operation.rawValue.capitalized) stack \(name)\(scope)" + (params.removeVolumes ? " with volumes" : "")
-        return try tasks.enqueue(kind: TaskKind.stack(operation), title: title, target: "stack:\(name)", params: params, by: principal)
+        return StackParams(stack: name, folder: path, operation: operation, services: request.services ?? [],
+                           removeVolumes: request.removeVolumes ?? false, waitTimeout: timeout)
+    }
+
+    /// Copies an external project's Compose file and `.env` into the stacks folder, after which it is managed
+    /// like any other stack (relative paths in it then resolve inside the new folder). Admins only.
+    public func adopt(_ name: String) async throws -> StackDocument {
+        let location = try await locate(name)
+        guard location.external, let source = location.path else {
+            throw JarvisError(409, "not_external", "stack \(name) is already in the stacks folder")
+        }
+        guard let fileName = ComposeLoader.composeFile(in: source), let compose = try StacksFolder.readInside(source, fileName) else {
+            throw JarvisError(409, "no_files", "the project's folder \(source) has no readable Compose file")
+        }
+        let env = try StacksFolder.readInside(source, ".env")
+        let path = try folder.folder(name)
+        do {
+            try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } catch {
+            throw JarvisError(409, "stack_exists", "cannot create the stack folder \(path): \(error.localizedDescription)")
+        }
+        try StacksFolder.write(compose, to: path, "compose.yaml")
+        if let env { try StacksFolder.write(env, to: path, ".env") }
+        return try await document(name)
+    }
+
+    /// Checks a retry of a stack task as a new request of the same operation by `principal`, with the file as it is now.
+    public func checkRetry(_ task: TaskRecord, by principal: Principal) async throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let params = try? decoder.decode(StackParams.self, from: Data(task.params.utf8)) else {
+            throw JarvisError(409, "task_not_retryable", "the parameters of task \(task.id) are unreadable; start the operation again")
+        }
+        let request = StackOperationRequest(services: params.services, removeVolumes: params.removeVolumes, waitTimeout: params.waitTimeout)
+        _ = try await validatedOperation(params.stack, params.operation, request, by: principal)
+    }
+
+    /// The folder an operation reads: a managed stack's own; for an external project (whose files are not trusted)
+    /// the managed path, which has no file, so that down/stop/start/restart work from the containers' labels.
+    private func deployableFolder(_ location: Location, for operation: StackOperation) throws -> String {
+        guard location.external else {
+            guard let path = location.path else { throw JarvisError(409, "no_files", "stack \(location.name) has no folder Jarvis knows") }
+            return path
+        }
+        if [.up, .pull].contains(operation) {
+            throw JarvisError(409, "external_stack", "stack \(location.name) was started from \(location.path ?? "a folder") outside the stacks "
+                              + "folder; Jarvis does not deploy files it does not manage (an admin can adopt the stack first)")
+        }
+        return try folder.folder(location.name)
     }
 
     // MARK: helpers

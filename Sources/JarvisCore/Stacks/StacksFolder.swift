@@ -47,37 +47,13 @@ public struct StacksFolder: Sendable {
         return target.hasPrefix(base + "/") || path.hasPrefix(root + "/")
     }
 
-    /// A file of the stack, read only if it resolves inside the stack's folder.
+    /// A file of the stack; links and hard links are refused (a container may have planted them).
     static func readInside(_ folder: String, _ file: String) throws -> String? {
-        let path = folder + "/" + file
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        try refuseLinkOut(path, from: folder, file)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw JarvisError(500, "unreadable", "\(file) of this stack cannot be read (permissions?)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        try SafeFile.read(folder, file).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Writes `text` to `folder/file` atomically, keeping the previous content as `file.bak`.
+    /// Writes `text` to `folder/file` atomically, keeping the previous content as `file.bak`, never through a link.
     static func write(_ text: String, to folder: String, _ file: String) throws {
-        let path = folder + "/" + file
-        try refuseLinkOut(path, from: folder, file)
-        if let old = FileManager.default.contents(atPath: path) {
-            if old == Data(text.utf8) { return }
-            try old.write(to: URL(fileURLWithPath: path + ".bak"))
-        }
-        let temporary = folder + "/." + file + ".saving"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw JarvisError(500, "write_failed", "cannot save \(file): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// A stack's file that is a link leading out of the stack's folder is neither read nor written through.
-    private static func refuseLinkOut(_ path: String, from folder: String, _ file: String) throws {
-        if let resolved = Paths.realPath(path), let base = Paths.realPath(folder), !resolved.hasPrefix(base + "/") {
-            throw JarvisError(403, "path_outside_stacks", "\(file) of this stack is a link that leads outside its folder")
-        }
+        try SafeFile.write(Data(text.utf8), to: folder, file, backup: true)
     }
 }

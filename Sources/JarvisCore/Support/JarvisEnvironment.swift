@@ -27,8 +27,8 @@ public final class JarvisEnvironment: Sendable {
         let host = try config.dockerHost.map(DockerHost.parse) ?? .systemDefault
         let key = try SecretFile.loadOrCreate(path: config.dataDir + "/keys/jwt-signing.key")
         let tokens = await TokenService(signingKey: key, accessLifetime: TimeInterval(config.accessTokenSeconds))
-        return JarvisEnvironment(config: config, database: database, docker: DockerClient(host: host, readOnly: config.readOnly, logger: logger),
-                                 tokens: tokens)
+        let docker = DockerClient(host: host, readOnly: config.readOnly, admission: HostAccessPolicy(database: database), logger: logger)
+        return JarvisEnvironment(config: config, database: database, docker: docker, tokens: tokens)
     }
 
     private init(config: JarvisConfig, database: AppDatabase, docker: DockerClient, tokens: TokenService) {

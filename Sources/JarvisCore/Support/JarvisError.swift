@@ -52,6 +52,7 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
         case .badRequest, .invalidArgument: return JarvisError(400, "bad_request", error.message)
         case .cancelled: return JarvisError(499, "cancelled", error.message)
         case .readOnly: return JarvisError(403, "read_only", error.message)
+        case .refused: return JarvisError(403, "host_access_denied", error.message)
         default: return JarvisError(502, "engine_error", error.message)
         }
     }

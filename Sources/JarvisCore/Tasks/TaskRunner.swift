@@ -19,6 +19,7 @@ public final class TaskRunner: @unchecked Sendable {
     private let artifactTTL: TimeInterval
     private let logger: Logger
     private let executors: [String: any TaskExecutor]
+    private let stacksFolder: StacksFolder
     private let lock = NSLock()
     private var running: [String: (work: Task<Void, Never>, context: TaskContext)] = [:]
     private var lastSweep = Date.distantPast
@@ -32,6 +33,7 @@ public final class TaskRunner: @unchecked Sendable {
         concurrency = environment.config.taskConcurrency
         artifactTTL = TimeInterval(environment.config.artifactTTLHours * 3600)
         self.logger = logger
+        stacksFolder = environment.stacks.folder
         executors = ImageTaskExecutors.all(artifactsDir: environment.tasks.artifactsDir).merging(StackExecutor.all()) { image, _ in image }
     }
 
@@ -122,7 +124,8 @@ public final class TaskRunner: @unchecked Sendable {
         var outcome: TaskOutcome?
         do {
             guard let executor = executors[task.kind] else { throw TaskFailure("no executor for task kind \(task.kind)") }
-            outcome = try await executor.run(context)
+            let actor = try actor(for: task)
+            outcome = try await HostAccess.acting(as: actor) { try await executor.run(context) }
         } catch {
             if context.cancelRequested {
                 state = "canceled"
@@ -154,6 +157,20 @@ public final class TaskRunner: @unchecked Sendable {
             .recordSeconds(Date().timeIntervalSince(started))
         logger.info("task ended", metadata: ["task": "\(task.id)", "kind": "\(task.kind)", "state": "\(state)",
                                               "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
+    }
+
+    /// A task acts as the user who queued (or retried) it, with that user's role now, not when it was queued.
+    private func actor(for task: TaskRecord) throws -> EngineActor {
+        guard let id = task.createdBy, let user = try database.user(id: id) else {
+            throw TaskFailure("the user who queued this task no longer exists; it was not run")
+        }
+        guard !user.disabled else { throw TaskFailure("user \(user.username) is disabled; the task was not run") }
+        let role = Role(rawValue: user.role) ?? .viewer
+        guard role >= .operator_ else { throw TaskFailure("user \(user.username) is now a \(role.rawValue); the task was not run") }
+        let actor = EngineActor(userID: id, username: user.username, role: role)
+        // A stack's binds may come from its folder in the stacks folder, found by name: never a path stored with the task.
+        guard task.kind.hasPrefix("stack."), let name = JSONValue.parse(task.params)?["stack"]?.string else { return actor }
+        return actor.inStack(folder: try stacksFolder.folder(name), generated: tasks.dataDir + "/stacks/" + name)
     }
 
     static func describe(_ error: Error) -> String {
