@@ -45,6 +45,7 @@ final class AccessControlTests: XCTestCase {
         "PUT /api/v1/stacks/{name}": .role(.operator_),
         "DELETE /api/v1/stacks/{name}": .role(.operator_),
         "POST /api/v1/stacks/{name}/validate": .role(.operator_),
+        "POST /api/v1/stacks/{name}/adopt": .role(.admin),
         "GET /api/v1/stacks/{name}/plan": .role(.viewer),
         "GET /api/v1/stacks/{name}/services": .role(.viewer),
         "GET /api/v1/stacks/{name}/history": .role(.viewer),
