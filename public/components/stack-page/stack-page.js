@@ -38,7 +38,8 @@ class StackPage extends HTMLElement {
           </span>
         </div>
         <p class="error banner" role="alert" hidden></p>
-        <p class="notice external" hidden>This stack was started from a folder outside the stacks folder: Jarvis runs its operations, but its files are edited where they live.</p>
+        <p class="notice external" hidden>This stack was started from a folder outside the stacks folder. Jarvis can stop, start, restart and take it down, but it does not read or deploy files it does not manage: an admin can adopt the stack, which copies its Compose file and .env into the stacks folder.
+          <button class="admin-only" data-action="adopt" data-testid="stack-adopt">Adopt</button></p>
         <section class="plan" data-testid="plan" hidden>
           <div class="toolbar">
             <h3 class="plan-title"></h3>
@@ -89,6 +90,7 @@ class StackPage extends HTMLElement {
     this.querySelector('.toolbar .actions').addEventListener('click', (event) => this.onAction(event));
     this.querySelector('.plan').addEventListener('click', (event) => this.onAction(event));
     this.querySelector('[data-pane=compose]').addEventListener('click', (event) => this.onAction(event));
+    this.querySelector('.external').addEventListener('click', (event) => this.onAction(event));
     this.querySelector('.services').addEventListener('click', (event) => this.onServiceAction(event));
     this.querySelector('[name=env]').addEventListener('input', () => this.edited());
     for (const name of ['service', 'filter']) this.querySelector(`[name=${name}]`).addEventListener('input', () => this.renderLog());
@@ -298,6 +300,14 @@ class StackPage extends HTMLElement {
       case 'preview': await this.preview('up'); break;
       case 'close-plan': this.querySelector('.plan').hidden = true; break;
       case 'run': await this.run(this.pending.operation, this.pending.services, this.querySelector('[name=remove_volumes]').checked); break;
+      case 'adopt':
+        try {
+          await api('POST', `/stacks/${encodeURIComponent(this.name)}/adopt`, {});
+          await this.load();
+        } catch (error) {
+          this.banner(`adopt failed: ${error.message}`);
+        }
+        break;
       case 'delete': {
         try {
           const deleted = await withConfirmation('DELETE', `/stacks/${encodeURIComponent(this.name)}`);
