@@ -233,3 +233,48 @@ def test_policy_table_operators_refused_admins_allowed(client, operator, stacks,
     assert task["state"] == "succeeded", task
     (cid, *_rest), = project_containers(name).values()
     assert check(json.loads(docker("inspect", cid))[0]), key
+
+
+def test_an_operators_ordinary_stack_passes_the_door(operator, stacks):
+    """No false refusals: what stacks normally use goes through for an operator."""
+    name = stack_name()
+    stacks.append(name)
+    compose = f"""\
+services:
+  app:
+    image: {IMAGE}
+    command: [sh, -c, 'cat /run/secrets/token /etc/app.conf > /data/seen && exec sleep 600']
+    volumes: ['./data:/data', '.:/stack:ro', 'cache:/cache', '/anon']
+    tmpfs: [/run/scratch]
+    cap_add: [NET_BIND_SERVICE]
+    cap_drop: [ALL]
+    security_opt: ['no-new-privileges:true']
+    sysctls: {{net.core.somaxconn: 1024}}
+    networks: [back]
+    secrets: [token]
+    configs: [{{source: app_conf, target: /etc/app.conf}}]
+  sidecar:
+    image: {IMAGE}
+    command: [sleep, '600']
+    network_mode: 'service:app'
+    volumes_from: [app:ro]
+networks:
+  back: {{}}
+volumes:
+  cache: {{}}
+secrets:
+  token: {{environment: TOKEN}}
+configs:
+  app_conf: {{content: "hello"}}
+"""
+    saved = operator.post("/stacks", json={"name": name, "compose": compose, "env": "TOKEN=s3cret-\n"})
+    assert saved.status_code == 201, saved.text
+    folder = os.path.join(STACKS, name)
+    os.makedirs(os.path.join(folder, "data"))
+    response = operator.post(f"/stacks/{name}/up", json={})
+    assert response.status_code == 202, response.text
+    task = finished(operator, response.json()["task_id"], timeout=90)
+    assert task["state"] == "succeeded", task
+    wait_for("the app's file", lambda: os.path.exists(os.path.join(folder, "data", "seen")), timeout=20)
+    assert open(os.path.join(folder, "data", "seen")).read() == "s3cret-hello"
+    assert all(state == "running" for _, state, _ in project_containers(name).values()), project_containers(name)

@@ -132,9 +132,18 @@ protocol HostReferences: Sendable {
     func network(_ name: String) async throws -> [String: Any]?
 }
 
+/// A reference that is not a valid name cannot name anything: the engine will refuse the request itself.
 struct EngineReferences: HostReferences {
     let client: DockerClient
-    func container(_ id: String) async throws -> [String: Any]? { try await client.inspectJSON(.container, id) }
-    func volume(_ name: String) async throws -> [String: Any]? { try await client.inspectJSON(.volume, name) }
-    func network(_ name: String) async throws -> [String: Any]? { try await client.inspectJSON(.network, name) }
+    func container(_ id: String) async throws -> [String: Any]? { try await inspect(.container, id) }
+    func volume(_ name: String) async throws -> [String: Any]? { try await inspect(.volume, name) }
+    func network(_ name: String) async throws -> [String: Any]? { try await inspect(.network, name) }
+
+    private func inspect(_ kind: DockerClient.InspectKind, _ name: String) async throws -> [String: Any]? {
+        do {
+            return try await client.inspectJSON(kind, name)
+        } catch let error as EngineError where error.code == .invalidArgument {
+            return nil
+        }
+    }
 }
