@@ -200,7 +200,7 @@ final class StackRun: @unchecked Sendable {
         case let .restartContainer(service, _, id):
             try await docker.restartContainer(id, timeout: grace(service))
         case let .removeContainer(_, _, id):
-            try await docker.removeContainer(id, volumes: plan.removesAnonymousVolumes)
+            try await remove(id)
         case .keepContainer:
             break
         case let .waitHealthy(service):
@@ -211,6 +211,25 @@ final class StackRun: @unchecked Sendable {
             do { try await docker.removeNetwork(name) } catch let error as EngineError where error.code == .notFound {}
         case let .removeVolume(name):
             do { try await docker.removeVolume(name) } catch let error as EngineError where error.code == .notFound {}
+        }
+    }
+
+    /// Removes a container; for `down` with volumes also its anonymous volumes. The engine's `v=1`
+    /// skips a volume mounted by name, which is how a recreated container holds the volumes it
+    /// inherited, so those (engine-named: 64 hex digits, not one of the file's) are removed after it.
+    private func remove(_ id: String) async throws {
+        let docker = context.docker
+        guard plan.removesAnonymousVolumes else { return try await docker.removeContainer(id) }
+        let named = Set(project.volumes.values.map(\.name))
+        let anonymous = ((try? await docker.container(id))?.mounts ?? []).compactMap { mount -> String? in
+            guard mount.type == "volume", let name = mount.name, !named.contains(name),
+                  name.count == 64, name.allSatisfy(\.isHexDigit) else { return nil }
+            return name
+        }
+        try await docker.removeContainer(id, volumes: true)
+        for volume in anonymous {
+            // Gone already (v=1 took it) or still used by another container: either way not ours to force.
+            do { try await docker.removeVolume(volume) } catch let error as EngineError where [.notFound, .conflict].contains(error.code) {}
         }
     }
 
