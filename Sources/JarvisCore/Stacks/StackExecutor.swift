@@ -262,7 +262,8 @@ final class StackRun: @unchecked Sendable {
         if !plan.renewsAnonymousVolumes {
             let old = try await docker.container(oldID)
             let mounts = (old.mounts ?? []).map { ObservedMount(type: $0.type ?? "", name: $0.name, destination: $0.destination, readWrite: $0.rw ?? true) }
-            let image = try await StackObserver(docker: docker).imageFacts(Planner.withTag(service.image ?? "\(project.name)-\(service.name)"))
+            let reference = Planner.withTag(service.image ?? "\(project.name)-\(service.name)")
+            let image = try? await StackObserver(docker: docker).imageFacts(reference)
             inherited = AnonymousVolumes.inherited(by: service, from: mounts, imageVolumes: image?.volumes ?? [])
         }
         let wasRunning = observed.containers.first { $0.id == oldID }.map { ["running", "restarting"].contains($0.state) } ?? false

@@ -29,7 +29,8 @@ struct StackObserver: Sendable {
         }
         let planner = Planner(project: project, observed: observed)
         for reference in Set(project.services.values.map(planner.imageReference)) where observed.images[reference] != nil {
-            observed.imageVolumes[reference] = try await imageFacts(reference)?.volumes
+            // Only the plan's wording depends on it; an unreadable image is the create's problem, not the preview's.
+            observed.imageVolumes[reference] = (try? await imageFacts(reference))?.volumes
         }
         return observed
     }
