@@ -27,11 +27,30 @@ public struct ComposeIssue: Error, Sendable, Equatable, Codable, CustomStringCon
     }
 }
 
-/// A file that cannot be used: every error found, not only the first.
+/// A file that cannot be used: every error found, not only the first, and the warnings found
+/// beside them (a warning such as "unsupported setting, ignored" is often the real cause).
 public struct ComposeError: Error, Sendable, CustomStringConvertible {
+    /// The errors.
     public let issues: [ComposeIssue]
+    public let warnings: [ComposeIssue]
+    public let hostAccess: [ComposeIssue]
 
-    public init(_ issues: [ComposeIssue]) { self.issues = issues }
+    public init(_ issues: [ComposeIssue], warnings: [ComposeIssue] = [], hostAccess: [ComposeIssue] = []) {
+        self.issues = issues
+        self.warnings = warnings
+        self.hostAccess = hostAccess
+    }
 
     public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+/// What checking a file found, whether or not it can be used: errors and warnings together, always.
+public struct ComposeValidation: Sendable {
+    /// Nil when there are errors.
+    public let project: ComposeProject?
+    public let errors: [ComposeIssue]
+    public let warnings: [ComposeIssue]
+    public let hostAccess: [ComposeIssue]
+
+    public var valid: Bool { errors.isEmpty }
 }

@@ -39,9 +39,22 @@ public struct ComposeLoader: Sendable {
         return try parse(yaml, file: file, folder: folder, name: name, variables: variables)
     }
 
+    /// Loads like `load`, but never throws a file's problems: errors, warnings and host access all come back.
+    public func validate(folder: String, name: String, text: String? = nil, fileName: String? = nil, envText: String? = nil) -> ComposeValidation {
+        do {
+            let project = try load(folder: folder, name: name, text: text, fileName: fileName, envText: envText)
+            return ComposeValidation(project: project, errors: [], warnings: project.warnings, hostAccess: project.hostAccess)
+        } catch let error as ComposeError {
+            return ComposeValidation(project: nil, errors: error.issues, warnings: error.warnings, hostAccess: error.hostAccess)
+        } catch {
+            return ComposeValidation(project: nil, errors: [ComposeIssue(.error, file: fileName ?? "compose.yaml", path: "", "\(error)")],
+                                     warnings: [], hostAccess: [])
+        }
+    }
+
     /// Parses Compose YAML text with the given variables (the `.env` already read).
     public func parse(_ yaml: String, file: String, folder: String, name: String, variables: [String: String]) throws -> ComposeProject {
-        let context = LoadContext(file: file, interpolator: Interpolator(variables))
+        let context = LoadContext(file: file, folder: folder, interpolator: Interpolator(variables))
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -51,10 +64,14 @@ public struct ComposeLoader: Sendable {
         } catch let error as YamlError {
             throw ComposeError([Self.issue(error, file: file)])
         }
+        var composition = Composition(context: context, root: root)
+        let composed = composition.compose(root)
         var builder = ProjectBuilder(context: context, folder: folder, name: name, variables: variables)
-        let project = builder.build(Cursor(node: root, path: "", context: context))
+        let project = builder.build(Cursor(node: composed, path: "", context: context))
         let errors = context.issues.filter { $0.severity == .error }
-        guard errors.isEmpty, var project else { throw ComposeError(errors) }
+        guard errors.isEmpty, var project else {
+            throw ComposeError(errors, warnings: context.issues.filter { $0.severity == .warning }, hostAccess: context.hostAccess)
+        }
         project.configFiles = [folder + "/" + file]
         return project
     }
@@ -102,8 +119,14 @@ struct ProjectBuilder {
             case "configs": project.configs = definitions(value) { self.fileObject($0, $1, kind: "config") }
             case "version": context.warning(value, "version is obsolete and ignored")
             case "name":
-                if let given = value.text(), given != name {
-                    context.warning(value, "the project is named after its stack folder (\(name)), not \"\(given)\"")
+                guard let given = value.text() else { continue }
+                project.declaredName = given
+                if !Self.validProjectName(given) {
+                    context.error(value, "\"\(given.prefix(80))\" is not a project name: lowercase letters, digits, '-' and '_', starting with a letter or digit")
+                } else if given != name {
+                    // Jarvis finds a stack's containers by the folder's name; see docs/compose.md.
+                    context.warning(value, "the project is named after its stack folder (\(name)), not \"\(given)\": "
+                                    + "rename the folder to \(given) for docker compose and Jarvis to share the containers")
                 }
             default:
                 if !key.hasPrefix("x-") { context.warning(value, "unknown top-level key, ignored") }
@@ -128,6 +151,12 @@ struct ProjectBuilder {
             }
         }
         project.disabledServices.sort()
+        // A service that joins or borrows from another starts after it, as compose-go's normalisation has it.
+        for name in project.services.keys.sorted() {
+            for reference in ServiceReferences.services(of: project.services[name]!, in: project) where project.services[name]!.dependsOn[reference] == nil {
+                project.services[name]!.dependsOn[reference] = Dependency()
+            }
+        }
         if project.services.values.contains(where: { $0.networkMode == nil && $0.networks.isEmpty }) || project.networks["default"] != nil {
             project.networks["default"] = project.networks["default"] ?? NetworkDefinition(name: "\(name)_default")
         }
@@ -135,6 +164,26 @@ struct ProjectBuilder {
         project.warnings = context.issues.filter { $0.severity == .warning }
         project.hostAccess = context.hostAccess
         return project
+    }
+
+    /// Compose's rule for project names.
+    static func validProjectName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first) || ("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// `external: true`, or the older `external: {name: x}` (compose-go still reads it, with a warning).
+    private func external(_ value: Cursor, name: inout String?) -> Bool {
+        guard case .mapping = value.node else { return value.bool() ?? false }
+        for (field, setting) in value.mapping() ?? [] {
+            if field == "name" {
+                name = setting.text()
+                context.warning(value, "external.name is deprecated: write name: \(name ?? "") beside external: true")
+            } else {
+                context.warning(setting, "unsupported external setting, ignored")
+            }
+        }
+        return true
     }
 
     private func definitions<T>(_ cursor: Cursor, _ make: (String, Cursor) -> T?) -> [String: T] {
@@ -147,10 +196,14 @@ struct ProjectBuilder {
 
     private func network(_ key: String, _ cursor: Cursor) -> NetworkDefinition? {
         var network = NetworkDefinition(name: "\(name)_\(key)")
+        var namedNetwork = false
         for (field, value) in cursor.mapping() ?? [] {
             switch field {
-            case "name": network.name = value.text() ?? network.name
-            case "external": network.external = value.bool() ?? false
+            case "name": network.name = value.text() ?? network.name; namedNetwork = true
+            case "external":
+                var externalName: String?
+                network.external = external(value, name: &externalName)
+                if let externalName { network.name = externalName; namedNetwork = true }
             case "driver": network.driver = value.text()
             case "driver_opts": network.driverOpts = value.stringMap()
             case "labels": network.labels = value.stringMap()
@@ -160,7 +213,11 @@ struct ProjectBuilder {
             case "ipam":
                 for (ipamKey, ipamValue) in value.mapping() ?? [] {
                     guard ipamKey == "config" else {
-                        if ipamKey != "driver" { context.warning(ipamValue, "unsupported IPAM setting, ignored") }
+                        switch ipamKey {
+                        case "driver": network.ipamDriver = ipamValue.text()
+                        case "options": network.ipamOptions = ipamValue.stringMap()
+                        default: context.warning(ipamValue, "unsupported IPAM setting, ignored")
+                        }
                         continue
                     }
                     for pool in ipamValue.list() ?? [] {
@@ -170,6 +227,7 @@ struct ProjectBuilder {
                             case "subnet": entry.subnet = poolValue.text()
                             case "gateway": entry.gateway = poolValue.text()
                             case "ip_range": entry.ipRange = poolValue.text()
+                            case "aux_addresses": entry.auxAddresses = poolValue.stringMap()
                             default: context.warning(poolValue, "unsupported IPAM setting, ignored")
                             }
                         }
@@ -180,7 +238,7 @@ struct ProjectBuilder {
                 if !field.hasPrefix("x-") { context.warning(value, "unsupported network setting, ignored") }
             }
         }
-        if network.external, cursor.mapping()?.contains(where: { $0.0 == "name" }) != true { network.name = key }
+        if network.external, !namedNetwork { network.name = key }
         return network
     }
 
@@ -190,7 +248,10 @@ struct ProjectBuilder {
         for (field, value) in cursor.mapping() ?? [] {
             switch field {
             case "name": volume.name = value.text() ?? volume.name; named = true
-            case "external": volume.external = value.bool() ?? false
+            case "external":
+                var externalName: String?
+                volume.external = external(value, name: &externalName)
+                if let externalName { volume.name = externalName; named = true }
             case "driver": volume.driver = value.text()
             case "driver_opts": volume.driverOpts = value.stringMap()
             case "labels": volume.labels = value.stringMap()
@@ -199,7 +260,25 @@ struct ProjectBuilder {
             }
         }
         if volume.external, !named { volume.name = key }
+        reportHostAccess(volume, cursor)
         return volume
+    }
+
+    /// A volume whose driver binds a host path (`type: none`, `o: bind`, a `device`) is a bind mount in
+    /// disguise; another driver than `local` can reach whatever its plugin reaches.
+    private func reportHostAccess(_ volume: VolumeDefinition, _ cursor: Cursor) {
+        guard !volume.external else { return }
+        let fields = cursor.mapping() ?? []
+        let at = { (key: String) in fields.first { $0.0 == key }?.1 ?? cursor }
+        if let driver = volume.driver, driver != "local" {
+            context.hostAccess(at("driver"), "uses the volume driver \(driver), which reaches past the engine's own storage")
+        }
+        let options = volume.driverOpts
+        let binds = options["type"] == "none" || (options["o"] ?? "").split(separator: ",").contains("bind")
+        if binds || options["device"] != nil {
+            let device = options["device"].map { " \($0)" } ?? ""
+            context.hostAccess(at("driver_opts"), "mounts the host device or path\(device) through its driver options")
+        }
     }
 
     private func fileObject(_ key: String, _ cursor: Cursor, kind: String) -> FileObject? {
@@ -208,20 +287,30 @@ struct ProjectBuilder {
             switch field {
             case "file":
                 guard let path = value.text() else { continue }
-                let absolute = Paths.resolve(path, in: folder)
+                let absolute = Paths.resolve(path, in: value.folder)
                 if !FileManager.default.fileExists(atPath: absolute) { context.error(value, "\(kind) file \(path) does not exist") }
                 if !Paths.isInside(absolute, folder) { context.hostAccess(value, "mounts the host file \(absolute), outside the stack's folder") }
                 object.file = absolute
             case "content" where kind == "config": object.content = value.text()
             case "environment":
                 guard let variable = value.text() else { continue }
-                if variables[variable] == nil { context.error(value, "variable \(variable) is not set in .env") }
+                if value.variables[variable] == nil { context.error(value, "variable \(variable) is not set in .env") }
                 object.environment = variable
-                object.content = variables[variable]
-            case "external": context.warning(value, "external \(kind)s need Swarm; not supported, ignored")
+                object.content = value.variables[variable]
+            case "external":
+                var externalName: String?
+                if external(value, name: &externalName) { object.unavailable = "is external (kept by Swarm)" }
+            case "driver": object.unavailable = "needs the driver \(value.text() ?? "")"
+            case "template_driver": object.unavailable = "needs the template driver \(value.text() ?? "")"
+            case "name", "labels", "driver_opts": break
             default:
                 if !field.hasPrefix("x-") { context.warning(value, "unsupported \(kind) setting, ignored") }
             }
+        }
+        // The engine alone cannot provide it; only a service that uses it is refused (ProjectValidator).
+        if let reason = object.unavailable {
+            object.unavailable = reason + ": the engine cannot provide it without Swarm"
+            return object
         }
         if object.file == nil && object.content == nil && object.environment == nil {
             context.error(cursor, "a \(kind) needs file\(kind == "config" ? ", content" : "") or environment")

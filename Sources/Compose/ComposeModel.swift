@@ -18,6 +18,8 @@ public struct ComposeProject: Sendable, Equatable {
     public var warnings: [ComposeIssue]
     /// Settings that reach past the container into the host: host paths, privileges, the host's network.
     public var hostAccess: [ComposeIssue] = []
+    /// The file's top-level `name:`. The project is named after its stack folder (`name`); see docs/compose.md.
+    public var declaredName: String?
 
     /// Services in dependency order (dependencies first, then by name).
     public var orderedServiceNames: [String] { (try? DependencyGraph(self).order()) ?? services.keys.sorted() }
@@ -42,6 +44,18 @@ public struct ComposeService: Sendable, Equatable, Codable {
     public var tmpfs: [String] = []
     public var networks: [String: ServiceNetwork] = [:]
     public var networkMode: String?
+    /// `service[:ro|rw]` or `container:name[:ro|rw]`. Optionals from here on stay out of the
+    /// config hash when unset, so adding them did not recreate existing containers.
+    public var volumesFrom: [String]?
+    public var ipc: String?
+    public var pid: String?
+    public var uts: String?
+    public var usernsMode: String?
+    /// `host` or `private` (the cgroup namespace).
+    public var cgroup: String?
+    public var cgroupParent: String?
+    public var runtime: String?
+    public var deviceCgroupRules: [String]?
     public var healthcheck: Healthcheck?
     public var restart: String?
     public var logging: Logging?
@@ -121,6 +135,9 @@ public struct ServiceMount: Sendable, Equatable, Codable {
     public var createHostPath = true
     public var noCopy = false
     public var tmpfsSize: Int64?
+    /// Bind propagation (`rslave`, `shared`, …) and SELinux relabelling (`z`, `Z`); nil when not written.
+    public var propagation: String?
+    public var selinux: String?
 }
 
 public struct ServiceNetwork: Sendable, Equatable, Codable {
@@ -173,12 +190,15 @@ public struct NetworkDefinition: Sendable, Equatable {
     public var attachable = false
     public var enableIPv6 = false
     public var subnets: [IPAMPool] = []
+    public var ipamDriver: String?
+    public var ipamOptions: [String: String] = [:]
 }
 
 public struct IPAMPool: Sendable, Equatable {
     public var subnet: String?
     public var gateway: String?
     public var ipRange: String?
+    public var auxAddresses: [String: String] = [:]
 }
 
 public struct VolumeDefinition: Sendable, Equatable {
@@ -194,4 +214,6 @@ public struct FileObject: Sendable, Equatable {
     public var file: String?
     public var content: String?
     public var environment: String?
+    /// Why the engine cannot provide it (`external`, a `driver`): refused only when a service uses it.
+    public var unavailable: String?
 }

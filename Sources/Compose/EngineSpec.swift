@@ -26,7 +26,9 @@ public struct EngineSpec: Sendable {
 
     public init(project: ComposeProject) { self.project = project }
 
-    public func labels(for service: ComposeService, number: Int) -> [String: String] {
+    /// `imageID` is the id of the image the container runs: Compose v2 keeps it (it calls it the
+    /// digest) under `com.docker.compose.image` to tell outdated containers; the reference stands in when unknown.
+    public func labels(for service: ComposeService, number: Int, imageID: String? = nil) -> [String: String] {
         var labels = service.labels
         labels[ComposeLabel.project] = project.name
         labels[ComposeLabel.service] = service.name
@@ -36,7 +38,7 @@ public struct EngineSpec: Sendable {
         labels[ComposeLabel.workingDir] = project.workingDir
         labels[ComposeLabel.configFiles] = project.configFiles.joined(separator: ",")
         labels[ComposeLabel.version] = ComposeLabel.formatVersion
-        labels[ComposeLabel.image] = Planner.withTag(service.image ?? "\(project.name)-\(service.name)")
+        labels[ComposeLabel.image] = imageID ?? Planner.withTag(service.image ?? "\(project.name)-\(service.name)")
         labels[ComposeLabel.dependsOn] = service.dependsOn.keys.sorted().map { name in
             let dependency = service.dependsOn[name]!
             return "\(name):\(dependency.condition.rawValue):\(dependency.restart)"
@@ -62,12 +64,16 @@ public struct EngineSpec: Sendable {
         return endpoint
     }
 
-    /// `POST /containers/create` body. `containerIDs` resolves `network_mode: service:x`.
+    /// `POST /containers/create` body. `serviceContainer` resolves `network_mode: service:x`; `inherited`
+    /// are the volumes of the container this one replaces (see `AnonymousVolumes`).
     public func containerBody(for service: ComposeService, number: Int, materialized: (String, FileObject) -> String,
-                              serviceContainer: (String) -> String? = { _ in nil }) -> [String: Any] {
+                              serviceContainer: (String) -> String? = { _ in nil }, inherited: [ObservedMount] = [],
+                              imageID: String? = nil) -> [String: Any] {
+        // The hash label and the namespaces both see `container:<id>` of the service referred to.
+        let service = ServiceReferences.resolved(service, in: project, containerID: serviceContainer)
         var body: [String: Any] = [
             "Image": Planner.withTag(service.image ?? "\(project.name)-\(service.name)"),
-            "Labels": labels(for: service, number: number),
+            "Labels": labels(for: service, number: number, imageID: imageID),
             "Env": service.environment.keys.sorted().map { "\($0)=\(service.environment[$0]!)" },
             "Tty": service.tty,
             "OpenStdin": service.stdinOpen,
@@ -93,12 +99,19 @@ public struct EngineSpec: Sendable {
             switch mount.kind {
             case .bind where mount.createHostPath:
                 // Binds (not Mounts) make the engine create a missing host folder, as Compose does.
-                binds.append("\(mount.source!):\(mount.target)\(mount.readOnly ? ":ro" : ":rw")")
+                let options = [mount.readOnly ? "ro" : "rw", mount.selinux, mount.propagation].compactMap { $0 }
+                binds.append("\(mount.source!):\(mount.target):" + options.joined(separator: ","))
             case .bind:
-                mounts.append(["Type": "bind", "Source": mount.source!, "Target": mount.target, "ReadOnly": mount.readOnly])
+                var entry: [String: Any] = ["Type": "bind", "Source": mount.source!, "Target": mount.target, "ReadOnly": mount.readOnly]
+                if let propagation = mount.propagation { entry["BindOptions"] = ["Propagation": propagation] }
+                mounts.append(entry)
             case .volume:
                 var entry: [String: Any] = ["Type": "volume", "Target": mount.target, "ReadOnly": mount.readOnly]
-                if let key = mount.source { entry["Source"] = project.volumes[key]?.name ?? key }
+                if let key = mount.source {
+                    entry["Source"] = project.volumes[key]?.name ?? key
+                } else if let old = inherited.first(where: { $0.destination == AnonymousVolumes.clean(mount.target) }) {
+                    entry["Source"] = old.name
+                }
                 if mount.noCopy { entry["VolumeOptions"] = ["NoCopy": true] }
                 mounts.append(entry)
             case .tmpfs:
@@ -106,6 +119,11 @@ public struct EngineSpec: Sendable {
                 if let size = mount.tmpfsSize { entry["TmpfsOptions"] = ["SizeBytes": size] }
                 mounts.append(entry)
             }
+        }
+        // Image VOLUME paths the file does not mention: the old container's volume, as it was mounted.
+        let written = Set(service.volumes.map { AnonymousVolumes.clean($0.target) })
+        for old in inherited where !written.contains(old.destination) {
+            mounts.append(["Type": "volume", "Source": old.name ?? "", "Target": old.destination, "ReadOnly": !old.readWrite])
         }
         for (references, objects) in [(service.secrets, project.secrets), (service.configs, project.configs)] {
             for reference in references {
@@ -127,14 +145,22 @@ public struct EngineSpec: Sendable {
             host["RestartPolicy"] = policy
         }
         if let mode = service.networkMode {
-            if mode.hasPrefix("service:"), let container = serviceContainer(String(mode.dropFirst(8))) {
-                host["NetworkMode"] = "container:\(container)"
-            } else {
-                host["NetworkMode"] = mode
-            }
+            host["NetworkMode"] = mode
         } else if let first = networkKeys(for: service).first, let network = project.networks[first] {
             host["NetworkMode"] = network.name
             body["NetworkingConfig"] = ["EndpointsConfig": [network.name: endpoint(for: service, network: first)]]
+        }
+        if let mode = service.ipc { host["IpcMode"] = mode }
+        if let mode = service.pid { host["PidMode"] = mode }
+        if let mode = service.uts { host["UTSMode"] = mode }
+        if let mode = service.usernsMode { host["UsernsMode"] = mode }
+        if let mode = service.cgroup { host["CgroupnsMode"] = mode }
+        if let parent = service.cgroupParent { host["CgroupParent"] = parent }
+        if let runtime = service.runtime { host["Runtime"] = runtime }
+        if let rules = service.deviceCgroupRules, !rules.isEmpty { host["DeviceCgroupRules"] = rules }
+        if let sources = service.volumesFrom, !sources.isEmpty {
+            // The engine takes `<container>[:ro|rw]`; a service not resolved to a container is left to fail there.
+            host["VolumesFrom"] = sources.map { $0.hasPrefix("container:") ? String($0.dropFirst(10)) : $0 }
         }
         if let cpus = service.resources.cpus { host["NanoCpus"] = Int64(cpus * 1e9) }
         if let memory = service.resources.memory { host["Memory"] = memory }
@@ -193,14 +219,18 @@ public struct EngineSpec: Sendable {
                                    "Internal": network.isInternal, "Attachable": network.attachable, "EnableIPv6": network.enableIPv6]
         if let driver = network.driver { body["Driver"] = driver }
         if !network.driverOpts.isEmpty { body["Options"] = network.driverOpts }
-        if !network.subnets.isEmpty {
-            body["IPAM"] = ["Config": network.subnets.map { pool -> [String: String] in
-                var config: [String: String] = [:]
+        if !network.subnets.isEmpty || network.ipamDriver != nil || !network.ipamOptions.isEmpty {
+            var ipam: [String: Any] = ["Config": network.subnets.map { pool -> [String: Any] in
+                var config: [String: Any] = [:]
                 if let subnet = pool.subnet { config["Subnet"] = subnet }
                 if let gateway = pool.gateway { config["Gateway"] = gateway }
                 if let range = pool.ipRange { config["IPRange"] = range }
+                if !pool.auxAddresses.isEmpty { config["AuxiliaryAddresses"] = pool.auxAddresses }
                 return config
             }]
+            if let driver = network.ipamDriver { ipam["Driver"] = driver }
+            if !network.ipamOptions.isEmpty { ipam["Options"] = network.ipamOptions }
+            body["IPAM"] = ipam
         }
         return body
     }

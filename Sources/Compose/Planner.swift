@@ -11,8 +11,11 @@ public struct ObservedProject: Sendable {
         /// The engine's state: running, exited, created, paused, restarting, dead.
         public var state: String
         public var imageID: String?
+        /// Its mounts: what a recreate carries over (see `AnonymousVolumes`).
+        public var mounts: [ObservedMount]
 
-        public init(id: String, name: String, service: String, number: Int, configHash: String?, state: String, imageID: String?) {
+        public init(id: String, name: String, service: String, number: Int, configHash: String?, state: String, imageID: String?,
+                    mounts: [ObservedMount] = []) {
             self.id = id
             self.name = name
             self.service = service
@@ -20,6 +23,7 @@ public struct ObservedProject: Sendable {
             self.configHash = configHash
             self.state = state
             self.imageID = imageID
+            self.mounts = mounts
         }
     }
 
@@ -29,12 +33,16 @@ public struct ObservedProject: Sendable {
     public var volumes: Set<String>
     /// Image references present locally (`name:tag`) and their ids.
     public var images: [String: String]
+    /// The `VOLUME` paths of local images, by reference (only the images the project runs).
+    public var imageVolumes: [String: Set<String>]
 
-    public init(containers: [Container] = [], networks: Set<String> = [], volumes: Set<String> = [], images: [String: String] = [:]) {
+    public init(containers: [Container] = [], networks: Set<String> = [], volumes: Set<String> = [], images: [String: String] = [:],
+                imageVolumes: [String: Set<String>] = [:]) {
         self.containers = containers
         self.networks = networks
         self.volumes = volumes
         self.images = images
+        self.imageVolumes = imageVolumes
     }
 }
 
@@ -115,6 +123,10 @@ public struct Plan: Sendable, Equatable {
     public var services: [ServicePlan] = []
     /// Orphans, then networks and volumes to remove.
     public var cleanup: [PlanStep] = []
+    /// `down` with volumes: containers go with their anonymous volumes (the engine's `v=1`), as in Compose v2.
+    public var removesAnonymousVolumes = false
+    /// `up` recreates with fresh anonymous volumes (`--renew-anon-volumes`) instead of carrying them over.
+    public var renewsAnonymousVolumes = false
 
     public var isEmpty: Bool {
         !(prelude + services.flatMap(\.steps) + cleanup).contains { $0.action.changesSomething }
@@ -145,6 +157,8 @@ public struct PlanError: Error, Sendable, CustomStringConvertible {
 public struct Planner: Sendable {
     public let project: ComposeProject
     public let observed: ObservedProject
+    /// Set while planning: whether recreated containers get fresh anonymous volumes.
+    private var renewAnonymousVolumes = false
 
     public init(project: ComposeProject, observed: ObservedProject) {
         self.project = project
@@ -152,17 +166,37 @@ public struct Planner: Sendable {
     }
 
     /// `services` limits the operation to those (and, for up and start, what they depend on).
-    public func plan(_ operation: StackOperation, services selected: [String] = [], removeVolumes: Bool = false) throws -> Plan {
+    public func plan(_ operation: StackOperation, services selected: [String] = [], removeVolumes: Bool = false,
+                     renewAnonymousVolumes: Bool = false) throws -> Plan {
+        var planner = self
+        planner.renewAnonymousVolumes = renewAnonymousVolumes
+        return try planner.planned(operation, services: selected, removeVolumes: removeVolumes)
+    }
+
+    private func planned(_ operation: StackOperation, services selected: [String], removeVolumes: Bool) throws -> Plan {
         for name in selected where project.services[name] == nil {
             throw PlanError(message: "no service \"\(name)\" in the stack")
         }
         let order = try DependencyGraph(project).order()
         let chosen = selection(selected, order: order, withDependencies: operation == .up || operation == .start)
         var plan = Plan(operation: operation, project: project.name)
+        plan.renewsAnonymousVolumes = operation == .up && renewAnonymousVolumes
+        plan.removesAnonymousVolumes = operation == .down && removeVolumes
         switch operation {
         case .up:
             plan.prelude = try prelude(for: chosen)
-            plan.services = order.filter(chosen.contains).map(upSteps)
+            var renewed = Set<String>()
+            plan.services = order.filter(chosen.contains).map { name in
+                let steps = upSteps(name, renewed: renewed)
+                let replaced = steps.steps.contains { step in
+                    switch step.action {
+                    case .createContainer(_, 1, _), .recreateContainer(_, 1, _, _): return true
+                    default: return false
+                    }
+                }
+                if replaced { renewed.insert(name) }
+                return steps
+            }
             if selected.isEmpty { plan.cleanup = orphans() }
         case .pull:
             plan.prelude = pullSteps(chosen)
@@ -183,7 +217,8 @@ public struct Planner: Sendable {
             }
         case .down:
             plan.services = order.reversed().filter(chosen.contains).map { name in
-                ServicePlan(service: name, after: [], steps: removal(containers(of: name), service: name))
+                ServicePlan(service: name, after: [], steps: removal(containers(of: name), service: name,
+                                                                     removed: removeVolumes ? "with its anonymous volumes" : nil))
             }
             if selected.isEmpty {
                 plan.cleanup = orphans()
@@ -243,9 +278,13 @@ public struct Planner: Sendable {
         return steps
     }
 
-    private func upSteps(_ name: String) -> ServicePlan {
+    /// `renewed`: services planned before this one whose first container is new, so a service that
+    /// joins their namespaces or borrows their volumes must be recreated to follow.
+    private func upSteps(_ name: String, renewed: Set<String>) -> ServicePlan {
         let service = project.services[name]!
-        let hash = ConfigHash.of(service)
+        let resolved = ServiceReferences.resolved(service, in: project) { other in containers(of: other).first { $0.number == 1 }?.id }
+        let hash = ConfigHash.of(resolved)
+        let followed = ServiceReferences.services(of: service, in: project).filter(renewed.contains)
         let imageID = observed.images[imageReference(service)]
         let existing = containers(of: name)
         var steps: [PlanStep] = []
@@ -257,9 +296,15 @@ public struct Planner: Sendable {
                 continue
             }
             if current.configHash != hash {
-                steps.append(PlanStep(.recreateContainer(service: name, number: number, name: containerName, id: current.id), "configuration changed"))
+                steps.append(PlanStep(.recreateContainer(service: name, number: number, name: containerName, id: current.id),
+                                      recreateReason("configuration changed", service, current)))
+            } else if !followed.isEmpty {
+                let what = followed.count == 1 ? "service \(followed[0]) is" : "services \(followed.joined(separator: ", ")) are"
+                steps.append(PlanStep(.recreateContainer(service: name, number: number, name: containerName, id: current.id),
+                                      recreateReason("\(what) recreated", service, current)))
             } else if let imageID, let used = current.imageID, used != imageID {
-                steps.append(PlanStep(.recreateContainer(service: name, number: number, name: containerName, id: current.id), "image changed"))
+                steps.append(PlanStep(.recreateContainer(service: name, number: number, name: containerName, id: current.id),
+                                      recreateReason("image changed", service, current)))
             } else if current.state != "running" {
                 steps.append(PlanStep(.startContainer(service: name, name: current.name), current.state))
             } else {
@@ -288,13 +333,25 @@ public struct Planner: Sendable {
         return strays.flatMap { removal([$0], service: $0.service, reason: "service \($0.service) is no longer in the file") }
     }
 
+    /// Why, and which volumes the new container takes over (or that it starts with fresh ones).
+    private func recreateReason(_ why: String, _ service: ComposeService, _ current: ObservedProject.Container) -> String {
+        let imageVolumes = observed.imageVolumes[imageReference(service)] ?? []
+        let carried = AnonymousVolumes.inherited(by: service, from: current.mounts, imageVolumes: imageVolumes).map(\.destination)
+        guard !carried.isEmpty else { return why }
+        let paths = carried.joined(separator: ", ")
+        if renewAnonymousVolumes { return "\(why); new anonymous volumes at \(paths)" }
+        return "\(why); keeps the volume\(carried.count == 1 ? "" : "s") at \(paths)"
+    }
+
     // MARK: helpers
 
-    private func removal(_ containers: [ObservedProject.Container], service: String, reason: String? = nil) -> [PlanStep] {
+    private func removal(_ containers: [ObservedProject.Container], service: String, reason: String? = nil,
+                         removed: String? = nil) -> [PlanStep] {
         containers.flatMap { container -> [PlanStep] in
             let running = ["running", "paused", "restarting"].contains(container.state)
+            let removeReason = [running ? nil : reason, removed].compactMap { $0 }.joined(separator: "; ")
             return (running ? [PlanStep(.stopContainer(service: service, name: container.name, id: container.id), reason)] : [])
-                + [PlanStep(.removeContainer(service: service, name: container.name, id: container.id), running ? nil : reason)]
+                + [PlanStep(.removeContainer(service: service, name: container.name, id: container.id), removeReason.isEmpty ? nil : removeReason)]
         }
     }
 

@@ -25,8 +25,20 @@ struct ProjectValidator {
             if let mode = service.networkMode, !service.networks.isEmpty {
                 report(child(cursor, "network_mode") ?? cursor, "network_mode \(mode) cannot be combined with networks")
             }
-            if let mode = service.networkMode, mode.hasPrefix("service:"), project.services[String(mode.dropFirst(8))] == nil {
-                report(child(cursor, "network_mode") ?? cursor, "network_mode names service \"\(mode.dropFirst(8))\", which is not defined")
+            for (key, mode) in [("network_mode", service.networkMode), ("ipc", service.ipc), ("pid", service.pid)] {
+                guard let mode, mode.hasPrefix("service:"), project.services[String(mode.dropFirst(8))] == nil else { continue }
+                report(child(cursor, key) ?? cursor, "\(key) names service \"\(mode.dropFirst(8))\", which is not defined")
+            }
+            // Joining a container that is not one of this project's reaches into whatever runs there.
+            for (key, mode) in [("network_mode", service.networkMode), ("ipc", service.ipc), ("pid", service.pid)] {
+                guard let mode, mode.hasPrefix("container:"), ServiceReferences.referenced(mode, in: project) == nil else { continue }
+                let what = key == "network_mode" ? "network stack" : "\(key) namespace"
+                context.hostAccess(child(cursor, key) ?? cursor, "shares the \(what) of container \(mode.dropFirst(10)), outside this stack")
+            }
+            for (index, entry) in (service.volumesFrom ?? []).enumerated() where !entry.hasPrefix("container:") {
+                guard ServiceReferences.volumesFromService(entry, in: project) == nil else { continue }
+                report(child(cursor, "volumes_from").flatMap { item($0, index) } ?? child(cursor, "volumes_from") ?? cursor,
+                       "volumes_from names service \"\(entry.split(separator: ":").first ?? "")\", which is not defined")
             }
             let volumesCursor = child(cursor, "volumes")
             for (index, mount) in service.volumes.enumerated() where mount.kind == .volume {
@@ -35,8 +47,12 @@ struct ProjectValidator {
                        "volume \"\(source)\" is not declared under the top-level volumes")
             }
             for (key, references, declared) in [("secrets", service.secrets, project.secrets), ("configs", service.configs, project.configs)] {
-                for reference in references where declared[reference.source] == nil {
-                    report(child(cursor, key) ?? cursor, "\(key.dropLast()) \"\(reference.source)\" is not declared under the top-level \(key)")
+                for reference in references {
+                    if declared[reference.source] == nil {
+                        report(child(cursor, key) ?? cursor, "\(key.dropLast()) \"\(reference.source)\" is not declared under the top-level \(key)")
+                    } else if let reason = declared[reference.source]!.unavailable {
+                        report(child(cursor, key) ?? cursor, "uses \(key.dropLast()) \"\(reference.source)\", which \(reason)")
+                    }
                 }
             }
             if service.containerName != nil && service.replicas > 1 {

@@ -31,7 +31,7 @@ struct ServiceBuilder {
         var environment = envFileValues
         for (key, value) in explicitEnvironment { environment[key] = value }
         service.environment = environment
-        if !fields.contains(where: { $0.0 == "image" || $0.0 == "build" }) {
+        if !fields.contains(where: { $0.0 == "image" || $0.0 == "build" }) && !context.unresolvedExtends.contains(cursor.path) {
             context.error(cursor, "the service needs an image or a build")
         }
         return service
@@ -54,12 +54,12 @@ struct ServiceBuilder {
         case "environment":
             for (name, entry) in value.keyValues() ?? [] {
                 // A bare name takes its value from the project variables, else it stays unset.
-                if let entry { explicitEnvironment[name] = entry } else if let inherited = variables[name] { explicitEnvironment[name] = inherited }
+                if let entry { explicitEnvironment[name] = entry } else if let inherited = value.variables[name] { explicitEnvironment[name] = inherited }
             }
         case "env_file": envFiles(value)
         case "labels": service.labels = value.stringMap()
         case "ports": service.ports = (value.list() ?? []).flatMap { ports($0) }
-        case "expose": service.expose = value.strings() ?? []
+        case "expose": service.expose = expose(value)
         case "volumes":
             service.volumes = (value.list() ?? []).compactMap { item in
                 let mount = mount(item)
@@ -73,6 +73,35 @@ struct ServiceBuilder {
         case "network_mode":
             service.networkMode = value.text()
             if service.networkMode == "host" { context.hostAccess(value, "uses the host's network stack") }
+        case "volumes_from":
+            service.volumesFrom = value.strings() ?? []
+            if let entries = service.volumesFrom, !entries.isEmpty {
+                context.hostAccess(value, "mounts every volume of \(entries.joined(separator: ", ")), whatever they reach")
+            }
+        case "ipc", "pid", "uts", "userns_mode":
+            let mode = value.text()
+            switch key {
+            case "ipc": service.ipc = mode
+            case "pid": service.pid = mode
+            case "uts": service.uts = mode
+            default: service.usernsMode = mode
+            }
+            if mode == "host" { context.hostAccess(value, "uses the host's \(key == "userns_mode" ? "user" : key) namespace") }
+        case "cgroup":
+            service.cgroup = value.text()
+            if let mode = service.cgroup, !["host", "private"].contains(mode) { context.error(value, "cgroup is host or private, not \"\(mode)\"") }
+            if service.cgroup == "host" { context.hostAccess(value, "uses the host's cgroup namespace") }
+        case "cgroup_parent":
+            service.cgroupParent = value.text()
+            if service.cgroupParent != nil { context.hostAccess(value, "places the container under the host cgroup \(service.cgroupParent!)") }
+        case "runtime":
+            service.runtime = value.text()
+            if service.runtime != nil { context.hostAccess(value, "runs under the engine runtime \(service.runtime!)") }
+        case "device_cgroup_rules":
+            service.deviceCgroupRules = value.strings() ?? []
+            if service.deviceCgroupRules?.isEmpty == false {
+                context.hostAccess(value, "allows host devices by cgroup rule \(service.deviceCgroupRules!.joined(separator: ", "))")
+            }
         case "healthcheck": service.healthcheck = healthcheck(value)
         case "restart":
             service.restart = value.text()
@@ -114,7 +143,9 @@ struct ServiceBuilder {
         case "devices":
             service.devices = value.strings() ?? []
             if !service.devices.isEmpty { context.hostAccess(value, "passes host devices \(service.devices.joined(separator: ", "))") }
-        case "sysctls": service.sysctls = value.stringMap()
+        case "sysctls":
+            service.sysctls = value.stringMap()
+            if !service.sysctls.isEmpty { context.hostAccess(value, "sets kernel parameters \(service.sysctls.keys.sorted().joined(separator: ", "))") }
         case "deploy": deploy(value, &service)
         case "cpus": service.resources.cpus = value.double()
         case "mem_limit": service.resources.memory = value.bytes()
@@ -138,10 +169,10 @@ struct ServiceBuilder {
             guard let context = value.text() else { return nil }
             return BuildSpec(context: resolveContext(context, value))
         }
-        var spec = BuildSpec(context: folder)
+        var spec = BuildSpec(context: value.folder)
         for (key, field) in value.mapping() ?? [] {
             switch key {
-            case "context": spec.context = field.text().map { resolveContext($0, field) } ?? folder
+            case "context": spec.context = field.text().map { resolveContext($0, field) } ?? value.folder
             case "dockerfile": spec.dockerfile = field.text()
             case "args": spec.args = field.stringMap()
             case "target": spec.target = field.text()
@@ -157,7 +188,7 @@ struct ServiceBuilder {
     private func resolveContext(_ context: String, _ cursor: Cursor) -> String {
         let remote = ["https://", "http://", "git://", "git@", "github.com/"].contains { context.hasPrefix($0) }
         if remote { return context }
-        let path = Paths.resolve(context, in: folder)
+        let path = Paths.resolve(context, in: cursor.folder)
         if !Paths.isInside(path, folder) { self.context.hostAccess(cursor, "builds from the host folder \(path), outside the stack's folder") }
         return path
     }
@@ -192,33 +223,44 @@ struct ServiceBuilder {
     }
 
     private mutating func envFiles(_ value: Cursor) {
-        let entries: [(String, Bool, Cursor)]
+        struct Entry { let path: String; let required: Bool; let raw: Bool; let cursor: Cursor }
+        let entries: [Entry]
         if case .sequence = value.node {
             entries = (value.list() ?? []).compactMap { item in
                 if case .mapping = item.node {
                     var path: String?
                     var required = true
+                    var raw = false
                     for (key, field) in item.mapping() ?? [] {
-                        if key == "path" { path = field.text() } else if key == "required" { required = field.bool() ?? true }
+                        switch key {
+                        case "path": path = field.text()
+                        case "required": required = field.bool() ?? true
+                        case "format":
+                            guard let format = field.text() else { continue }
+                            if format == "raw" { raw = true } else { context.error(field, "env_file format is raw (or left out), not \"\(format)\"") }
+                        default: context.warning(field, "unsupported env_file setting, ignored")
+                        }
                     }
-                    return path.map { ($0, required, item) }
+                    return path.map { Entry(path: $0, required: required, raw: raw, cursor: item) }
                 }
-                return item.text().map { ($0, true, item) }
+                return item.text().map { Entry(path: $0, required: true, raw: false, cursor: item) }
             }
         } else {
-            entries = value.text().map { [($0, true, value)] } ?? []
+            entries = value.text().map { [Entry(path: $0, required: true, raw: false, cursor: value)] } ?? []
         }
-        for (path, required, cursor) in entries {
-            let absolute = Paths.resolve(path, in: folder)
+        for entry in entries {
+            let (path, cursor) = (entry.path, entry.cursor)
+            let absolute = Paths.resolve(path, in: cursor.folder)
             if !Paths.isInside(absolute, folder) { context.hostAccess(cursor, "reads env_file \(absolute), outside the stack's folder") }
             guard let data = FileManager.default.contents(atPath: absolute) else {
-                if required { context.error(cursor, "env_file \(path) does not exist") }
+                if entry.required { context.error(cursor, "env_file \(path) does not exist") }
                 continue
             }
+            let text = String(decoding: data, as: UTF8.self)
             do {
-                for (key, entry) in try EnvFile.parse(String(decoding: data, as: UTF8.self), interpolating: variables) {
-                    envFileValues[key] = entry
-                }
+                // Raw files are taken as written: no quotes, no comments after values, no interpolation.
+                let pairs = entry.raw ? try EnvFile.parseRaw(text) : try EnvFile.parse(text, interpolating: cursor.variables)
+                for (key, value) in pairs { envFileValues[key] = value }
             } catch let error as EnvFile.LineError {
                 context.error(cursor, "env_file \(path) line \(error.line): \(error.message)")
             } catch {
@@ -318,8 +360,17 @@ struct ServiceBuilder {
                 case "read_only": mount.readOnly = field.bool() ?? false
                 case "bind":
                     for (option, setting) in field.mapping() ?? [] {
-                        if option == "create_host_path" { mount.createHostPath = setting.bool() ?? true } else if option != "propagation" && option != "selinux" {
-                            context.warning(setting, "unsupported bind setting, ignored")
+                        switch option {
+                        case "create_host_path": mount.createHostPath = setting.bool() ?? true
+                        case "propagation":
+                            mount.propagation = setting.text()
+                            if let mode = mount.propagation, !Self.propagations.contains(mode) {
+                                context.error(setting, "propagation is one of \(Self.propagations.joined(separator: ", ")), not \"\(mode)\"")
+                            }
+                        case "selinux":
+                            mount.selinux = setting.text()
+                            if let label = mount.selinux, !["z", "Z"].contains(label) { context.error(setting, "selinux is z or Z, not \"\(label)\"") }
+                        default: context.warning(setting, "unsupported bind setting, ignored")
                         }
                     }
                 case "volume":
@@ -335,8 +386,13 @@ struct ServiceBuilder {
                 }
             }
             guard mount.target.hasPrefix("/") else { context.error(value, "a mount needs an absolute target"); return nil }
-            if mount.kind == .bind, let source = mount.source { mount.source = Paths.resolve(source, in: folder) }
+            if mount.kind == .bind, let source = mount.source { mount.source = Paths.resolve(source, in: value.folder) }
             if mount.kind == .bind && mount.source == nil { context.error(value, "a bind mount needs a source"); return nil }
+            if mount.selinux != nil && !mount.createHostPath {
+                // The engine's Mounts form has no relabelling; only the Binds form (which creates the path) does.
+                context.warning(value, "bind.selinux needs create_host_path; the label is not applied")
+                mount.selinux = nil
+            }
             return mount
         }
         guard let text = value.text() else { return nil }
@@ -350,15 +406,37 @@ struct ServiceBuilder {
         let target = parts.last!
         let readOnly = mode.contains("ro")
         let noCopy = mode.contains("nocopy")
+        for option in mode where !["ro", "rw", "nocopy", "z", "Z"].contains(option) && !Self.propagations.contains(option) {
+            context.warning(value, "unsupported volume option \"\(option)\", ignored")
+        }
+        let propagation = mode.first(where: Self.propagations.contains)
+        let selinux = mode.first { $0 == "z" || $0 == "Z" }
         guard parts.count == 2, !parts[0].isEmpty else {
             return ServiceMount(kind: .volume, source: nil, target: target, readOnly: readOnly)
         }
         let source = parts[0]
         if source.hasPrefix(".") || source.hasPrefix("/") || source.hasPrefix("~") {
             if source.hasPrefix("~") { context.error(value, "~ paths are not supported: Jarvis has no home folder to expand; use an absolute path"); return nil }
-            return ServiceMount(kind: .bind, source: Paths.resolve(source, in: folder), target: target, readOnly: readOnly)
+            return ServiceMount(kind: .bind, source: Paths.resolve(source, in: value.folder), target: target, readOnly: readOnly,
+                                propagation: propagation, selinux: selinux)
         }
         return ServiceMount(kind: .volume, source: source, target: target, readOnly: readOnly, noCopy: noCopy)
+    }
+
+    static let propagations = ["private", "rprivate", "shared", "rshared", "slave", "rslave"]
+
+    /// `expose` entries, ranges (`3000-3002`, `53/udp`) written out one port each.
+    private func expose(_ value: Cursor) -> [String] {
+        (value.list() ?? []).flatMap { item -> [String] in
+            guard let entry = item.text() else { return [] }
+            let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
+            let proto = parts.count > 1 ? "/" + parts[1] : ""
+            guard let ports = parts.first.flatMap(Self.range) else {
+                context.error(item, "invalid expose entry \"\(entry.prefix(80))\" (PORT or START-END, optionally /PROTOCOL)")
+                return []
+            }
+            return ports.map { "\($0)\(proto)" }
+        }
     }
 
     private func networks(_ value: Cursor) -> [String: ServiceNetwork] {
@@ -448,9 +526,27 @@ struct ServiceBuilder {
                     }
                 }
             case "restart_policy":
-                for (name, setting) in field.mapping() ?? [] where name == "condition" {
-                    let mapped = ["none": "no", "on-failure": "on-failure", "any": "always"][setting.text() ?? ""]
-                    if service.restart == nil { service.restart = mapped }
+                // Compose v2 maps it onto the engine's policy: condition, and max_attempts as MaximumRetryCount.
+                var condition = "any"
+                var attempts: Int?
+                for (name, setting) in field.mapping() ?? [] {
+                    switch name {
+                    case "condition": condition = setting.text() ?? condition
+                    case "max_attempts":
+                        attempts = setting.int()
+                        if attempts.map({ $0 < 0 }) == true { context.error(setting, "max_attempts cannot be negative"); attempts = nil }
+                    default: context.warning(setting, "deploy.restart_policy.\(name) applies to Swarm only, ignored")
+                    }
+                }
+                guard let mapped = ["none": "no", "on-failure": "on-failure", "any": "always", "unless-stopped": "unless-stopped"][condition] else {
+                    context.error(field, "restart_policy condition is none, on-failure or any, not \"\(condition)\"")
+                    continue
+                }
+                if let attempts, attempts > 0, mapped != "on-failure" {
+                    context.warning(field, "max_attempts only applies with condition on-failure; the engine retries \(mapped) forever")
+                }
+                if service.restart == nil {
+                    service.restart = mapped == "on-failure" && (attempts ?? 0) > 0 ? "on-failure:\(attempts!)" : mapped
                 }
             default:
                 context.warning(field, "deploy.\(key) applies to Swarm only, ignored")

@@ -1,28 +1,80 @@
 import Foundation
 import Yams
 
+/// One file a load reads: its name as issues show it, the folder its relative paths start
+/// from, and the variables it interpolates (an `include`d project has its own `.env`).
+struct SourceFile {
+    let name: String
+    /// Absolute path of the file.
+    let path: String
+    let folder: String
+    let interpolator: Interpolator
+}
+
 /// Collects what one load finds, and reads scalars through interpolation.
 final class LoadContext {
-    let file: String
-    let interpolator: Interpolator
+    private(set) var sources: [SourceFile]
     private(set) var issues: [ComposeIssue] = []
     /// Not problems: what only an administrator should hand a container (see `ComposeProject.hostAccess`).
     private(set) var hostAccess: [ComposeIssue] = []
+    private static let tagPrefix = "tag:jarvis.compose,source:"
+    /// Services whose `extends` could not be resolved: already reported, so not also "needs an image".
+    var unresolvedExtends = Set<String>()
 
-    init(file: String, interpolator: Interpolator) {
-        self.file = file
-        self.interpolator = interpolator
+    init(file: String, folder: String, interpolator: Interpolator) {
+        sources = [SourceFile(name: file, path: folder + "/" + file, folder: folder, interpolator: interpolator)]
+    }
+
+    var file: String { sources[0].name }
+    var interpolator: Interpolator { sources[0].interpolator }
+
+    /// Adds a further file; its nodes come back tagged with it, so that merged trees still know
+    /// each node's file (for issues, relative paths and interpolation).
+    func adopt(_ root: Node, as source: SourceFile) -> Node {
+        sources.append(source)
+        return Self.tagged(root, Tag(Tag.Name(rawValue: Self.tagPrefix + String(sources.count - 1))))
+    }
+
+    func source(of node: Node) -> SourceFile {
+        let raw: String
+        switch node {
+        case let .scalar(scalar): raw = scalar.tag.rawValue
+        case let .mapping(mapping): raw = mapping.tag.rawValue
+        case let .sequence(sequence): raw = sequence.tag.rawValue
+        case .alias: return sources[0]
+        }
+        guard raw.hasPrefix(Self.tagPrefix), let index = Int(raw.dropFirst(Self.tagPrefix.count)), sources.indices.contains(index) else {
+            return sources[0]
+        }
+        return sources[index]
+    }
+
+    private static func tagged(_ node: Node, _ tag: Tag) -> Node {
+        switch node {
+        case var .scalar(scalar):
+            scalar.tag = tag
+            return .scalar(scalar)
+        case let .mapping(mapping):
+            return .mapping(Node.Mapping(mapping.map { (tagged($0.key, tag), tagged($0.value, tag)) }, tag, mapping.style, mapping.mark))
+        case let .sequence(sequence):
+            return .sequence(Node.Sequence(sequence.map { tagged($0, tag) }, tag, sequence.style, sequence.mark))
+        case .alias:
+            return node
+        }
     }
 
     func error(_ at: Cursor, _ message: String) { report(.error, at, message) }
     func warning(_ at: Cursor, _ message: String) { report(.warning, at, message) }
     func error(path: String, _ message: String) { issues.append(ComposeIssue(.error, file: file, path: path, message)) }
+    func error(file: String, line: Int?, path: String, _ message: String) { issues.append(ComposeIssue(.error, file: file, line: line, path: path, message)) }
     func hostAccess(_ at: Cursor, _ message: String) {
-        hostAccess.append(ComposeIssue(.warning, file: file, line: at.node.mark?.line, column: at.node.mark?.column, path: at.path, message))
+        hostAccess.append(ComposeIssue(.warning, file: source(of: at.node).name, line: at.node.mark?.line, column: at.node.mark?.column,
+                                       path: at.path, message))
     }
 
     private func report(_ severity: ComposeIssue.Severity, _ at: Cursor, _ message: String) {
-        issues.append(ComposeIssue(severity, file: file, line: at.node.mark?.line, column: at.node.mark?.column, path: at.path, message))
+        issues.append(ComposeIssue(severity, file: source(of: at.node).name, line: at.node.mark?.line, column: at.node.mark?.column,
+                                   path: at.path, message))
     }
 }
 
@@ -34,6 +86,11 @@ struct Cursor {
     let context: LoadContext
 
     func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+
+    /// The folder relative paths of this node start from: its file's.
+    var folder: String { context.source(of: node).folder }
+    /// The variables this node's file interpolates with.
+    var variables: [String: String] { context.source(of: node).interpolator.variables }
 
     var isNull: Bool {
         guard case let .scalar(scalar) = node else { return false }
@@ -85,7 +142,7 @@ struct Cursor {
         }
         if isNull { return nil }
         do {
-            return try context.interpolator.interpolate(scalar.string)
+            return try context.source(of: node).interpolator.interpolate(scalar.string)
         } catch let failure as Interpolator.Failure {
             context.error(self, failure.message)
         } catch {

@@ -11,6 +11,9 @@ public struct StackParams: Codable, Sendable {
     public var removeVolumes: Bool
     /// Seconds a `service_healthy` or `service_completed_successfully` wait may take.
     public var waitTimeout: Int
+    /// `up` recreates containers with fresh anonymous volumes (Compose's `--renew-anon-volumes`);
+    /// by default they carry the old container's over. Optional: older tasks have no such field.
+    public var renewAnonymousVolumes: Bool? = nil
 }
 
 extension TaskKind {
@@ -43,7 +46,8 @@ struct StackExecutor: TaskExecutor {
         let plan: Plan
         do {
             plan = try Planner(project: project, observed: observed).plan(params.operation, services: params.services,
-                                                                          removeVolumes: params.removeVolumes)
+                                                                          removeVolumes: params.removeVolumes,
+                                                                          renewAnonymousVolumes: params.renewAnonymousVolumes ?? false)
         } catch let error as PlanError {
             throw TaskFailure(error.message)
         }
@@ -196,7 +200,7 @@ final class StackRun: @unchecked Sendable {
         case let .restartContainer(service, _, id):
             try await docker.restartContainer(id, timeout: grace(service))
         case let .removeContainer(_, _, id):
-            try await docker.removeContainer(id)
+            try await remove(id)
         case .keepContainer:
             break
         case let .waitHealthy(service):
@@ -210,14 +214,36 @@ final class StackRun: @unchecked Sendable {
         }
     }
 
+    /// Removes a container; for `down` with volumes also its anonymous volumes. The engine's `v=1`
+    /// skips a volume mounted by name, which is how a recreated container holds the volumes it
+    /// inherited, so those (engine-named: 64 hex digits, not one of the file's) are removed after it.
+    private func remove(_ id: String) async throws {
+        let docker = context.docker
+        guard plan.removesAnonymousVolumes else { return try await docker.removeContainer(id) }
+        let named = Set(project.volumes.values.map(\.name))
+        let anonymous = ((try? await docker.container(id))?.mounts ?? []).compactMap { mount -> String? in
+            guard mount.type == "volume", let name = mount.name, !named.contains(name),
+                  name.count == 64, name.allSatisfy(\.isHexDigit) else { return nil }
+            return name
+        }
+        try await docker.removeContainer(id, volumes: true)
+        for volume in anonymous {
+            // Gone already (v=1 took it) or still used by another container: either way not ours to force.
+            do { try await docker.removeVolume(volume) } catch let error as EngineError where [.notFound, .conflict].contains(error.code) {}
+        }
+    }
+
     private func grace(_ service: String) -> Int? {
         project.services[service]?.stopGracePeriod.map { Int($0.rounded(.up)) }
     }
 
     /// Creates the container, joins its further networks, and remembers its id for `network_mode: service:`.
-    private func create(_ service: ComposeService, number: Int, name: String) async throws -> String {
+    private func create(_ service: ComposeService, number: Int, name: String, inherited: [ObservedMount] = []) async throws -> String {
+        // The id of the image as it is now (pulled or built moments ago), for the com.docker.compose.image label.
+        let imageID = try? await context.docker.image(Planner.withTag(service.image ?? "\(project.name)-\(service.name)")).id
         let body = spec.containerBody(for: service, number: number, materialized: { [self] key, object in materialize(key, object) },
-                                      serviceContainer: { [self] other in lock.withLock { containerIDs[other] } })
+                                      serviceContainer: { [self] other in lock.withLock { containerIDs[other] } }, inherited: inherited,
+                                      imageID: imageID)
         let id = try await context.docker.createContainer(name: name, body: body)
         for key in spec.networkKeys(for: service).dropFirst() {
             guard let network = project.networks[key] else { continue }
@@ -231,13 +257,22 @@ final class StackRun: @unchecked Sendable {
     /// remove the old one, start the new one. If the create fails the old container comes back.
     private func recreate(_ service: ComposeService, number: Int, name: String, oldID: String) async throws {
         let docker = context.docker
+        // Read before anything moves: the volumes the new container takes over, from the image it will run.
+        var inherited: [ObservedMount] = []
+        if !plan.renewsAnonymousVolumes {
+            let old = try await docker.container(oldID)
+            let mounts = (old.mounts ?? []).map { ObservedMount(type: $0.type ?? "", name: $0.name, destination: $0.destination, readWrite: $0.rw ?? true) }
+            let reference = Planner.withTag(service.image ?? "\(project.name)-\(service.name)")
+            let image = try? await StackObserver(docker: docker).imageFacts(reference)
+            inherited = AnonymousVolumes.inherited(by: service, from: mounts, imageVolumes: image?.volumes ?? [])
+        }
         let wasRunning = observed.containers.first { $0.id == oldID }.map { ["running", "restarting"].contains($0.state) } ?? false
         if wasRunning { try await docker.stopContainer(oldID, timeout: grace(service.name)) }
         let asideName = "\(oldID.prefix(12))_\(name)"
         try await docker.renameContainer(oldID, to: asideName)
         let newID: String
         do {
-            newID = try await create(service, number: number, name: name)
+            newID = try await create(service, number: number, name: name, inherited: inherited)
         } catch {
             try? await docker.renameContainer(oldID, to: name)
             if wasRunning { try? await docker.startContainer(oldID) }

@@ -14,8 +14,11 @@ struct StackObserver: Sendable {
         async let networks = docker.networks()
         async let volumes = docker.volumes()
         async let images = docker.images()
+        async let mounts = containerMounts(filters: label)
         var observed = ObservedProject()
         observed.containers = try await containers.compactMap(Self.container)
+        let mountsByID = try await mounts
+        for index in observed.containers.indices { observed.containers[index].mounts = mountsByID[observed.containers[index].id] ?? [] }
         // Names, not labels: external networks and volumes carry no project label.
         let wantedNetworks = Set(project.networks.values.map(\.name))
         observed.networks = Set(try await networks.map(\.name).filter(wantedNetworks.contains))
@@ -24,7 +27,50 @@ struct StackObserver: Sendable {
         for image in try await images {
             for tag in image.repoTags ?? [] where tag != "<none>:<none>" { observed.images[tag] = image.id }
         }
+        let planner = Planner(project: project, observed: observed)
+        for reference in Set(project.services.values.map(planner.imageReference)) where observed.images[reference] != nil {
+            // Only the plan's wording depends on it; an unreadable image is the create's problem, not the preview's.
+            observed.imageVolumes[reference] = (try? await imageFacts(reference))?.volumes
+        }
         return observed
+    }
+
+    /// An image's id and `VOLUME` paths; nil when the engine has no such image. (DockerEngine's
+    /// typed inspect leaves `Config.Volumes` out, so this one reads the answer itself.)
+    func imageFacts(_ reference: String) async throws -> (id: String, volumes: Set<String>)? {
+        struct Inspect: Decodable {
+            struct Config: Decodable { let Volumes: [String: EmptyObject]? }
+            let Id: String
+            let Config: Config?
+        }
+        do {
+            _ = try await docker.image(reference) // validates the reference and maps a missing image to notFound
+            let response = try await docker.send(EngineRequest("GET", "/images/\(reference)/json"))
+            let inspect = try JSONDecoder().decode(Inspect.self, from: Data(response.body))
+            return (inspect.Id, Set((inspect.Config?.Volumes ?? [:]).keys))
+        } catch let error as EngineError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// The mounts of the listed containers by id: the list answer has them, the typed summary does not.
+    private func containerMounts(filters: [String: [String]]) async throws -> [String: [ObservedMount]] {
+        struct Row: Decodable {
+            struct Mount: Decodable {
+                let kind: String?, name: String?, destination: String, rw: Bool?
+                enum CodingKeys: String, CodingKey { case kind = "Type", name = "Name", destination = "Destination", rw = "RW" }
+            }
+            let Id: String
+            let Mounts: [Mount]?
+        }
+        let encoded = String(decoding: try JSONSerialization.data(withJSONObject: filters), as: UTF8.self)
+        let response = try await docker.send(EngineRequest("GET", "/containers/json", query: [("all", "1"), ("filters", encoded)]))
+        let rows = try JSONDecoder().decode([Row].self, from: Data(response.body))
+        var result: [String: [ObservedMount]] = [:]
+        for row in rows {
+            result[row.Id] = (row.Mounts ?? []).map { ObservedMount(type: $0.kind ?? "", name: $0.name, destination: $0.destination, readWrite: $0.rw ?? true) }
+        }
+        return result
     }
 
     /// Every container of every Compose project, by project name.
