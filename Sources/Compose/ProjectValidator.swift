@@ -35,6 +35,11 @@ struct ProjectValidator {
                 let what = key == "network_mode" ? "network stack" : "\(key) namespace"
                 context.hostAccess(child(cursor, key) ?? cursor, "shares the \(what) of container \(mode.dropFirst(10)), outside this stack")
             }
+            // Another service's volumes are checked where that service declares them; a foreign container's are not.
+            for entry in service.volumesFrom ?? [] where entry.hasPrefix("container:") {
+                guard ServiceReferences.volumesFromService(entry, in: project) == nil else { continue }
+                context.hostAccess(child(cursor, "volumes_from") ?? cursor, "mounts every volume of container \(entry.dropFirst(10).split(separator: ":").first ?? ""), outside this stack")
+            }
             for (index, entry) in (service.volumesFrom ?? []).enumerated() where !entry.hasPrefix("container:") {
                 guard ServiceReferences.volumesFromService(entry, in: project) == nil else { continue }
                 report(child(cursor, "volumes_from").flatMap { item($0, index) } ?? child(cursor, "volumes_from") ?? cursor,

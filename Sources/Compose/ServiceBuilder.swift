@@ -75,9 +75,6 @@ struct ServiceBuilder {
             if service.networkMode == "host" { context.hostAccess(value, "uses the host's network stack") }
         case "volumes_from":
             service.volumesFrom = value.strings() ?? []
-            if let entries = service.volumesFrom, !entries.isEmpty {
-                context.hostAccess(value, "mounts every volume of \(entries.joined(separator: ", ")), whatever they reach")
-            }
         case "ipc", "pid", "uts", "userns_mode":
             let mode = value.text()
             switch key {
@@ -120,11 +117,13 @@ struct ServiceBuilder {
         case "dns": service.dns = value.strings() ?? []
         case "cap_add":
             service.capAdd = value.strings() ?? []
-            if !service.capAdd.isEmpty { context.hostAccess(value, "adds kernel capabilities \(service.capAdd.joined(separator: ", "))") }
+            let added = service.capAdd.filter { !EngineDefaults.isDefaultCapability($0) }
+            if !added.isEmpty { context.hostAccess(value, "adds kernel capabilities \(added.joined(separator: ", "))") }
         case "cap_drop": service.capDrop = value.strings() ?? []
         case "security_opt":
             service.securityOpt = value.strings() ?? []
-            if !service.securityOpt.isEmpty { context.hostAccess(value, "changes security options \(service.securityOpt.joined(separator: ", "))") }
+            let loosened = service.securityOpt.filter { !EngineDefaults.isHarmlessSecurityOption($0) }
+            if !loosened.isEmpty { context.hostAccess(value, "changes security options \(loosened.joined(separator: ", "))") }
         case "privileged":
             service.privileged = value.bool() ?? false
             if service.privileged { context.hostAccess(value, "runs privileged: every host device and capability") }
@@ -145,7 +144,8 @@ struct ServiceBuilder {
             if !service.devices.isEmpty { context.hostAccess(value, "passes host devices \(service.devices.joined(separator: ", "))") }
         case "sysctls":
             service.sysctls = value.stringMap()
-            if !service.sysctls.isEmpty { context.hostAccess(value, "sets kernel parameters \(service.sysctls.keys.sorted().joined(separator: ", "))") }
+            let global = service.sysctls.keys.sorted().filter { !EngineDefaults.isNamespacedSysctl($0) }
+            if !global.isEmpty { context.hostAccess(value, "sets kernel parameters \(global.joined(separator: ", ")), which are not the container's own") }
         case "deploy": deploy(value, &service)
         case "cpus": service.resources.cpus = value.double()
         case "mem_limit": service.resources.memory = value.bytes()

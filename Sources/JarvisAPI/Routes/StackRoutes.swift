@@ -52,7 +52,8 @@ enum StackRoutes {
                                                  code: "invalid_parameter")
                 }
                 let services = (context.request.query["services"] ?? "").split(separator: ",").map(String.init)
-                let request = StackOperationRequest(services: services, removeVolumes: try context.boolQuery("remove_volumes", default: false))
+                let request = StackOperationRequest(services: services, removeVolumes: try context.boolQuery("remove_volumes", default: false),
+                                                    renewAnonVolumes: try context.boolQuery("renew_anon_volumes", default: false))
                 return try .json(try await stacks.plan(context.parameter("name"), operation: operation, request: request))
             },
             Route("GET", "/api/v1/stacks/{name}/services", access: .role(.viewer)) { context in

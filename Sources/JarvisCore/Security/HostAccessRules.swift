@@ -53,9 +53,6 @@ struct HostAccessRules: Sendable {
     ]
     static let execKeys: Set<String> = ["AttachStdin", "AttachStdout", "AttachStderr", "ConsoleSize", "DetachKeys", "Tty", "Env",
                                         "Cmd", "Privileged", "User", "WorkingDir"]
-    /// Docker's default capabilities: adding one back grants nothing new.
-    static let defaultCapabilities: Set<String> = ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
-                                                   "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE"]
     static let logDrivers: Set<String> = ["", "json-file", "local", "none", "journald"]
 
     func container(_ body: [String: Any]) async throws -> [String] {
@@ -89,18 +86,15 @@ struct HostAccessRules: Sendable {
         let volumeDriver = JSON.string(host["VolumeDriver"])
         if !["", "local"].contains(volumeDriver) { findings.append("HostConfig.VolumeDriver: volume driver \(volumeDriver)") }
         findings += try await namespaceModes(host, at: "HostConfig.", depth: 0)
-        for capability in JSON.strings(host["CapAdd"]) {
-            let name = capability.uppercased().replacingOccurrences(of: "CAP_", with: "")
-            if !Self.defaultCapabilities.contains(name) { findings.append("HostConfig.CapAdd: capability \(capability)") }
+        for capability in JSON.strings(host["CapAdd"]) where !EngineDefaults.isDefaultCapability(capability) {
+            findings.append("HostConfig.CapAdd: capability \(capability)")
         }
-        for option in JSON.strings(host["SecurityOpt"]) where !["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"].contains(option) {
+        for option in JSON.strings(host["SecurityOpt"]) where !EngineDefaults.isHarmlessSecurityOption(option) {
             findings.append("HostConfig.SecurityOpt: \(option)")
         }
-        let ipcIsHost = JSON.string(host["IpcMode"]) == "host"
-        for key in JSON.object(host["Sysctls"]).keys.sorted() {
-            let namespaced = key.hasPrefix("net.") || (!ipcIsHost && (key.hasPrefix("kernel.shm") || key.hasPrefix("kernel.msg")
-                || key == "kernel.sem" || key.hasPrefix("fs.mqueue.")))
-            if !namespaced { findings.append("HostConfig.Sysctls: \(key) is not namespaced") }
+        let hostIPC = JSON.string(host["IpcMode"]) == "host"
+        for key in JSON.object(host["Sysctls"]).keys.sorted() where !EngineDefaults.isNamespacedSysctl(key, hostIPC: hostIPC) {
+            findings.append("HostConfig.Sysctls: \(key) is not namespaced")
         }
         let runtime = JSON.string(host["Runtime"])
         if !["", "runc"].contains(runtime) { findings.append("HostConfig.Runtime: runtime \(runtime)") }
@@ -138,7 +132,7 @@ struct HostAccessRules: Sendable {
         let host = JSON.object(other["HostConfig"])
         var reasons: [String] = []
         if JSON.bool(host["Privileged"]) { reasons.append("privileged") }
-        if !JSON.strings(host["CapAdd"]).allSatisfy({ Self.defaultCapabilities.contains($0.uppercased().replacingOccurrences(of: "CAP_", with: "")) }) {
+        if !JSON.strings(host["CapAdd"]).allSatisfy(EngineDefaults.isDefaultCapability) {
             reasons.append("has added capabilities")
         }
         if !JSON.objects(host["Devices"]).isEmpty { reasons.append("has host devices") }

@@ -38,6 +38,10 @@ struct StackExecutor: TaskExecutor {
         let params = try ImageTaskExecutors.decode(StackParams.self, context)
         let observer = StackObserver(docker: context.docker)
         let project = try await StackLoading.project(params.stack, folder: params.folder, operation: params.operation, observer: observer)
+        // The file read now is the one deployed: an operator's task re-checks it (builds and env_files are read by Jarvis, not the engine).
+        if [.up, .pull].contains(params.operation), let actor = HostAccess.actor, actor.role < .admin, let first = project.hostAccess.first {
+            throw TaskFailure("only an admin may deploy a stack that reaches into the host: \(first.path) \(first.message)")
+        }
         let observed = try await observer.observe(project)
         if params.operation == .up {
             let conflicts = try await StackLoading.portConflicts(project, services: params.services, docker: context.docker)

@@ -75,11 +75,14 @@ public struct StackOperationRequest: Decodable, Sendable {
     public var services: [String]?
     public var removeVolumes: Bool?
     public var waitTimeout: Int?
+    /// Compose's `--renew-anon-volumes`: recreated containers get new anonymous volumes instead of the old ones.
+    public var renewAnonVolumes: Bool?
 
-    public init(services: [String]? = nil, removeVolumes: Bool? = nil, waitTimeout: Int? = nil) {
+    public init(services: [String]? = nil, removeVolumes: Bool? = nil, waitTimeout: Int? = nil, renewAnonVolumes: Bool? = nil) {
         self.services = services
         self.removeVolumes = removeVolumes
         self.waitTimeout = waitTimeout
+        self.renewAnonVolumes = renewAnonVolumes
     }
 }
 
@@ -151,6 +154,8 @@ public final class StackService: Sendable {
                     services = project.orderedServiceNames
                 } catch let error as ComposeError {
                     errors = error.issues
+                    warnings = error.warnings
+                    hostAccess = error.hostAccess
                 }
             }
         }
@@ -168,7 +173,7 @@ public final class StackService: Sendable {
             return StackValidation(valid: true, services: project.orderedServiceNames, errors: [], warnings: project.warnings,
                                    hostAccess: project.hostAccess)
         } catch let error as ComposeError {
-            return StackValidation(valid: false, services: [], errors: error.issues, warnings: [], hostAccess: [])
+            return StackValidation(valid: false, services: [], errors: error.issues, warnings: error.warnings, hostAccess: error.hostAccess)
         }
     }
 
@@ -180,7 +185,8 @@ public final class StackService: Sendable {
             let services = try selectedServices(request, in: project)
             let observed = try await withEngineErrors { try await observer.observe(project) }
             let plan = try Planner(project: project, observed: observed).plan(operation, services: services,
-                                                                              removeVolumes: request.removeVolumes ?? false)
+                                                                              removeVolumes: request.removeVolumes ?? false,
+                                                                              renewAnonymousVolumes: request.renewAnonVolumes ?? false)
             let conflicts = operation == .up
                 ? try await withEngineErrors { try await StackLoading.portConflicts(project, services: services, docker: docker) } : []
             return StackPlanView(operation: operation.rawValue, text: plan.text, empty: plan.isEmpty, conflicts: conflicts)
@@ -309,7 +315,8 @@ public final class StackService: Sendable {
         let timeout = request.waitTimeout ?? 300
         guard (1...3600).contains(timeout) else { throw JarvisError.invalidField("wait_timeout", "seconds, 1 to 3600") }
         return StackParams(stack: name, folder: path, operation: operation, services: request.services ?? [],
-                           removeVolumes: request.removeVolumes ?? false, waitTimeout: timeout)
+                           removeVolumes: request.removeVolumes ?? false, waitTimeout: timeout,
+                           renewAnonymousVolumes: request.renewAnonVolumes)
     }
 
     /// Copies an external project's Compose file and `.env` into the stacks folder, after which it is managed
@@ -342,7 +349,8 @@ public final class StackService: Sendable {
         guard let params = try? decoder.decode(StackParams.self, from: Data(task.params.utf8)) else {
             throw JarvisError(409, "task_not_retryable", "the parameters of task \(task.id) are unreadable; start the operation again")
         }
-        let request = StackOperationRequest(services: params.services, removeVolumes: params.removeVolumes, waitTimeout: params.waitTimeout)
+        let request = StackOperationRequest(services: params.services, removeVolumes: params.removeVolumes, waitTimeout: params.waitTimeout,
+                                            renewAnonVolumes: params.renewAnonymousVolumes)
         _ = try await validatedOperation(params.stack, params.operation, request, by: principal)
     }
 
