@@ -33,7 +33,7 @@ final class HostAccessRulesTests: XCTestCase {
             "hostnet": ["HostConfig": ["NetworkMode": "host"], "Mounts": [] as [Any]],
             "powerful": ["HostConfig": ["Privileged": true, "NetworkMode": "bridge"], "Mounts": [] as [Any]],
             "sidecar": ["HostConfig": ["NetworkMode": "container:hostnet"], "Mounts": [] as [Any]],
-            "vpn": ["HostConfig": ["NetworkMode": "bridge", "CapAdd": ["NET_BIND_SERVICE"]], "Mounts": [] as [Any]],
+            "vpn": ["HostConfig": ["NetworkMode": "bridge", "CapAdd": ["NET_BIND_SERVICE"], "CgroupnsMode": "host", "IpcMode": "private"], "Mounts": [] as [Any]],
             "mountsroot": ["HostConfig": [:] as [String: Any], "Mounts": [["Type": "bind", "Source": "/", "RW": true]]],
             "mountsdata": ["HostConfig": [:] as [String: Any], "Mounts": [["Type": "volume", "Name": "plain", "RW": true]]],
         ]

@@ -105,12 +105,15 @@ struct HostAccessRules: Sendable {
 
     /// Network, PID, IPC, UTS, user and cgroup namespaces: never the host's, and
     /// another container's only when that container passes these rules itself.
-    func namespaceModes(_ host: [String: Any], at prefix: String, depth: Int) async throws -> [String] {
+    /// For a container the engine already runs (`inspected`), the cgroup namespace is left out: on cgroup v1
+    /// hosts the engine reports `host` for every container, and joining a network or PID namespace does not join it.
+    func namespaceModes(_ host: [String: Any], at prefix: String, depth: Int, inspected: Bool = false) async throws -> [String] {
         var findings: [String] = []
-        let allowed: [String: Set<String>] = [
+        var allowed: [String: Set<String>] = [
             "NetworkMode": ["", "default", "bridge", "none"], "PidMode": [""], "IpcMode": ["", "none", "private", "shareable"],
             "UTSMode": [""], "UsernsMode": [""], "CgroupnsMode": ["", "private"], "Cgroup": [""],
         ]
+        if inspected { allowed["CgroupnsMode"] = nil; allowed["Cgroup"] = nil }
         for key in allowed.keys.sorted() {
             let mode = JSON.string(host[key])
             if allowed[key]!.contains(mode) { continue }
@@ -136,7 +139,7 @@ struct HostAccessRules: Sendable {
             reasons.append("has added capabilities")
         }
         if !JSON.objects(host["Devices"]).isEmpty { reasons.append("has host devices") }
-        reasons += try await namespaceModes(host, at: "", depth: depth + 1)
+        reasons += try await namespaceModes(host, at: "", depth: depth + 1, inspected: true)
         return reasons.isEmpty ? [] : ["\(path): container:\(id) (\(reasons.joined(separator: ", ")))"]
     }
 
