@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CMalloc"),
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "CPCRE2", linkerSettings: [.linkedLibrary("pcre2-8")]),
 
         // Libraries.
         .target(name: "DockerEngine",
@@ -47,7 +48,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "JarvisCore",
                 dependencies: [
-                    "DockerEngine", "Compose", "JarvisStore", "CMalloc", "CZlib",
+                    "DockerEngine", "Compose", "JarvisStore", "CMalloc", "CZlib", "CPCRE2",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                     .product(name: "JWTKit", package: "jwt-kit"),

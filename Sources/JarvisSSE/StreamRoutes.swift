@@ -55,15 +55,26 @@ struct StreamRoutes: Sendable {
             while true {
                 var filter = LogResumeFilter(resumeAfter: last)
                 for try await batch in try await docker.logBatches(containerID, options: options, tty: tty) {
-                    var bytes: [UInt8] = []
-                    bytes.reserveCapacity(batch.count * 200)
+                    var fresh: [LogLine] = []
+                    var positions: [LogCursor] = []
                     for line in batch {
                         guard let position = filter.admit(line) else { continue }
                         last = position
-                        guard logRequest.admits(line) else { continue }
-                        LogEventWriter.append(line, at: position, to: &bytes)
+                        fresh.append(line)
+                        positions.append(position)
+                    }
+                    // A search runs on LogMatcher's own threads, off the cooperative pool.
+                    let keep = await logRequest.admitted(fresh)
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(fresh.count * 200)
+                    for index in fresh.indices where keep[index] {
+                        LogEventWriter.append(fresh[index], at: positions[index], to: &bytes)
                     }
                     if !bytes.isEmpty { await channel.send(ByteBuffer(bytes: bytes)) }
+                    if let search = logRequest.search, search.stopped {
+                        await channel.send(Self.event(event: "end", data: Self.searchStopped(search)))
+                        return
+                    }
                 }
                 let stoppedAt = LogInstant(seconds: Int64(Date().timeIntervalSince1970), nanos: 0)
                 await channel.send(Self.event(event: "state", data: #"{"state":"stopped"}"#))
@@ -82,6 +93,11 @@ struct StreamRoutes: Sendable {
                 options.since = (last?.instant ?? stoppedAt).engineSince
             }
         }
+    }
+
+    /// The `end` event of a follow whose search gave up on too many hard lines.
+    static func searchStopped(_ search: LogMatcher) -> String {
+        #"{"reason":"search stopped: \#(search.limitedLines) lines hit the regular expression's limits","search_limited_lines":\#(search.limitedLines)}"#
     }
 
     func engineEvents(_ request: Request) async throws -> Response {

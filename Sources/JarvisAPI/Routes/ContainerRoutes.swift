@@ -101,7 +101,7 @@ enum ContainerRoutes {
             Route("GET", "/api/v1/containers/{id}/logs", access: .role(.viewer)) { context in
                 let request = try LogRequest.parse(context.request.query)
                 let lines = try await containers.logHistory(context.parameter("id"), request)
-                return try .json(LogHistory(lines: lines.map(LogEventPayload.init), limit: request.tail ?? LogRequest.maxTail))
+                return try .json(LogHistory(lines: lines.map(LogEventPayload.init), limit: request.tail ?? LogRequest.maxTail, search: request.search))
             },
             Route("GET", "/api/v1/containers/{id}/logs/download", access: .role(.viewer)) { context in
                 try await download(context, containers)
@@ -250,10 +250,15 @@ enum ContainerRoutes {
 struct LogHistory: Encodable {
     let lines: [LogEventPayload]
     let limitReached: Bool
+    /// With a search: lines that hit the regex limits (counted as not matching), and whether it gave up.
+    let searchLimitedLines: Int?
+    let searchTruncated: Bool?
 
-    init(lines: [LogEventPayload], limit: Int) {
+    init(lines: [LogEventPayload], limit: Int, search: LogMatcher? = nil) {
         self.lines = lines
         limitReached = lines.count >= limit && limit > 0
+        searchLimitedLines = search?.limitedLines
+        searchTruncated = search?.stopped
     }
 }
 

@@ -75,9 +75,6 @@ public final class AuditService: Sendable {
     private let database: AppDatabase
     private let logger: Logger
 
-    /// Parameter names whose values never reach the trail.
-    static let secretKeys: Set<String> = ["password", "new_password", "current_password", "token", "refresh_token", "auth", "secret"]
-
     public init(database: AppDatabase, logger: Logger = Logger(label: "jarvis.audit")) {
         self.database = database
         self.logger = logger
@@ -85,12 +82,14 @@ public final class AuditService: Sendable {
 
     /// Records one action; a failure to write is logged, never hidden, and never fails the request twice.
     public func record(_ event: AuditEvent, by principal: Principal?, username: String? = nil, facts: RequestFacts, error: JarvisError?) {
-        let params = event.params.filter { !Self.secretKeys.contains($0.key.lowercased()) }
+        // One rule for secrets (`SecretMask`): secret-looking names keep their key with a
+        // masked value, and URLs anywhere lose their user info, before the row is written.
+        let params = Self.scrub(event.params)
         let paramsJSON = params.isEmpty ? nil : (try? JSONEncoder().encode(params)).map { String(decoding: $0, as: UTF8.self) }
         let row = AuditRecord(at: Timestamp.string(), userID: principal?.userID, username: principal?.username ?? username,
                               role: principal?.role.rawValue, action: event.action, resourceType: event.resourceType,
-                              resourceID: event.resourceID, resourceName: event.resourceName, params: paramsJSON,
-                              result: error == nil ? "success" : "failure", error: error?.message,
+                              resourceID: event.resourceID, resourceName: event.resourceName.map { SecretMask.maskURLs(in: $0) }, params: paramsJSON,
+                              result: error == nil ? "success" : "failure", error: error.map { SecretMask.maskURLs(in: $0.message) },
                               ip: facts.ip, userAgent: facts.userAgent, requestID: facts.requestID)
         do {
             try database.appendAudit(row)
@@ -98,6 +97,9 @@ public final class AuditService: Sendable {
             logger.error("audit write failed", metadata: ["action": "\(event.action)", "request_id": "\(facts.requestID)", "error": "\(error)"])
         }
     }
+
+    /// Parameters as the trail may keep them.
+    static func scrub(_ params: [String: String]) -> [String: String] { SecretMask.maskDictionary(params) }
 
     /// Every matching entry, newest first, one at a time.
     public func forEach(_ query: AuditQuery, _ body: (AuditEntryView) throws -> Void) throws {

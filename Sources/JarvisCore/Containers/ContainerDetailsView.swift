@@ -117,17 +117,12 @@ public struct ContainerDetailsView: Encodable, Sendable {
         sizeRootFs = details.sizeRootFs
     }
 
-    /// Environment keys whose values are hidden from viewers.
-    static let secretMarkers = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE"]
-
-    /// The same view with values of secret-looking variables (`DB_PASSWORD=…`) replaced by `••••••`.
+    /// The same view with `SecretMask`'s rule applied to the environment: values of
+    /// secret-looking variables (`DB_PASSWORD`, `API_KEY`, …) replaced by `••••••`, and the
+    /// password of any URL with user info (`postgres://app:***@db/x`) whatever the variable.
     public func maskingSecrets() -> ContainerDetailsView {
         var copy = self
-        copy.env = env.map { entry in
-            guard let equals = entry.firstIndex(of: "=") else { return entry }
-            let key = entry[..<equals].uppercased()
-            return Self.secretMarkers.contains(where: key.contains) ? entry[..<equals] + "=••••••" : entry
-        }
+        copy.env = SecretMask.maskEnvironmentEntries(env)
         copy.envMasked = copy.env != env
         return copy
     }

@@ -70,32 +70,15 @@ public struct LogRequest: Sendable {
         if let search, !search.matches(line.text) { return false }
         return true
     }
-}
 
-/// A case-insensitive substring, or a regular expression.
-public struct LogMatcher: @unchecked Sendable {
-    private let needle: String?
-    private let regex: NSRegularExpression?
-
-    public init(_ pattern: String, regex isRegex: Bool) throws {
-        guard pattern.count <= 500 else { throw JarvisError.badRequest("q is longer than 500 characters", code: "invalid_parameter") }
-        if isRegex {
-            do {
-                regex = try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
-            } catch {
-                throw JarvisError.badRequest("q is not a valid regular expression", code: "invalid_regex")
-            }
-            needle = nil
-        } else {
-            needle = pattern.lowercased()
-            regex = nil
+    /// `admits` for each line. A search runs on `LogMatcher.queue`, never on the
+    /// cooperative pool: a batch of hard lines must not hold the threads that answer
+    /// every other request of the process.
+    public func admitted(_ lines: [LogLine]) async -> [Bool] {
+        guard search != nil, !lines.isEmpty else { return lines.map(admits) }
+        return await withCheckedContinuation { continuation in
+            LogMatcher.queue.async { continuation.resume(returning: lines.map(self.admits)) }
         }
-    }
-
-    public func matches(_ text: String) -> Bool {
-        if let needle { return text.lowercased().contains(needle) }
-        let range = NSRange(text.startIndex..., in: text)
-        return regex!.firstMatch(in: text, range: range) != nil
     }
 }
 
@@ -116,15 +99,23 @@ public enum LogTime {
 
 extension ContainerService {
     /// The container's log lines matching the request, oldest first, read as they arrive.
+    /// A search that gave up (`LogMatcher.stopped`) ends the stream there.
     public func logStream(_ id: String, _ request: LogRequest) async throws -> AsyncThrowingStream<LogLine, Error> {
         let target = try await details(id)
-        let lines = try await engine { try await docker.logs(target.id, options: request.engineOptions, tty: target.config.tty ?? false) }
-        var iterator = lines.makeAsyncIterator()
+        let batches = try await engine { try await docker.logBatches(target.id, options: request.engineOptions, tty: target.config.tty ?? false) }
+        var iterator = batches.makeAsyncIterator()
+        var ready: [LogLine] = []
+        var next = 0
         return AsyncThrowingStream {
-            while let line = try await iterator.next() {
-                if request.admits(line) { return line }
+            while next == ready.count {
+                if request.search?.stopped == true { return nil }
+                guard let batch = try await iterator.next() else { return nil }
+                let keep = await request.admitted(batch)
+                ready = zip(batch, keep).compactMap { $1 ? $0 : nil }
+                next = 0
             }
-            return nil
+            next += 1
+            return ready[next - 1]
         }
     }
 

@@ -136,11 +136,22 @@ public final class ImageTaskService: Sendable {
             // A lone Dockerfile becomes a one-file context.
             contextPath = try TarFile.wrapSingleFile(upload.path, as: request.dockerfile ?? "Dockerfile")
         }
-        let params = BuildParams(tags: tags, dockerfile: request.dockerfile, buildArgs: request.buildArgs ?? [:], target: request.target,
-                                 noCache: request.noCache ?? false, pull: request.pull ?? false, remote: remote,
-                                 contextName: upload?.filename, contextSize: upload?.size)
+        // Stored parameters are shown to every viewer of the task and copied into the audit
+        // trail: Git credentials and secret build arguments travel sealed beside them.
+        let buildArgs = request.buildArgs ?? [:]
+        let shownArgs = SecretMask.maskDictionary(buildArgs)
+        let hiddenArgs = buildArgs.filter { shownArgs[$0.key] != $0.value }
+        let shownRemote = remote.map(SecretMask.stripUserInfo)
+        var sealed: String?
+        if shownRemote != remote || !hiddenArgs.isEmpty {
+            let inputs = BuildSecrets(remote: shownRemote != remote ? remote : nil, buildArgs: hiddenArgs.isEmpty ? nil : hiddenArgs)
+            sealed = try secrets().seal(jsonText(inputs))
+        }
+        let params = BuildParams(tags: tags, dockerfile: request.dockerfile, buildArgs: shownArgs, target: request.target,
+                                 noCache: request.noCache ?? false, pull: request.pull ?? false, remote: shownRemote,
+                                 contextName: upload?.filename, contextSize: upload?.size, sealedInputs: sealed != nil ? true : nil)
         return try tasks.enqueue(kind: TaskKind.imageBuild, title: "Build \(tags[0])", target: "image:\(tags[0])", params: params,
-                                 by: principal, upload: contextPath)
+                                 by: principal, sealedSecret: sealed, upload: contextPath)
     }
 
     public func load(_ upload: SpooledUpload, by principal: Principal) throws -> TaskRecord {

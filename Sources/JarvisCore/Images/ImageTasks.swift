@@ -21,6 +21,16 @@ public struct BuildParams: Codable, Sendable {
     public var remote: String?
     public var contextName: String?
     public var contextSize: Int64?
+    /// True when `remote` and `build_args` are shown masked and the real values
+    /// (`BuildSecrets`) travel sealed with the task; a retry does not carry them.
+    public var sealedInputs: Bool?
+}
+
+/// What a build needs but its stored parameters must not show: the Git URL with
+/// its user info, and the build arguments `SecretMask` hides.
+struct BuildSecrets: Codable, Sendable {
+    var remote: String?
+    var buildArgs: [String: String]?
 }
 
 public struct LoadParams: Codable, Sendable {
@@ -96,7 +106,18 @@ struct BuildExecutor: TaskExecutor {
         let tags: [String]
     }
 
+    /// Errors and output are stored and shown: a URL in them loses its user info.
     func run(_ context: TaskContext) async throws -> TaskOutcome {
+        do {
+            return try await build(context)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw TaskFailure(SecretMask.maskURLs(in: TaskRunner.describe(error)))
+        }
+    }
+
+    private func build(_ context: TaskContext) async throws -> TaskOutcome {
         let params = try ImageTaskExecutors.decode(BuildParams.self, context)
         var options = BuildOptions()
         options.tags = params.tags
@@ -106,6 +127,16 @@ struct BuildExecutor: TaskExecutor {
         options.noCache = params.noCache
         options.pull = params.pull
         options.remote = params.remote
+        if params.sealedInputs == true {
+            guard let sealed = try context.openSecret() else {
+                throw TaskFailure("the Git credentials or secret build arguments of this build were not kept; start a new build")
+            }
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let secrets = try decoder.decode(BuildSecrets.self, from: Data(sealed.utf8))
+            if let remote = secrets.remote { options.remote = remote }
+            for (name, value) in secrets.buildArgs ?? [:] { options.buildArgs[name] = value }
+        }
         if params.remote == nil && context.task.uploadPath == nil { throw TaskFailure("the build context upload is missing") }
         var imageID: String?
         var lastStep: String?
@@ -120,9 +151,9 @@ struct BuildExecutor: TaskExecutor {
                     lastStep = step.label
                     await context.emit(.progress(step.current, of: step.total, step.label, unit: "steps"))
                 }
-                await context.logStream(text)
+                await context.logStream(SecretMask.maskURLs(in: text))
             } else if let status = message.status {
-                await context.log(status)
+                await context.log(SecretMask.maskURLs(in: status))
             }
         }
         await context.flushStream()
