@@ -112,3 +112,26 @@ def test_build_from_a_git_url_keeps_its_credentials_out_of_params_output_and_aud
         assert again["state"] == "failed" and "not kept" in again["error"], again
     else:
         assert retried.status_code == 409, retried.text
+
+
+def test_viewers_see_a_stacks_env_and_compose_secrets_masked_with_lines_kept(client):
+    name = "sec" + uuid.uuid4().hex[:8]
+    compose = (f"services:\n  app:\n    image: {IMAGE}\n    command: [sleep, '1']\n    environment:\n"
+               "      API_TOKEN: tok-e2e-1\n      DATABASE_URL: postgres://app:pw-e2e-2@db/x\n      MODE: plain-e2e\n")
+    env = "# database\nDB_PASSWORD=hunter2-e2e-3\nGREETING=hello\n"
+    assert client.post("/stacks", json={"name": name, "compose": compose, "env": env}).status_code == 201
+    try:
+        viewer = viewer_of(client, "viewer-secrets")
+        response = viewer.get(f"/stacks/{name}")
+        assert response.status_code == 200, response.text
+        for secret in ("tok-e2e-1", "pw-e2e-2", "hunter2-e2e-3"):
+            assert secret not in response.text, secret
+        shown = response.json()
+        assert "plain-e2e" in shown["compose"] and "GREETING=hello" in shown["env"] and "# database" in shown["env"]
+        assert shown["compose"].count("\n") == compose.count("\n"), "line numbers of findings still point right"
+        admin = client.get(f"/stacks/{name}").json()
+        assert admin["compose"] == compose and admin["env"] == env
+    finally:
+        import os, shutil
+        from conftest import DATA_DIR
+        shutil.rmtree(os.path.join(DATA_DIR, "stacks", name), ignore_errors=True)

@@ -20,7 +20,7 @@ enum StackRoutes {
                 return try .json(try stacks.create(files, by: context.principal!), status: 201)
             },
             Route("GET", "/api/v1/stacks/{name}", access: .role(.viewer)) { context in
-                try .json(try await stacks.document(context.parameter("name")))
+                try .json(try await stacks.document(context.parameter("name"), role: context.principal!.role))
             },
             Route("PUT", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.save") { context in
                 let name = context.parameter("name")

@@ -137,7 +137,8 @@ public final class StackService: Sendable {
         return summaries.sorted { $0.name < $1.name }
     }
 
-    public func document(_ name: String) async throws -> StackDocument {
+    /// The stack's files and findings; viewers get secret values masked (`SecretMask`), line numbers unchanged.
+    public func document(_ name: String, role: Role = .viewer) async throws -> StackDocument {
         let location = try await locate(name)
         var compose: String?, env: String?, fileName: String?
         var errors: [ComposeIssue] = [], warnings: [ComposeIssue] = [], hostAccess: [ComposeIssue] = [], services: [String] = []
@@ -160,6 +161,10 @@ public final class StackService: Sendable {
             }
         }
         if services.isEmpty { services = Set(location.containers.compactMap { $0.labels?[ComposeLabel.service] }).sorted() }
+        if role < .operator_ {
+            compose = compose.map(SecretMask.maskComposeText)
+            env = env.map(SecretMask.maskEnvText)
+        }
         return StackDocument(name: name, path: location.path, external: location.external, editable: !location.external,
                              fileName: fileName, compose: compose, env: env, status: Self.status(location.containers),
                              services: services, errors: errors, warnings: warnings, hostAccess: hostAccess)
@@ -339,7 +344,7 @@ public final class StackService: Sendable {
         }
         try StacksFolder.write(compose, to: path, "compose.yaml")
         if let env { try StacksFolder.write(env, to: path, ".env") }
-        return try await document(name)
+        return try await document(name, role: .admin)
     }
 
     /// Checks a retry of a stack task as a new request of the same operation by `principal`, with the file as it is now.

@@ -119,6 +119,10 @@ public final class TaskService: Sendable {
         if needsUpload && (old.uploadPath == nil || !FileManager.default.fileExists(atPath: old.uploadPath!)) {
             throw JarvisError(409, "upload_gone", "the uploaded file of task \(old.id) was removed when it ended; upload it again")
         }
+        if old.kind == TaskKind.imageBuild, JSONValue.parse(old.params)?["sealed_inputs"] == .bool(true) {
+            throw JarvisError(409, "credentials_gone",
+                              "the Git credentials or secret build arguments of task \(old.id) were not kept; start a new build")
+        }
         if old.kind == TaskKind.imagePull, JSONValue.parse(old.params)?["one_time_auth"] == .bool(true) {
             throw JarvisError(409, "credentials_gone",
                               "the one-time registry password of task \(old.id) was not kept; start a new pull (or save the credential)")

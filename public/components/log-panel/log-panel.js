@@ -140,7 +140,9 @@ class LogPanel extends HTMLElement {
       const result = await api('GET', `${path}?${params}`);
       for (const entry of result.lines) this.receive(entry);
       this.querySelector('.older').hidden = !result.limit_reached;
-      if (!result.lines.length) this.notice('no lines in this window');
+      if (result.search_truncated) {
+        this.notice(`the search stopped early: ${result.search_limited_lines} lines were too costly for this pattern; try a simpler one`);
+      } else if (!result.lines.length) this.notice('no lines in this window');
     } catch (error) {
       banner.textContent = `Could not load logs: ${error.message}`;
       banner.hidden = false;
