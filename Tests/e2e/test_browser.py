@@ -375,3 +375,28 @@ def test_edit_a_stack_see_its_plan_run_up_and_watch_it(browser, client):
         assert severe == [], severe
     finally:
         cleanup(name)
+
+
+def test_an_external_stack_is_not_shown_until_an_admin_adopts_it(browser, client, tmp_path):
+    from test_stacks import cleanup, stack_name
+    name = stack_name()
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(f"services:\n  app:\n    image: {IMAGE}\n    command: [sleep, '600']\n")
+    cid = docker("create", "--label", f"com.docker.compose.project={name}", "--label", "com.docker.compose.service=app",
+                 "--label", f"com.docker.compose.project.working_dir={folder}", IMAGE, "sleep", "1")
+    wait = WebDriverWait(browser, 30)
+    try:
+        login_as_admin(browser, wait)
+        browser.get(BASE + f"/#/stacks/{name}")
+        notice = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "stack-page .notice.external")))
+        assert "does not read or deploy files it does not manage" in notice.text
+        shot(browser, "stack-external")
+        notice.find_element(By.CSS_SELECTOR, "[data-testid=stack-adopt]").click()
+        wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, "stack-page .notice.external")))
+        wait.until(lambda d: "sleep" in (text_of(d, "stack-page .CodeMirror") or ""))
+        assert browser.find_element(By.CSS_SELECTOR, "stack-page [data-op=up]").is_displayed()
+    finally:
+        docker("rm", "-f", cid, check=False)
+        cleanup(name)
+        shutil.rmtree(os.path.join(os.environ.get("JARVIS_E2E_DATA_DIR", ""), "stacks", name), ignore_errors=True)

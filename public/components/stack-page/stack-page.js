@@ -60,6 +60,7 @@ class StackPage extends HTMLElement {
             <button class="operator-only" data-action="save" data-testid="stack-save" disabled>Save</button>
             <button class="ghost" data-action="preview" data-testid="stack-preview">Preview plan</button>
           </div>
+          <p class="muted unmanaged-only">Jarvis has not read this stack's files: its containers are listed under Services.</p>
           <div class="editor"><textarea name="compose" spellcheck="false" data-testid="compose-text"></textarea></div>
           <ul class="issues" data-testid="stack-issues"></ul>
           <label class="env-label">.env <span class="muted small">(variables for <code>\${VAR}</code> in the file)</span>
@@ -130,6 +131,8 @@ class StackPage extends HTMLElement {
     const d = this.document;
     this.renderHead();
     this.querySelector('.external').hidden = !d.external;
+    // Without its files an external stack has nothing to edit, validate, deploy or pull.
+    this.classList.toggle('unmanaged', d.external);
     this.querySelector('.file-name').textContent = d.file_name ?? 'compose.yaml';
     this.querySelector('[name=env]').value = d.env ?? '';
     this.querySelector('[name=env]').readOnly = !d.editable;
