@@ -171,6 +171,23 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("006_login_throttle_by_user_and_ip") { db in
+            // Failures count per (username, IP) and per IP; a run ends after a quiet
+            // window since its last failure. Rows keyed by a username alone (the
+            // old lock any anonymous client could renew) are dropped.
+            try db.execute(sql: """
+                ALTER TABLE login_failures ADD COLUMN last_at TEXT;
+                DELETE FROM login_failures WHERE key LIKE 'user:%';
+                """)
+        }
+        migrator.registerMigration("007_terminal_tickets_bound_to_session") { db in
+            // Tickets name the session that asked and the Host it used; old
+            // tickets (a minute's worth at most) have neither and never redeem.
+            try db.execute(sql: """
+                ALTER TABLE terminal_tokens ADD COLUMN session_id TEXT;
+                ALTER TABLE terminal_tokens ADD COLUMN host TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -29,7 +29,7 @@ struct Migrate: ParsableCommand {
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage local accounts.",
-                                                    subcommands: [List.self, Add.self, Passwd.self, Disable.self, Enable.self])
+                                                    subcommands: [List.self, Add.self, Passwd.self, Disable.self, Enable.self, Unlock.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
@@ -66,6 +66,19 @@ struct UserCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
         @Argument var username: String
         func run() throws { try setDisabled(username, false) }
+    }
+
+    struct Unlock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clear a user's failed-login throttle (every address); per-IP throttles stay.")
+        @Argument var username: String
+
+        func run() throws {
+            let database = try openStore()
+            guard try database.user(named: username) != nil else { throw ValidationError("no user \(username)") }
+            let cleared = try database.clearLoginFailures(prefix: LoginThrottle.userPrefix(username))
+            print("\(username): \(cleared) throttle row(s) cleared")
+        }
     }
 
     static func setDisabled(_ username: String, _ disabled: Bool) throws {
