@@ -188,6 +188,21 @@ enum Migrations {
                 ALTER TABLE terminal_tokens ADD COLUMN host TEXT;
                 """)
         }
+        migrator.registerMigration("008_keyed_audit_chain") { db in
+            // The marker: the first row hashed with the HMAC key (set by that row's
+            // append, with a MAC). Rows before it keep the plain SHA-256 rule.
+            // Created here, not by the first keyed append, so that deleting it is
+            // itself detected. New purge checkpoints carry a MAC.
+            try db.execute(sql: """
+                CREATE TABLE audit_chain (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    keyed_from INTEGER,
+                    mac TEXT
+                );
+                INSERT INTO audit_chain (id) VALUES (1);
+                ALTER TABLE audit_checkpoints ADD COLUMN mac TEXT;
+                """)
+        }
         return migrator
     }
 }
