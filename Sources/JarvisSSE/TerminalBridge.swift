@@ -20,8 +20,8 @@ struct TerminalBridge: Sendable {
     static let path = "/api/v1/ws/terminal"
 
     /// Decides the upgrade: a valid one-time ticket issued to this very session,
-    /// from a page on this server (`Origin`, see `TerminalOrigin`). Refused
-    /// upgrades fall through to the plain GET route, which answers 403.
+    /// from a page on this server (`Origin`, see `TerminalOrigin`). A refused
+    /// upgrade gets hummingbird-websocket's fixed empty 400; the ticket stays unused.
     func shouldUpgrade(_ request: HTTPTypes.HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let target = request.path ?? ""
         let pathPart = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target

@@ -101,25 +101,15 @@ public enum AuditChain {
     }
 }
 
-/// The audit key, read once per process. Only an append creates it, in the
-/// step that sets the chain's marker: so an existing key file with no marker
-/// set means the marker was cleared (a downgrade to the plain rule).
+/// The audit key, read once per process. It is created only together with the
+/// chain's marker (`AppDatabase.auditKeyForWriting`), so an existing key file
+/// with no marker set means the marker was cleared (a downgrade to the plain rule).
 final class AuditChainKeyCache: @unchecked Sendable {
-    private let path: String
+    let path: String
     private let lock = NSLock()
     private var key: SymmetricKey?
 
     init(path: String) { self.path = path }
-
-    /// The key, created on first use (a process about to write a row).
-    func loadOrCreate() throws -> SymmetricKey {
-        try lock.withLock {
-            if let key { return key }
-            let loaded = SymmetricKey(data: try KeyFile.loadOrCreate(path: path))
-            key = loaded
-            return loaded
-        }
-    }
 
     /// The key, nil when the file does not exist (yet); never creates one.
     func load() throws -> SymmetricKey? {
@@ -138,29 +128,42 @@ final class AuditChainKeyCache: @unchecked Sendable {
 extension AppDatabase {
     /// Appends a row to the chain in one immediate transaction, so concurrent
     /// writers (both processes) link to each other's rows, never to the same one.
-    /// The first keyed row of a store sets the chain's marker.
     @discardableResult
     public func appendAudit(_ entry: AuditRecord) throws -> AuditRecord {
-        let key = try auditKey.loadOrCreate()
+        let key = try auditKeyForWriting()
         return try pool.writeWithoutTransaction { db in
             var row = entry
             try db.inTransaction(.immediate) {
                 row.prevHash = try Self.chainHead(db)?.hash ?? ""
                 row.hash = ""
                 try row.insert(db)  // the id is part of the content: hash after it is known
-                guard let id = row.id else { throw StoreError.io("audit row without an id") }
-                // A missing marker row is never recreated here: that would bless whatever happened before.
-                if let marker = try Row.fetchOne(db, sql: "SELECT keyed_from FROM audit_chain WHERE id = 1"),
-                   marker["keyed_from"] as Int64? == nil {
-                    try db.execute(sql: "UPDATE audit_chain SET keyed_from = ?, mac = ? WHERE id = 1",
-                                   arguments: [id, AuditChain.markerMAC(keyedFrom: id, key: key)])
-                }
                 row.hash = AuditChain.keyedHash(row, prev: row.prevHash, key: key)
-                try db.execute(sql: "UPDATE audit_log SET hash = ? WHERE id = ?", arguments: [row.hash, id])
+                try db.execute(sql: "UPDATE audit_log SET hash = ? WHERE id = ?", arguments: [row.hash, row.id])
                 return .commit
             }
             return row
         }
+    }
+
+    /// The key for writing. The first writer of a store creates it and, in the
+    /// same write transaction, sets the marker: `keyed_from` = the next row id,
+    /// with a MAC. Nothing else ever sets the marker, so clearing it later
+    /// cannot be healed by the next append.
+    func auditKeyForWriting() throws -> SymmetricKey {
+        if let key = try auditKey.load() { return key }
+        let fresh = KeyFile.random(32)
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                // Holding the write lock: no row can be appended between the two steps.
+                guard try KeyFile.install(fresh, at: auditKey.path) else { return .rollback }  // another process won
+                let next = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'") ?? 0) + 1
+                try db.execute(sql: "UPDATE audit_chain SET keyed_from = ?, mac = ? WHERE id = 1 AND keyed_from IS NULL",
+                               arguments: [next, AuditChain.markerMAC(keyedFrom: next, key: SymmetricKey(data: fresh))])
+                return .commit
+            }
+        }
+        guard let key = try auditKey.load() else { throw auditKey.missing }
+        return key
     }
 
     /// The chain's newest link: the newest row, else the newest checkpoint; nil when empty.
@@ -268,7 +271,7 @@ extension AppDatabase {
     /// holding the last deleted row's hash, so the remaining chain still verifies.
     @discardableResult
     public func purgeAudit(olderThan cutoff: Date) throws -> Int {
-        let key = try auditKey.load()
+        let key = try auditKey.load()  // never created here: only a writer of rows sets up the chain
         return try pool.writeWithoutTransaction { db in
             var purged = 0
             try db.inTransaction(.immediate) {

@@ -153,6 +153,8 @@ final class AuditChainTests: XCTestCase {
         // Clearing it instead: the key file exists, so a cleared marker is a downgrade.
         try reopened.pool.write { try $0.execute(sql: "UPDATE audit_chain SET keyed_from = NULL, mac = NULL") }
         XCTAssertTrue(try reopened.verifyAudit().reason?.contains("marker was cleared") ?? false)
+        try reopened.appendAudit(row("after the downgrade"))
+        XCTAssertTrue(try reopened.verifyAudit().reason?.contains("marker was cleared") ?? false, "the next append does not set it again")
         try reopened.pool.write { try $0.execute(sql: "DELETE FROM audit_chain") }
         XCTAssertTrue(try reopened.verifyAudit().reason?.contains("marker was deleted") ?? false)
     }
