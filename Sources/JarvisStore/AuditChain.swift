@@ -145,6 +145,10 @@ extension AppDatabase {
         }
     }
 
+    /// Servers call this at start, so the key file is created by the service's
+    /// user (as the JWT key is) and the chain is keyed from then on.
+    public func prepareAuditChain() throws { _ = try auditKeyForWriting() }
+
     /// The key for writing. The first writer of a store creates it and, in the
     /// same write transaction, sets the marker: `keyed_from` = the next row id,
     /// with a MAC. Nothing else ever sets the marker, so clearing it later
