@@ -10,11 +10,10 @@ import time
 import uuid
 
 import pytest
-import requests
 import websocket
 from requests.adapters import HTTPAdapter
 
-from conftest import BASE, DATA_DIR, PASSWORD, Client
+from conftest import BASE, DATA_DIR, Client
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, os.environ.get("JARVIS_BIN", ".build/release"))
