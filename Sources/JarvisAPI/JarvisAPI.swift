@@ -44,9 +44,10 @@ public final class JarvisAPI: Sendable {
         response.headers.append(("Cache-Control", "no-store"))
         let nanos = DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds
         let micros = nanos / 1000
-        Counter(label: "jarvis_http_requests_total", dimensions: [("route", routeLabel), ("method", request.method), ("status", "\(response.status)")])
+        let methodLabel = Self.methodLabel(request.method)
+        Counter(label: "jarvis_http_requests_total", dimensions: [("route", routeLabel), ("method", methodLabel), ("status", "\(response.status)")])
             .increment()
-        Timer(label: "jarvis_http_request_duration_seconds", dimensions: [("route", routeLabel), ("method", request.method)])
+        Timer(label: "jarvis_http_request_duration_seconds", dimensions: [("route", routeLabel), ("method", methodLabel)])
             .recordNanoseconds(Int64(nanos))
         logger.info("request", metadata: ["method": "\(request.method)", "path": "\(request.path)",
                                           "status": "\(response.status)", "us": "\(micros)", "request_id": "\(request.requestID)"])
@@ -114,9 +115,28 @@ public final class JarvisAPI: Sendable {
             throw JarvisError.unauthorized()
         }
         guard principal.role >= needed else {
-            throw JarvisError.forbidden("this action needs the \(needed.rawValue) role")
+            let refusal = JarvisError.forbidden("this action needs the \(needed.rawValue) role")
+            recordRefusal(route, context, principal: principal, needed: needed, error: refusal)
+            throw refusal
         }
         context.principal = principal
         try Authenticator.checkCSRF(principal, request: request)
+    }
+
+    /// Methods a client may invent: only the standard ones get their own metric series.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// The `method` label of the request metrics; anything made up is `other`, so
+    /// nobody can add series to `/metrics` by sending `BREW`.
+    static func methodLabel(_ method: String) -> String { knownMethods.contains(method) ? method : "other" }
+
+    /// An authenticated caller refused for their role leaves a row naming them
+    /// and what they tried (route and its audit action), even on read routes.
+    private func recordRefusal(_ route: Route, _ context: RequestContext, principal: Principal, needed: Role, error: JarvisError) {
+        let attempted = route.auditAction ?? "\(route.method) \(route.pattern)"
+        let event = AuditEvent(action: "auth.forbidden", resourceType: "route", resourceID: "\(route.method) \(route.pattern)",
+                               resourceName: attempted,
+                               params: ["action": attempted, "path": context.request.path, "needs": needed.rawValue])
+        environment.audit.record(event, by: principal, facts: context.facts, error: error)
     }
 }

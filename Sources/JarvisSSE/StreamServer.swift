@@ -70,7 +70,7 @@ struct StreamServer {
         router.get("/api/v1/events") { request, _ in try await streams.engineEvents(request) }
         router.get(RouterPath(TerminalBridge.path)) { request, _ in
             StreamRoutes.error(JarvisError(403, "terminal_refused",
-                                           "open this as a WebSocket with an unused terminal token issued to your session"), request)
+                                           "open this as a WebSocket from this server's page, with an unused terminal token issued to your session"), request)
         }
         router.get("/metrics") { request, _ in
             // nginx passes the client's address; a request straight on the socket comes from this host.

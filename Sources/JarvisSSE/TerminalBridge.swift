@@ -19,17 +19,22 @@ struct TerminalBridge: Sendable {
 
     static let path = "/api/v1/ws/terminal"
 
-    /// Decides the upgrade: a valid one-time ticket issued to the same user as the session.
+    /// Decides the upgrade: a valid one-time ticket issued to this very session,
+    /// from a page on this server (`Origin`, see `TerminalOrigin`). A refused
+    /// upgrade gets hummingbird-websocket's fixed empty 400; the ticket stays unused.
     func shouldUpgrade(_ request: HTTPTypes.HTTPRequest) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let target = request.path ?? ""
         let pathPart = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         guard pathPart == Self.path else { return .dontUpgrade }
         let token = URLComponents(string: target)?.queryItems?.first(where: { $0.name == "token" })?.value ?? ""
+        let origin = request.headerFields[.origin]
+        // The Host nginx forwards (when it does) besides the one stored with the ticket.
+        let hosts = [request.headerFields[HTTPField.Name("X-Forwarded-Host")!], request.authority].compactMap { $0 }
         guard !token.isEmpty,
               let principal = try? await authenticator.principal(authorization: request.headerFields[.authorization],
                                                                  cookieHeader: request.headerFields[.cookie]),
-              let ticket = try? environment.terminals.redeem(token), ticket.userID == principal.userID else {
-            logger.info("terminal upgrade refused")
+              let ticket = try? environment.terminals.redeem(token, by: principal, origin: origin, requestHosts: hosts) else {
+            logger.info("terminal upgrade refused", metadata: ["origin": "\(origin ?? "-")"])
             return .dontUpgrade
         }
         let facts = RequestFacts(requestID: request.headerFields[HTTPField.Name("X-Request-Id")!] ?? UUID().uuidString,

@@ -6,6 +6,7 @@ let (config, logger) = startProcess("jarvis-sse")
 do {
     let environment = try await JarvisEnvironment.start(config: config, logger: logger)
     try environment.bootstrapAdmin()
+    Task.detached { await AuditHeadPublisher(database: environment.database, logger: logger).run() }
     try await StreamServer(environment: environment, logger: logger).run()
 } catch {
     logger.critical("jarvis-sse stopped", metadata: ["error": "\(error)"])

@@ -5,7 +5,7 @@ public enum RefreshOutcome: Sendable {
     /// The token was current; it is now used and `next` replaces it.
     case rotated(user: UserRecord, familyID: String)
     /// The token had been used or revoked before: its whole family is now revoked.
-    case reuseDetected(userID: Int64)
+    case reuseDetected(userID: Int64, familyID: String)
     case expired
     case unknown
 }
@@ -26,7 +26,7 @@ extension AppDatabase {
             if token.usedAt != nil || token.revokedAt != nil {
                 try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
                                arguments: [now, token.familyID])
-                return .reuseDetected(userID: token.userID)
+                return .reuseDetected(userID: token.userID, familyID: token.familyID)
             }
             guard token.expiresAt > now else { return .expired }
             guard let user = try UserRecord.fetchOne(db, key: token.userID), !user.disabled else { return .unknown }

@@ -46,19 +46,40 @@ extension AppDatabase {
         }
     }
 
-    /// Sets role and/or disabled; disabling revokes the user's sessions.
-    public func updateUser(id: Int64, role: String?, disabled: Bool?) throws -> UserRecord {
+    /// Sets role and/or disabled. Disabling or a change of role revokes the
+    /// user's sessions, except `keepingFamily` (an admin changing their own role
+    /// keeps the session that did it), in the same transaction.
+    public func updateUser(id: Int64, role: String?, disabled: Bool?, keepingFamily: String? = nil) throws -> UserRecord {
         try pool.write { db in
             guard var user = try UserRecord.fetchOne(db, key: id) else { throw StoreError.notFound("no user with id \(id)") }
+            let roleChanged = role.map { $0 != user.role } ?? false
             if let role { user.role = role }
             if let disabled { user.disabled = disabled }
             user.updatedAt = Timestamp.string()
             try user.update(db)
-            if disabled == true {
-                try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-                               arguments: [user.updatedAt, id])
+            if disabled == true || roleChanged {
+                try db.execute(sql: """
+                    UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND family_id IS NOT ?
+                    """, arguments: [user.updatedAt, id, keepingFamily])
             }
             return user
+        }
+    }
+
+    /// The user an access token names, with whether its session family is
+    /// still live for that user: one indexed read per authenticated request,
+    /// of the three columns it needs (decoding the whole record costs more than the query).
+    public func sessionUser(id: Int64, familyID: String) throws -> SessionUser? {
+        try pool.read { db in
+            // Cached: every request runs it, and preparing costs as much as running.
+            let statement = try db.cachedStatement(sql: """
+                SELECT username, role, disabled,
+                       EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = ? AND user_id = users.id
+                               AND revoked_at IS NULL AND expires_at > ?) AS session_active
+                FROM users WHERE id = ?
+                """)
+            return try Row.fetchOne(statement, arguments: [familyID, Timestamp.string(), id])
+                .map { SessionUser(username: $0["username"], role: $0["role"], disabled: $0["disabled"], sessionActive: $0["session_active"]) }
         }
     }
 
@@ -83,4 +104,13 @@ extension AppDatabase {
         try user.insert(db)
         return user
     }
+}
+
+/// What authenticating a request needs to know of its user, read fresh each time.
+public struct SessionUser: Sendable, Equatable {
+    public let username: String
+    public let role: String
+    public let disabled: Bool
+    /// The token's refresh-token family belongs to this user and is neither revoked nor expired.
+    public let sessionActive: Bool
 }

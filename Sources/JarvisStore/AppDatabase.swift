@@ -6,10 +6,18 @@ import GRDB
 public final class AppDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    /// The audit chain's HMAC key file: outside the database, so writing the
+    /// store is not enough to forge the chain (`AuditChain`).
+    public let auditKeyPath: String
+    let auditKey: AuditChainKeyCache
 
     /// Opens (creating if needed) the database and applies pending migrations.
-    public init(path: String) throws {
+    /// The audit key defaults to `keys/audit-chain.key` beside the database
+    /// and is read (or created) when the chain is first written or checked.
+    public init(path: String, auditKeyPath: String? = nil) throws {
         self.path = path
+        self.auditKeyPath = auditKeyPath ?? (path as NSString).deletingLastPathComponent + "/keys/audit-chain.key"
+        auditKey = AuditChainKeyCache(path: self.auditKeyPath)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         var configuration = Configuration()

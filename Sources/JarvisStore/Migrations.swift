@@ -171,6 +171,38 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("006_login_throttle_by_user_and_ip") { db in
+            // Failures count per (username, IP) and per IP; a run ends after a quiet
+            // window since its last failure. Rows keyed by a username alone (the
+            // old lock any anonymous client could renew) are dropped.
+            try db.execute(sql: """
+                ALTER TABLE login_failures ADD COLUMN last_at TEXT;
+                DELETE FROM login_failures WHERE key LIKE 'user:%';
+                """)
+        }
+        migrator.registerMigration("007_terminal_tickets_bound_to_session") { db in
+            // Tickets name the session that asked and the Host it used; old
+            // tickets (a minute's worth at most) have neither and never redeem.
+            try db.execute(sql: """
+                ALTER TABLE terminal_tokens ADD COLUMN session_id TEXT;
+                ALTER TABLE terminal_tokens ADD COLUMN host TEXT;
+                """)
+        }
+        migrator.registerMigration("008_keyed_audit_chain") { db in
+            // The marker: the first row hashed with the HMAC key (set by that row's
+            // append, with a MAC). Rows before it keep the plain SHA-256 rule.
+            // Created here, not by the first keyed append, so that deleting it is
+            // itself detected. New purge checkpoints carry a MAC.
+            try db.execute(sql: """
+                CREATE TABLE audit_chain (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    keyed_from INTEGER,
+                    mac TEXT
+                );
+                INSERT INTO audit_chain (id) VALUES (1);
+                ALTER TABLE audit_checkpoints ADD COLUMN mac TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -15,7 +15,7 @@ struct JarvisCtl: ParsableCommand {
 /// Opens the store named by the configuration (applying migrations).
 func openStore() throws -> AppDatabase {
     let config = try JarvisConfig.load()
-    return try AppDatabase(path: config.databasePath)
+    return try AppDatabase(path: config.databasePath, auditKeyPath: config.auditKeyPath)
 }
 
 struct Migrate: ParsableCommand {
@@ -29,7 +29,7 @@ struct Migrate: ParsableCommand {
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Manage local accounts.",
-                                                    subcommands: [List.self, Add.self, Passwd.self, Disable.self, Enable.self])
+                                                    subcommands: [List.self, Add.self, Passwd.self, Disable.self, Enable.self, Unlock.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
@@ -68,6 +68,19 @@ struct UserCommand: ParsableCommand {
         func run() throws { try setDisabled(username, false) }
     }
 
+    struct Unlock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Clear a user's failed-login throttle (every address); per-IP throttles stay.")
+        @Argument var username: String
+
+        func run() throws {
+            let database = try openStore()
+            guard try database.user(named: username) != nil else { throw ValidationError("no user \(username)") }
+            let cleared = try database.clearLoginFailures(prefix: LoginThrottle.userPrefix(username))
+            print("\(username): \(cleared) throttle row(s) cleared")
+        }
+    }
+
     static func setDisabled(_ username: String, _ disabled: Bool) throws {
         let database = try openStore()
         guard let user = try database.user(named: username), let id = user.id else { throw ValidationError("no user \(username)") }
@@ -102,17 +115,46 @@ func readPassword() throws -> String {
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Check and prune the audit trail.",
-                                                    subcommands: [Verify.self, Purge.self])
+                                                    subcommands: [Verify.self, Head.self, Purge.self])
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Walk the hash chain; exit 1 at the first broken link.")
+        static let configuration = CommandConfiguration(
+            abstract: "Walk the keyed hash chain; exit 1 at the first broken link.",
+            discussion: "With --head ID:HASH (a head jarvis-sse logged, or `jarvisctl audit head` printed earlier), also check that this link is still in the chain: deleted newest rows or a rewritten chain fail.")
+        @Option(help: "A published chain head, ID:HASH.") var head: String?
+
         func run() throws {
-            let report = try openStore().verifyAudit()
+            let published = try head.map { text -> AuditChain.Head in
+                guard let parsed = AuditChain.Head(text) else { throw ValidationError("--head wants ID:HASH (a row id and 64 hex digits)") }
+                return parsed
+            }
+            let report: AuditChain.Report
+            do {
+                report = try openStore().verifyAudit(head: published)
+            } catch let error as StoreError {
+                print("CANNOT VERIFY: \(error.description)")
+                throw ExitCode(1)
+            }
             if let broken = report.brokenAt {
                 print("BROKEN at audit row \(broken): \(report.reason ?? "mismatch") (\(report.verified) rows verified before it)")
                 throw ExitCode(1)
             }
-            print("ok: \(report.verified) rows verified, \(report.checkpoints) purge checkpoint(s)")
+            let keyed = report.keyedFrom.map { "keyed (HMAC-SHA256) from row \($0)" } ?? "no keyed rows yet"
+            print("ok: \(report.verified) rows verified (\(report.legacyRows) with the legacy unkeyed rule), \(keyed), "
+                  + "\(report.checkpoints) purge checkpoint(s)")
+            if let check = report.headCheck { print(check) }
+            if let current = report.head { print("head \(current)") }
+        }
+    }
+
+    struct Head: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the chain head (ID:HASH) to keep somewhere the store cannot reach.")
+        func run() throws {
+            guard let head = try openStore().auditChainHead() else {
+                print("the audit log is empty")
+                return
+            }
+            print(head)
         }
     }
 
@@ -124,7 +166,7 @@ struct AuditCommand: ParsableCommand {
             let config = try JarvisConfig.load()
             let keep = days ?? config.auditRetentionDays
             guard keep >= 1 else { throw ValidationError("days must be at least 1") }
-            let purged = try AppDatabase(path: config.databasePath).purgeAudit(olderThan: Date().addingTimeInterval(-Double(keep) * 86400))
+            let purged = try AppDatabase(path: config.databasePath, auditKeyPath: config.auditKeyPath).purgeAudit(olderThan: Date().addingTimeInterval(-Double(keep) * 86400))
             print("purged \(purged) row(s) older than \(keep) days")
         }
     }
@@ -172,7 +214,7 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         let config = try JarvisConfig.load()
-        let database = try AppDatabase(path: config.databasePath)
+        let database = try AppDatabase(path: config.databasePath, auditKeyPath: config.auditKeyPath)
         let info: BackupInfo
         if let file {
             info = try database.backup(to: file)

@@ -231,25 +231,35 @@ final class AccessControlTests: XCTestCase {
         XCTAssertEqual(selfDelete.status, 409)
     }
 
-    func testRepeatedFailuresLockTheUsernameWithTheSameGenericAnswerAndAreAudited() async throws {
+    func testFailuresThrottleTheUsernameAtThatAddressOnlyAfterExactlyFiveAndAreAudited() async throws {
         for attempt in 1...5 {
             let (failed, body) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"guess \#(attempt)"}"#,
-                                            ip: "10.0.0.\(attempt)")
-            XCTAssertEqual(failed.status, 401)
+                                            ip: "10.0.0.66")
+            XCTAssertEqual(failed.status, 401, "failure \(attempt) of the allowed 5 is a plain failure")
             XCTAssertEqual(code(body), "invalid_credentials")
         }
-        let (sixth, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"guess 6"}"#, ip: "10.0.0.6")
-        XCTAssertEqual(sixth.status, 401, "the failure that crosses the limit is still a plain failure")
-        let (locked, lockedBody) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"operator password"}"#,
-                                              ip: "10.0.0.7")
-        XCTAssertEqual(locked.status, 429, "even the right password waits out the lock")
-        XCTAssertEqual(code(lockedBody), "too_many_attempts")
-        XCTAssertNotNil(locked.header("Retry-After"))
-        let (otherUser, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"vera","password":"viewer password!"}"#, ip: "10.0.0.8")
-        XCTAssertEqual(otherUser.status, 200, "other accounts are not locked")
+        let (waiting, waitingBody) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"operator password"}"#,
+                                                ip: "10.0.0.66")
+        XCTAssertEqual(waiting.status, 429, "the sixth attempt from that address waits, even with the right password")
+        XCTAssertEqual(code(waitingBody), "too_many_attempts")
+        XCTAssertNotNil(waiting.header("Retry-After"))
+        let (elsewhere, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"olga","password":"operator password"}"#,
+                                        ip: "10.0.0.77")
+        XCTAssertEqual(elsewhere.status, 200, "olga herself, from another address, is not locked out by someone else's guesses")
         let locks = try environment.audit.list(.init(action: "auth.lock"))
         XCTAssertEqual(locks.total, 1)
-        XCTAssertEqual(locks.items.first?.resourceName, "user:olga")
+        XCTAssertEqual(locks.items.first?.resourceName, "user-ip:olga|10.0.0.66")
+    }
+
+    func testSprayingManyNamesFromOneAddressThrottlesThatAddress() async throws {
+        for attempt in 1...20 {
+            let (failed, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"name\#(attempt)","password":"x"}"#, ip: "10.0.0.88")
+            XCTAssertEqual(failed.status, 401, "attempt \(attempt)")
+        }
+        let (sprayed, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"vera","password":"viewer password!"}"#, ip: "10.0.0.88")
+        XCTAssertEqual(sprayed.status, 429)
+        let (other, _) = await send("POST", "/api/v1/auth/login", json: #"{"username":"vera","password":"viewer password!"}"#, ip: "10.0.0.89")
+        XCTAssertEqual(other.status, 200)
     }
 
     func testSessionsAreListedAndEndedOneOrAllOthers() async throws {

@@ -40,7 +40,14 @@ enum AuthRoutes {
                     throw JarvisError.unauthorized("no refresh token", code: "invalid_token")
                 }
                 let tokens = try await auth.refresh(token: token, ip: context.request.remoteAddress,
-                                                    userAgent: context.request.header("user-agent"))
+                                                    userAgent: context.request.header("user-agent")) { userID, username, session in
+                    // A replayed refresh token is a stolen or raced one: the owner's session ended; say who and which.
+                    environment.audit.record(AuditEvent(action: "auth.refresh_reuse", resourceType: "session", resourceID: session,
+                                                        resourceName: username, params: ["user_id": String(userID)]),
+                                             by: nil, username: username, facts: context.facts,
+                                             error: JarvisError.unauthorized("refresh token was already used; the session has been revoked",
+                                                                             code: "token_reused"))
+                }
                 return try sessionResponse(tokens, secure: secure)
             },
             Route("POST", "/api/v1/auth/logout", access: .role(.viewer), audit: "auth.logout") { context in

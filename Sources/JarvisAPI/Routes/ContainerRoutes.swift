@@ -95,7 +95,8 @@ enum ContainerRoutes {
                 let target = try await containers.details(context.parameter("id"))
                 context.audit?.resourceID = target.id
                 context.audit?.resourceName = target.displayName
-                let grant = try await environment.terminals.open(for: context.principal!, container: target, cmd: cmd, tty: body.tty ?? true)
+                let grant = try await environment.terminals.open(for: context.principal!, container: target, cmd: cmd, tty: body.tty ?? true,
+                                                                 host: context.request.header("host"))
                 return try .json(grant, status: 201)
             },
             Route("GET", "/api/v1/containers/{id}/logs", access: .role(.viewer)) { context in

@@ -79,14 +79,14 @@ public final class AuthService: Sendable {
     }
 
     /// Checks credentials; the same error for an unknown user and a wrong password.
-    /// Repeated failures lock the IP and the username for a while (`LoginThrottle`);
-    /// `onLock` hears of each new lock so it can be audited.
+    /// Repeated failures make the (username, IP) pair and the IP wait (`LoginThrottle`);
+    /// `onLock` hears of each key that starts waiting so it can be audited.
     public func login(username: String, password: String, ip: String?, userAgent: String?,
                       onLock: (String) -> Void = { _ in }) async throws -> SessionTokens {
         let keys = throttle.keys(username: username, ip: ip)
-        if let until = try keys.lazy.compactMap({ try self.database.loginLockedUntil($0.key) }).first {
-            throw throttle.lockedError(until: until)
-        }
+        // Checked before the password, whatever it is: a waiting key is no oracle.
+        let waits = try keys.compactMap { try database.loginLockedUntil($0.key) }
+        if let until = waits.max() { throw throttle.lockedError(until: until) }
         let user = try database.user(named: username)
         let valid = user.map { hasher.verify(password, against: $0.passwordHash) && !$0.disabled } ?? {
             hasher.burn(password)
@@ -94,20 +94,24 @@ public final class AuthService: Sendable {
         }()
         guard let user, valid else {
             for key in keys {
-                if try database.recordLoginFailure(key.key, window: throttle.window, allowed: key.allowed,
-                                                   baseLock: throttle.baseLock, maxLock: throttle.maxLock) != nil {
-                    logger.warning("login locked", metadata: ["key": "\(key.key)"])
+                let outcome = try database.recordLoginFailure(key.key, window: throttle.window, allowed: key.allowed,
+                                                              baseDelay: throttle.baseDelay, maxDelay: throttle.maxDelay)
+                if outcome.failures == key.allowed {
+                    logger.warning("login throttled", metadata: ["key": "\(key.key)"])
                     onLock(key.key)
                 }
             }
             throw JarvisError.unauthorized("invalid username or password", code: "invalid_credentials")
         }
-        try database.clearLoginFailures(keys.filter { $0.key.hasPrefix("user:") }.map(\.key))
+        // Only this pair's count ends: a success must not reset the IP's count of other names.
+        try database.clearLoginFailures([keys[0].key])
         return try await startSession(for: user, familyID: UUID().uuidString, ip: ip, userAgent: userAgent)
     }
 
-    /// Rotates a refresh token; a replayed one revokes its whole family.
-    public func refresh(token: String, ip: String?, userAgent: String?) async throws -> SessionTokens {
+    /// Rotates a refresh token; a replayed one revokes its whole family, and
+    /// `onReuse` hears of it (user id, name, session) so it can be audited.
+    public func refresh(token: String, ip: String?, userAgent: String?,
+                        onReuse: (_ userID: Int64, _ username: String?, _ sessionID: String) -> Void = { _, _, _ in }) async throws -> SessionTokens {
         let next = TokenService.randomToken()
         let outcome = try database.rotateRefreshToken(presentedHash: TokenService.digest(token)) { user, family in
             self.refreshRecord(userID: user.id!, familyID: family, token: next, ip: ip, userAgent: userAgent)
@@ -115,8 +119,9 @@ public final class AuthService: Sendable {
         switch outcome {
         case let .rotated(user, familyID):
             return try await sessionTokens(for: user, familyID: familyID, refreshToken: next)
-        case let .reuseDetected(userID):
+        case let .reuseDetected(userID, familyID):
             logger.warning("refresh token reused: session family revoked", metadata: ["user_id": "\(userID)"])
+            onReuse(userID, try? database.user(id: userID)?.username, familyID)
             throw JarvisError.unauthorized("refresh token was already used; the session has been revoked", code: "token_reused")
         case .expired:
             throw JarvisError.unauthorized("refresh token expired", code: "token_expired")
@@ -134,15 +139,27 @@ public final class AuthService: Sendable {
     }
 
     /// The principal of a valid access token whose session is still active.
+    /// Signature, expiry and session come from the token; the role, the name
+    /// and whether the account may act at all come from the store on every
+    /// request, so a demotion or a disabling takes effect at once.
     public func authenticate(accessToken: String, viaCookie: Bool) async throws -> Principal {
         let claims = try await tokens.verify(accessToken)
-        guard let userID = Int64(claims.sub.value), let role = Role(rawValue: claims.role) else {
+        guard let userID = Int64(claims.sub.value) else {
             throw JarvisError.unauthorized("invalid access token", code: "invalid_token")
         }
-        guard try database.isFamilyActive(claims.sid) else {
+        guard let user = try database.sessionUser(id: userID, familyID: claims.sid) else {
+            throw JarvisError.unauthorized("this account no longer exists", code: "account_deleted")
+        }
+        guard !user.disabled else {
+            throw JarvisError.unauthorized("this account is disabled", code: "account_disabled")
+        }
+        guard user.sessionActive else {
             throw JarvisError.unauthorized("session ended", code: "session_revoked")
         }
-        return Principal(userID: userID, username: claims.name, role: role, sessionID: claims.sid,
+        guard let role = Role(rawValue: user.role) else {
+            throw JarvisError.unauthorized("invalid access token", code: "invalid_token")
+        }
+        return Principal(userID: userID, username: user.username, role: role, sessionID: claims.sid,
                          csrf: claims.csrf, viaCookie: viaCookie)
     }
 

@@ -15,6 +15,8 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var sub: SubjectClaim
     public var exp: ExpirationClaim
     public var iat: IssuedAtClaim
+    /// Name and role at issue time, for clients to show; authorization never
+    /// trusts them (`AuthService.authenticate` reads the store per request).
     public var name: String
     public var role: String
     /// The refresh-token family this session belongs to; logout revokes it.

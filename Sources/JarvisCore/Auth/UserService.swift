@@ -42,7 +42,10 @@ public final class UserService: Sendable {
         if losesAdmin, try database.otherActiveAdmins(than: id) == 0 {
             throw JarvisError.conflict("\(current.username) is the last enabled admin")
         }
-        return UserView(try database.updateUser(id: id, role: role, disabled: disabled))
+        // A role change or a disabling ends the user's sessions (their refresh
+        // families), except the one making the change when it is their own.
+        return UserView(try database.updateUser(id: id, role: role, disabled: disabled,
+                                                keepingFamily: id == actor.userID ? actor.sessionID : nil))
     }
 
     /// The user, when `actor` may delete them: checked before a confirmation is asked for.

@@ -23,7 +23,8 @@ public final class JarvisEnvironment: Sendable {
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
-        let database = try AppDatabase(path: config.databasePath)
+        let database = try AppDatabase(path: config.databasePath, auditKeyPath: config.auditKeyPath)
+        try database.prepareAuditChain()
         let host = try config.dockerHost.map(DockerHost.parse) ?? .systemDefault
         let key = try SecretFile.loadOrCreate(path: config.dataDir + "/keys/jwt-signing.key")
         let tokens = await TokenService(signingKey: key, accessLifetime: TimeInterval(config.accessTokenSeconds))
