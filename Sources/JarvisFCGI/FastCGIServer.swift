@@ -88,15 +88,15 @@ final class FastCGIServer: @unchecked Sendable {
         }
     }
 
-    /// Ends a request without reading the rest of its body. Draining would hold
-    /// this worker for as long as the client takes to send it (1 byte/s: forever),
-    /// so the connection goes instead: the web server opens a new one for its next
-    /// request (nginx never reuses a connection whose body it did not finish sending).
-    /// libfcgi's close lingers, reading until 2 s pass without data; shutting our
-    /// read side first makes that loop end at once.
+    /// Ends a request without reading the rest of its body. Draining it first
+    /// would hold this worker as long as the client takes to send it (1 byte/s:
+    /// forever). Instead the answer goes out at once and the connection is closed,
+    /// never kept: libfcgi's close shuts our write side and reads on only until the
+    /// web server hangs up, which it does as soon as it has the answer (or after
+    /// 2 s of silence). Closing before the web server has read the answer would make
+    /// its next body write fail and turn our answer into its 502.
     private func abandonInput(_ raw: UnsafeMutablePointer<FCGX_Request>) {
         raw.pointee.keepConnection = 0
-        if raw.pointee.ipcFd >= 0 { shutdown(raw.pointee.ipcFd, Int32(SHUT_RD)) }
     }
 
     private func handle(_ raw: UnsafeMutablePointer<FCGX_Request>) -> Answer {

@@ -242,3 +242,53 @@ def test_health_and_login_stay_fast_while_twenty_slow_requests_run(client, users
         assert thread.status == 200, (thread.status, thread.error)
     for cid in stubborn:
         assert docker("inspect", "-f", "{{.State.Running}}", cid) == "false"
+
+
+def test_a_refused_upload_is_answered_at_once_even_while_a_fast_client_still_sends(users):
+    """The body of a refused upload is never read: a fast sender still gets the refusal, not a 502."""
+    body = b"\0" * (32 << 20)
+    viewer = users["viewer"][0][1]
+    anonymous = Client()
+    for _ in range(5):
+        refused = anonymous.http.post(anonymous.url("/images/load"), params={"filename": "big.tar"}, data=body,
+                                      headers={"Content-Type": "application/x-tar"}, timeout=30)
+        assert refused.status_code == 401, refused.text
+        # A viewer may not load images: a 403 from the headers alone.
+        forbidden = anonymous.http.post(anonymous.url("/images/load"), params={"filename": "big.tar"}, data=body,
+                                        headers={"Content-Type": "application/x-tar", "Authorization": "Bearer " + viewer},
+                                        timeout=30)
+        assert forbidden.status_code == 403, forbidden.text
+        assert forbidden.json()["error"]["code"] == "forbidden"
+    # An operator with a name that is no archive: 415 before the first byte.
+    operator = users["operator"][0][1]
+    wrong = anonymous.http.post(anonymous.url("/images/load"), params={"filename": "big.zip"}, data=body,
+                                headers={"Content-Type": "application/x-tar", "Authorization": "Bearer " + operator}, timeout=30)
+    assert wrong.status_code == 415, wrong.text
+
+
+def test_one_user_gets_six_long_requests_at_once_and_a_429_with_retry_after_beyond(users):
+    operator = users["operator"][0][1]
+    other = users["operator"][1][1]
+    stop = threading.Event()
+    held = [SlowUpload(stop, token=operator) for _ in range(6)]
+    try:
+        for thread in held:
+            thread.start()
+        time.sleep(2)
+        probe = Client()
+        started = time.monotonic()
+        seventh = probe.http.post(probe.url("/images/load"), params={"filename": "x.tar"}, data=b"\0" * 1024,
+                                  headers={"Content-Type": "application/x-tar", "Authorization": "Bearer " + operator}, timeout=10)
+        assert seventh.status_code == 429, seventh.text
+        assert seventh.json()["error"]["code"] == "too_many_long_requests"
+        assert int(seventh.headers["Retry-After"]) > 0
+        assert time.monotonic() - started < 1
+        # Another user is not held back by the first one's share.
+        theirs = probe.http.post(probe.url("/images/load"), params={"filename": "x.tar"}, data=b"\0" * 1024,
+                                 headers={"Content-Type": "application/x-tar", "Authorization": "Bearer " + other}, timeout=10)
+        assert theirs.status_code == 415 and "not a tar" in theirs.json()["error"]["message"], theirs.text
+        assert all(thread.is_alive() and thread.status is None for thread in held)
+    finally:
+        stop.set()
+        for thread in held:
+            thread.join(timeout=10)
