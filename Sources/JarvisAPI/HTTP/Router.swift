@@ -97,15 +97,21 @@ public struct Route: Sendable {
     public let auditAction: String?
     /// Set on endpoints whose body is a file: the FastCGI server spools it to disk first.
     public let upload: UploadKind?
+    /// Requests that may hold a worker for long (uploads, downloads, engine calls
+    /// with a grace period): the FastCGI server runs them in its bounded long lane
+    /// (`WorkerLanes`), so they can never take the workers short requests need.
+    /// Uploads are always long.
+    public let long: Bool
     let segments: [Substring]
     let handler: Handler
 
     public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, upload: UploadKind? = nil,
-                handler: @escaping Handler) {
+                long: Bool = false, handler: @escaping Handler) {
         self.method = method
         self.pattern = pattern
         self.access = access
         self.upload = upload
+        self.long = long || upload != nil
         auditAction = audit
         segments = pattern.split(separator: "/")
         self.handler = handler

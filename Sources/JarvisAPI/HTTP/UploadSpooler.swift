@@ -71,6 +71,11 @@ public final class UploadSpooler {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Why this upload is refused, as soon as that is known (from the params
+    /// alone: no filename, a wrong suffix, no boundary; later: a wrong format,
+    /// too large). The server then stops reading the body.
+    public var refusal: JarvisError? { failure }
+
     /// The file as soon as its first bytes passed the format check, while the
     /// rest still arrives: a task may start on it and follow the writes.
     public var fileSoFar: UploadedFile? {

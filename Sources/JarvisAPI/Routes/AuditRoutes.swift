@@ -12,7 +12,7 @@ enum AuditRoutes {
                 let result = try environment.audit.list(query)
                 return try .json(Page(items: result.items, total: result.total, page: query.page, pageSize: query.pageSize))
             },
-            Route("GET", "/api/v1/audit-logs/export", access: .role(.admin)) { context in
+            Route("GET", "/api/v1/audit-logs/export", access: .role(.admin), long: true) { context in
                 let query = try auditQuery(context)
                 let format = context.request.query["format"] ?? "csv"
                 guard ["csv", "json"].contains(format) else {

@@ -80,7 +80,8 @@ enum ContainerRoutes {
                 context.audit?.resourceName = renamed.displayName
                 return try .json(view(renamed, for: context))
             },
-            Route("POST", "/api/v1/containers/actions", access: .role(.operator_), audit: "container.bulk") { context in
+            // Up to 100 containers, four at a time, each with its grace period.
+            Route("POST", "/api/v1/containers/actions", access: .role(.operator_), audit: "container.bulk", long: true) { context in
                 try await bulk(context, environment)
             },
             Route("POST", "/api/v1/containers/{id}/exec", access: .role(.operator_), audit: "container.exec") { context in
@@ -104,7 +105,7 @@ enum ContainerRoutes {
                 let lines = try await containers.logHistory(context.parameter("id"), request)
                 return try .json(LogHistory(lines: lines.map(LogEventPayload.init), limit: request.tail ?? LogRequest.maxTail, search: request.search))
             },
-            Route("GET", "/api/v1/containers/{id}/logs/download", access: .role(.viewer)) { context in
+            Route("GET", "/api/v1/containers/{id}/logs/download", access: .role(.viewer), long: true) { context in
                 try await download(context, containers)
             },
             Route("GET", "/api/v1/system/dashboard", access: .role(.viewer)) { context in
@@ -118,8 +119,10 @@ enum ContainerRoutes {
             },
         ]
         for action in ContainerService.Action.allCases {
+            // Stop and restart wait out the grace period (up to 60 s) before the engine kills.
+            let waits = action == .stop || action == .restart
             routes.append(Route("POST", "/api/v1/containers/{id}/\(action.rawValue)", access: .role(.operator_),
-                                audit: "container.\(action.rawValue)") { context in
+                                audit: "container.\(action.rawValue)", long: waits) { context in
                 let id = context.parameter("id")
                 context.audit = AuditEvent(action: "container.\(action.rawValue)", resourceType: "container", resourceID: id)
                 let body = context.request.body.isEmpty ? ActionBody(timeout: nil, signal: nil) : try context.decode(ActionBody.self)
@@ -169,7 +172,7 @@ enum ContainerRoutes {
     }
 
     static func validate(_ body: ActionBody) throws -> (Int?, String?) {
-        // A request holds a worker while the engine waits: grace periods stay short here.
+        // A request holds a worker (in the long lane) while the engine waits: grace periods stay short here.
         if let timeout = body.timeout, !(0...60).contains(timeout) {
             throw JarvisError.invalidField("timeout", "must be 0...60 seconds")
         }

@@ -108,7 +108,7 @@ enum ImageRoutes {
                 try await images.tag(context.parameter("id"), repository: body.repository, tag: tag)
                 return try .json(try await images.find("\(body.repository):\(tag)"), status: 201)
             },
-            Route("POST", "/api/v1/images/prune", access: .role(.operator_), audit: "image.prune") { context in
+            Route("POST", "/api/v1/images/prune", access: .role(.operator_), audit: "image.prune", long: true) { context in
                 context.audit = AuditEvent(action: "image.prune", resourceType: "image")
                 let dangling = try await images.list(ImageQuery(dangling: true, pageSize: 100_000))
                 try environment.confirmations.require(

@@ -68,7 +68,7 @@ enum TaskRoutes {
                 context.audit?.params = ["new_task": task.id]
                 return try .json(TaskView(task), status: 202)
             },
-            Route("GET", "/api/v1/tasks/{id}/artifact", access: .role(.operator_)) { context in
+            Route("GET", "/api/v1/tasks/{id}/artifact", access: .role(.operator_), long: true) { context in
                 let file = try tasks.artifact(context.parameter("id"))
                 return try FileDownload.response(path: file.path, size: file.size, filename: file.filename,
                                                  range: context.request.header("range"))

@@ -8,7 +8,12 @@ public struct JarvisConfig: Sendable {
     public var databasePath: String
     public var dockerHost: String?
     public var fcgiSocket: String?
+    /// Worker threads of one jarvis-fcgi process (threads are cheap; idle ones cost a stack).
     public var fcgiThreads: Int
+    /// Workers long requests (uploads, downloads, stops) may hold at once; the rest stay for short ones.
+    public var fcgiLongRequests: Int
+    /// Long requests one user may have running at once.
+    public var fcgiLongPerUser: Int
     /// Mode of the socket jarvis-fcgi creates, so the web server's user can connect.
     public var fcgiSocketMode: mode_t
     public var sseSocket: String
@@ -43,7 +48,8 @@ public struct JarvisConfig: Sendable {
 
     /// Keys the file may set; others are reported as unknown.
     public static let keys: Set<String> = [
-        "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "sse_socket",
+        "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "fcgi_long_requests",
+        "fcgi_long_per_user", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep",
@@ -72,7 +78,9 @@ public struct JarvisConfig: Sendable {
         databasePath = values["database"] ?? dataDir + "/jarvis.db"
         dockerHost = values["docker_host"] ?? environment["DOCKER_HOST"]
         fcgiSocket = values["fcgi_socket"]
-        fcgiThreads = try Self.int(values, "fcgi_threads", default: 2 * ProcessInfo.processInfo.activeProcessorCount, range: 1...512)
+        fcgiThreads = try Self.int(values, "fcgi_threads", default: 32, range: 1...512)
+        fcgiLongRequests = try Self.int(values, "fcgi_long_requests", default: 24, range: 1...512)
+        fcgiLongPerUser = try Self.int(values, "fcgi_long_per_user", default: 6, range: 1...512)
         guard let mode = mode_t(values["fcgi_socket_mode"] ?? "660", radix: 8), mode <= 0o777 else {
             throw ConfigError("fcgi_socket_mode must be an octal mode such as 660")
         }
