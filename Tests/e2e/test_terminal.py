@@ -7,7 +7,7 @@ import pytest
 
 import websocket
 
-from conftest import BASE, DATA_DIR
+from conftest import BASE, DATA_DIR, wait_for
 
 
 def open_terminal(client, cid, cmd=None):
@@ -58,9 +58,11 @@ def test_terminal_runs_commands_resizes_and_reports_the_exit_code(client, contai
     ws.send_binary(b"exit 3\n")
     messages = control_messages_until_closed(ws)
     assert {"type": "exit", "code": 3} in messages
-    rows = client.get("/audit-logs", params={"resource_type": "container", "q": cid}).json()["items"]
-    actions = [r["action"] for r in rows]
-    assert {"container.exec", "terminal.open", "terminal.close"} <= set(actions)
+    # jarvis-sse writes the close row just after the socket closes.
+    def audited():
+        found = client.get("/audit-logs", params={"resource_type": "container", "q": cid}).json()["items"]
+        return found if {"container.exec", "terminal.open", "terminal.close"} <= {r["action"] for r in found} else None
+    rows = wait_for("the terminal's audit rows", audited, timeout=10)
     closed = next(r for r in rows if r["action"] == "terminal.close")
     assert closed["params"]["reason"] == "process exited" and int(closed["params"]["bytes_in"]) > 0
 
