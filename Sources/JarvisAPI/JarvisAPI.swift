@@ -62,16 +62,18 @@ public final class JarvisAPI: Sendable {
         return kind
     }
 
-    /// Checks the caller before a large body is read; the answer to send instead, if refused.
-    public func refuseUpload(_ request: HTTPRequest) async -> HTTPResponse? {
-        guard case let .found(route, parameters) = router.match(method: request.method, path: request.path) else { return nil }
+    /// The caller of a request judged from its params alone (the same check as every handler's),
+    /// or the answer to send instead.
+    func check(_ request: HTTPRequest) async -> (principal: Principal?, refusal: HTTPResponse?) {
+        guard case let .found(route, parameters) = router.match(method: request.method, path: request.path) else { return (nil, nil) }
+        let context = RequestContext(request: request, parameters: parameters)
         do {
-            try await authorize(route, RequestContext(request: request, parameters: parameters))
-            return nil
+            try await authorize(route, context)
+            return (context.principal, nil)
         } catch {
             var response = HTTPResponse.error(JarvisError.wrap(error), requestID: request.requestID)
             response.headers.append(("X-Request-Id", request.requestID))
-            return response
+            return (nil, response)
         }
     }
 

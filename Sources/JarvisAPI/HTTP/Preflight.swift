@@ -5,7 +5,7 @@ import JarvisCore
 public struct Preflight: Sendable {
     /// The matched route; nil for unknown paths and methods (the API answers those).
     public let route: Route?
-    /// The answer to send instead (no session, wrong role, CSRF), built by `refuseUpload`.
+    /// The answer to send instead (no session, wrong role, CSRF), as every handler would refuse.
     public let refusal: HTTPResponse?
     /// Who the long lane counts the request against: `user:<id>`, or the address of an anonymous caller.
     public let caller: String
@@ -13,18 +13,13 @@ public struct Preflight: Sendable {
 
 extension JarvisAPI {
     /// Checks the caller of a request from its params (the same check as every
-    /// handler: `refuseUpload`) and names them for per-caller limits.
+    /// handler) and names them for per-caller limits.
     public func preflight(_ request: HTTPRequest) async -> Preflight {
         let anonymous = "ip:" + (request.remoteAddress ?? "unknown")
         guard case let .found(route, _) = router.match(method: request.method, path: request.path) else {
             return Preflight(route: nil, refusal: nil, caller: anonymous)
         }
-        if let refusal = await refuseUpload(request) {
-            return Preflight(route: route, refusal: refusal, caller: anonymous)
-        }
-        // The check above passed, so these credentials are good; the second read names the user.
-        let principal = try? await authenticator.principal(authorization: request.header("authorization"),
-                                                           cookieHeader: request.header("cookie"))
-        return Preflight(route: route, refusal: nil, caller: principal.map { "user:\($0.userID)" } ?? anonymous)
+        let (principal, refusal) = await check(request)
+        return Preflight(route: route, refusal: refusal, caller: principal.map { "user:\($0.userID)" } ?? anonymous)
     }
 }
