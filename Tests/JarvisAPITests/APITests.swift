@@ -10,15 +10,7 @@ final class APITests: XCTestCase {
     private let password = "test admin password"
 
     override func setUp() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-api-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
-        let config = try JarvisConfig.load(environment: [
-            "JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
-            "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock",
-        ])
-        let environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
-        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": password])
+        let environment = try await TestEnvironment.start("api", adminPassword: password)
         api = JarvisAPI(environment: environment)
     }
 
@@ -152,14 +144,9 @@ final class APITests: XCTestCase {
 /// `terminal_enabled = false` closes the terminal for everyone, before any engine call.
 final class TerminalSettingTests: XCTestCase {
     func testATurnedOffTerminalIsRefusedForAdminsToo() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-term-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try "terminal_enabled = false\n".write(toFile: dir + "/jarvis.conf", atomically: true, encoding: .utf8)
-        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
-                                                         "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock"])
-        XCTAssertFalse(config.terminalEnabled)
-        let environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
-        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "test admin password"])
+        let environment = try await TestEnvironment.start("term", adminPassword: "test admin password", config: "terminal_enabled = false\n") {
+            XCTAssertFalse($0.terminalEnabled)
+        }
         let api = JarvisAPI(environment: environment)
         let login = await api.handle(HTTPRequest(method: "POST", path: "/api/v1/auth/login", headers: ["content-type": "application/json"],
                                                  body: Array(#"{"username":"admin","password":"test admin password"}"#.utf8)))

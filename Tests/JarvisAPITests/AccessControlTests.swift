@@ -83,13 +83,7 @@ final class AccessControlTests: XCTestCase {
     ]
 
     override func setUp() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-acl-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
-        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
-                                                         "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock"])
-        environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
-        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "admin password one"])
+        environment = try await TestEnvironment.start("acl")
         _ = try environment.users.create(username: "olga", password: "operator password", role: "operator")
         _ = try environment.users.create(username: "vera", password: "viewer password!", role: "viewer")
         api = JarvisAPI(environment: environment)

@@ -11,13 +11,7 @@ final class AuthHardeningTests: XCTestCase {
     private var api: JarvisAPI!
 
     override func setUp() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-hardening-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
-        let config = try JarvisConfig.load(environment: ["JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir,
-                                                         "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock"])
-        environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
-        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "admin password one"])
+        environment = try await TestEnvironment.start("hardening")
         api = JarvisAPI(environment: environment)
     }
 

@@ -88,17 +88,11 @@ final class WorkerLanesTests: XCTestCase {
 /// Which routes the pool treats as long comes from the route table.
 final class LongRouteTests: XCTestCase {
     func testUploadsDownloadsAndGracePeriodsAreLongAndHealthAndLoginAreNot() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-lanes-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir + "/jarvis.conf", contents: Data())
-        let config = try JarvisConfig.load(environment: [
-            "JARVIS_CONFIG": dir + "/jarvis.conf", "JARVIS_DATA_DIR": dir, "JARVIS_DOCKER_HOST": "unix://\(dir)/no-engine.sock",
-        ])
-        XCTAssertEqual(config.fcgiThreads, 32)
-        XCTAssertEqual(config.fcgiLongRequests, 24)
-        XCTAssertEqual(config.fcgiLongPerUser, 6)
-        let environment = try await JarvisEnvironment.start(config: config, logger: .init(label: "test"))
-        try environment.bootstrapAdmin(environment: ["JARVIS_ADMIN_PASSWORD": "lanes admin password"])
+        let environment = try await TestEnvironment.start("lanes", adminPassword: "lanes admin password") { config in
+            XCTAssertEqual(config.fcgiThreads, 32)
+            XCTAssertEqual(config.fcgiLongRequests, 24)
+            XCTAssertEqual(config.fcgiLongPerUser, 6)
+        }
         let api = JarvisAPI(environment: environment)
         func isLong(_ method: String, _ path: String) -> Bool? {
             guard case let .found(route, _) = api.router.match(method: method, path: path) else { return nil }

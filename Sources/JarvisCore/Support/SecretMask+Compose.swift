@@ -12,13 +12,8 @@ extension SecretMask {
         var open: Character?    // a quoted secret value still open from an earlier line
         for number in lines.indices {
             let line = lines[number]
-            if let quote = open {
-                if let close = line.firstIndex(of: quote) {
-                    lines[number] = String(line[close...])
-                    open = nil
-                } else {
-                    lines[number] = ""
-                }
+            if let shown = insideOpenQuote(line, &open) {
+                lines[number] = shown
                 continue
             }
             let indent = line.prefix { $0 == " " }.count

@@ -112,19 +112,23 @@ public enum SecretMask {
         Dictionary(uniqueKeysWithValues: values.map { ($0.key, maskValue($0.value, key: $0.key)) })
     }
 
+    /// A line inside a secret value whose quote opened on an earlier line: what may be shown of it
+    /// (the closing quote and after), or nil when no quote is open.
+    static func insideOpenQuote(_ line: String, _ open: inout Character?) -> String? {
+        guard let quote = open else { return nil }
+        guard let close = line.firstIndex(of: quote) else { return "" }
+        open = nil
+        return String(line[close...])
+    }
+
     /// A `.env` file: values of secret keys masked (quotes and trailing comments kept),
     /// user-info URLs masked everywhere, comments, blank lines and line count unchanged.
     public static func maskEnvText(_ text: String) -> String {
         var lines = text.components(separatedBy: "\n")
         var open: Character?  // the quote of a secret value still open from an earlier line
         for (number, line) in lines.enumerated() {
-            if let quote = open {
-                if let close = line.firstIndex(of: quote) {
-                    lines[number] = String(line[close...])
-                    open = nil
-                } else {
-                    lines[number] = ""
-                }
+            if let shown = insideOpenQuote(line, &open) {
+                lines[number] = shown
                 continue
             }
             guard let (keyRange, valueStart) = envAssignment(line), isSecretKey(line[keyRange]) else {
