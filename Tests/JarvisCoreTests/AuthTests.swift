@@ -77,11 +77,15 @@ final class AuthServiceTests: XCTestCase {
     private var database: AppDatabase!
     private var auth: AuthService!
 
-    override func setUp() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-auth-\(UUID().uuidString)"
-        database = try AppDatabase(path: dir + "/jarvis.db")
+    /// A fresh store and an auth service over it with a fixed signing key and a cheap hash.
+    static func store(_ prefix: String) async throws -> (AppDatabase, AuthService) {
+        let database = try AppDatabase(path: NSTemporaryDirectory() + "jarvis-\(prefix)-\(UUID().uuidString)/jarvis.db")
         let tokens = await TokenService(signingKey: Array(repeating: 7, count: 32), accessLifetime: 60)
-        auth = AuthService(database: database, tokens: tokens, hasher: PasswordHasher(logN: 10), refreshLifetime: 3600)
+        return (database, AuthService(database: database, tokens: tokens, hasher: PasswordHasher(logN: 10), refreshLifetime: 3600))
+    }
+
+    override func setUp() async throws {
+        (database, auth) = try await AuthServiceTests.store("auth")
     }
 
     func testBootstrapCreatesOneAdminAndGeneratesAPasswordOnlyWhenNoneGiven() throws {
@@ -212,10 +216,7 @@ final class ImmediateRoleTests: XCTestCase {
     private var users: UserService!
 
     override func setUp() async throws {
-        let dir = NSTemporaryDirectory() + "jarvis-roles-\(UUID().uuidString)"
-        database = try AppDatabase(path: dir + "/jarvis.db")
-        let tokens = await TokenService(signingKey: Array(repeating: 7, count: 32), accessLifetime: 60)
-        auth = AuthService(database: database, tokens: tokens, hasher: PasswordHasher(logN: 10), refreshLifetime: 3600)
+        (database, auth) = try await AuthServiceTests.store("roles")
         users = UserService(database: database, hasher: PasswordHasher(logN: 10))
         _ = try auth.bootstrapAdmin(password: "admin password 1")
         _ = try users.create(username: "dora", password: "demoted admin pw", role: "admin")
