@@ -12,6 +12,7 @@ export JARVIS_BIN=${JARVIS_BIN:-.build/debug}
 python_env
 harness_start "$port"
 harness_start_registry "$((port - 3000))"
+harness_start_remote
 JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 harness_start_stack "$port"
 [ $# -eq 0 ] && set -- Tests/e2e
 JARVIS_E2E_URL="https://127.0.0.1:$port" JARVIS_E2E_PASSWORD=$admin_password JARVIS_E2E_DOCKER_HOST=$DOCKER_HOST \
