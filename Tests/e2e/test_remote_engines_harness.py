@@ -1,10 +1,12 @@
 """The remote test engines themselves (scripts/remote-engines.sh), checked with curl,
 ssh and Python's ssl against hosts.json, without Jarvis: the host tests rely on
 each of these behaving as a real remote Docker host would."""
+import json
 import os
 import socket
 import ssl
 import subprocess
+import sys
 import time
 
 import pytest
@@ -207,3 +209,27 @@ def test_stop_and_start_engine_keeps_containers(remote_engines, material):
     finally:
         remote_hosts.start_engine("near")
         remote_hosts.docker("near", "rm", "-f", cid, check=False)
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_benchmark_tls_endpoints_relay_to_the_engine(remote_engines, material, tmp_path, answer):
+    """bench/hosts_tls_endpoints.py: N TLS endpoints in one process, client certificate required."""
+    script = os.path.join(remote_hosts.ROOT, "bench", "hosts_tls_endpoints.py")
+    hosts = os.path.join(remote_engines["dir"], "hosts.json")
+    state = str(tmp_path / "endpoints.json")
+    started = subprocess.run([sys.executable, script, "start", "3", "--hosts", hosts, "--state", state]
+                             + (["--answer"] if answer else []), capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    endpoints = json.loads(started.stdout)
+    try:
+        assert len(set(endpoints["ports"])) == 3
+        assert endpoints["fingerprint"] == remote_engines["hosts"]["near"]["server_sha256"]
+        for endpoint in endpoints["endpoints"]:
+            assert curl(https(endpoint), material).stdout == "OK"
+            # Routes it does not answer itself are relayed, versioned or not.
+            assert curl(https(endpoint, "/v1.41/containers/json"), material).stdout.startswith("[")
+            refused = subprocess.run(["curl", "-sS", "--cacert", material["ca"], https(endpoint)], capture_output=True, text=True)
+            assert refused.returncode != 0 and refused.stdout == ""
+    finally:
+        subprocess.run([sys.executable, script, "stop", "--hosts", hosts, "--state", state], timeout=30)
+    assert not os.path.exists(state)
