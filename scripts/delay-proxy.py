@@ -69,7 +69,8 @@ async def handle(client_reader, client_writer, target, delay):
     try:
         upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
     except OSError:
-        # The far engine is down: the client sees the connection close at once.
+        # The far engine is down: the client sees a reset, one round trip later as from a far refusal.
+        await asyncio.sleep(2 * delay)
         client_writer.transport.abort()
         return
     remaining = 2

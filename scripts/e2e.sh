@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Development: a private engine, registry and stack from an existing build,
-# then pytest on the e2e files named (all when none). Nothing is rebuilt.
+# Development: a private engine, registry, two remote engines (network namespaces)
+# and a stack from an existing build, then pytest on the e2e files named (all when
+# none). Nothing is rebuilt.
 #   scripts/e2e.sh Tests/e2e/test_stacks.py -k volume
 # Environment: JARVIS_TEST_PORT (18443; the registry takes port-3000),
 # JARVIS_BIN (.build/debug; .build/release when you built that).

@@ -83,7 +83,7 @@ kill_pidfile() {
 
 setup_netns() {
   vars "$1"
-  if ip -4 addr show | grep -q "inet $raddr/"; then
+  if ip -4 addr show 2>/dev/null | grep -q "inet $raddr/"; then
     echo "$raddr is already in use (another run derived the same addresses?)" >&2; exit 1
   fi
   mkdir -p "$edir"; chmod 0711 "$edir"
@@ -187,15 +187,14 @@ make_certs() {
 
 dockerd_up() {
   vars "$1"
-  local sock="$edir/docker.sock" driver socket_group=docker pid
-  [ "$1" = near ] && socket_group=$ssh_group
+  local sock="$edir/docker.sock" driver pid
   curl -sf --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1 && return 0
   rm -f "$sock" "$edir/docker.pid"
   for driver in overlay2 vfs; do
     # --live-restore: stop-engine leaves containers running, as a host that drops off the network does.
     nsenter --net="/proc/$(cat "$edir/holder.pid")/ns/net" dockerd --host "unix://$sock" --host "tcp://$naddr:2376" \
       --tlsverify --tlscacert "$dir/tls/ca.pem" --tlscert "$dir/tls/$1-server.pem" --tlskey "$dir/tls/$1-server.key" \
-      --data-root "$edir/data" --exec-root "$edir/exec" --pidfile "$edir/docker.pid" --group "$socket_group" \
+      --data-root "$edir/data" --exec-root "$edir/exec" --pidfile "$edir/docker.pid" --group "$ssh_group" \
       --storage-driver "$driver" --iptables=false --ip6tables=false --ip-masq=false --live-restore --shutdown-timeout 2 \
       --cgroup-parent "jarvis-remote-$tag-$1" --log-level warn >>"$edir/dockerd.log" 2>&1 &
     pid=$!
@@ -248,7 +247,7 @@ engine_start() {
   esac
 }
 
-# The SSH user and the group near's engine gives its socket to; shared by all runs, kept by stop.
+# The SSH user and the group the engines give their sockets to (0660); shared by all runs, kept by stop.
 ssh_user_setup() {
   getent group "$ssh_group" >/dev/null || groupadd --system "$ssh_group" 2>/dev/null || getent group "$ssh_group" >/dev/null
   if ! id -u "$ssh_user" >/dev/null 2>&1; then
@@ -401,8 +400,8 @@ case "$cmd" in
     started=$(date +%s%N)
     for name in $engines; do engine_stop_all "$name" >/dev/null 2>&1 || true; done
     chmod 0711 "$dir"
-    for name in $engines; do setup_netns "$name"; done
     ssh_user_setup
+    for name in $engines; do setup_netns "$name"; done
     make_certs
     busybox_tar
     pids=""
