@@ -8,9 +8,10 @@ a client certificate from the test CA required), relaying to that engine's socke
         -> prints {"pid", "ports", "endpoints", "server_name", "fingerprint", "state"} as JSON
     bench/hosts_tls_endpoints.py stop --hosts DIR/hosts.json
 
---answer: /_ping, /version and /info are answered from one relayed copy taken at
-start (so the figure measures Jarvis, not dockerd's /info); everything else, and
-any request after it on the same connection, is relayed.
+--answer: /_ping, /version and /info are answered from one copy taken from the
+engine at start (so the figure measures Jarvis, not dockerd's /info; each endpoint's
+/info names its own engine, bench-INDEX); everything else, and any request after it
+on the same connection, is relayed.
 The state file (default DIR/tls-endpoints.json) holds the pid and ports.
 """
 import argparse
@@ -52,9 +53,22 @@ def snapshot(path):
         body = response.read()
         skip = {"date", "content-length", "connection", "transfer-encoding"}
         headers = "".join(f"{k}: {v}\r\n" for k, v in response.getheaders() if k.lower() not in skip)
-        head = f"HTTP/1.1 {response.status} {response.reason}\r\n{headers}Content-Length: {len(body)}\r\n\r\n"
-        answers[route] = (head.encode(), body)
+        answers[route] = (f"HTTP/1.1 {response.status} {response.reason}\r\n{headers}", body)
         connection.close()
+    return answers
+
+
+def answers_for(snapshot, index):
+    """The snapshot as endpoint `index` answers it: /info names an engine of its own
+    (Name bench-INDEX, an ID suffix), so 200 endpoints are 200 distinct engines."""
+    answers = {}
+    for route, (head, body) in snapshot.items():
+        if route == "/info":
+            info = json.loads(body)
+            info["Name"] = f"bench-{index}"
+            info["ID"] = f"{info.get('ID', 'BENCH')}:{index:04d}"
+            body = json.dumps(info).encode() + b"\n"
+        answers[route] = (f"{head}Content-Length: {len(body)}\r\n\r\n".encode(), body)
     return answers
 
 
@@ -123,18 +137,22 @@ async def serve(args):
     # No TLS 1.3 session tickets: each costs an encryption and a write per handshake,
     # and a health check does not resume sessions.
     context.num_tickets = 0
-    answers = snapshot(engine_socket) if args.answer else None
+    snapped = snapshot(engine_socket) if args.answer else None
 
-    async def handle(reader, writer):
-        if answers is None:
-            await relay(reader, writer, engine_socket)
-        else:
-            await answer(reader, writer, engine_socket, answers)
+    def handler(index):
+        answers = answers_for(snapped, index) if snapped else None
+
+        async def handle(reader, writer):
+            if answers is None:
+                await relay(reader, writer, engine_socket)
+            else:
+                await answer(reader, writer, engine_socket, answers)
+        return handle
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    servers = [await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context, backlog=256,
-                                          ssl_handshake_timeout=10) for _ in range(args.count)]
+    servers = [await asyncio.start_server(handler(index), "127.0.0.1", 0, ssl=context, backlog=256,
+                                          ssl_handshake_timeout=10) for index in range(args.count)]
     ports = [server.sockets[0].getsockname()[1] for server in servers]
     state = {"pid": os.getpid(), "ports": ports, "endpoints": [f"tcp://127.0.0.1:{p}" for p in ports],
              "engine": args.engine, "server_name": hosts["hosts"][args.engine]["server_name"],

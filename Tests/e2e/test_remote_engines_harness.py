@@ -224,12 +224,16 @@ def test_benchmark_tls_endpoints_relay_to_the_engine(remote_engines, material, t
     try:
         assert len(set(endpoints["ports"])) == 3
         assert endpoints["fingerprint"] == remote_engines["hosts"]["near"]["server_sha256"]
+        names = set()
         for endpoint in endpoints["endpoints"]:
             assert curl(https(endpoint), material).stdout == "OK"
+            names.add(json.loads(curl(https(endpoint, "/info"), material).stdout)["Name"])
             # Routes it does not answer itself are relayed, versioned or not.
             assert curl(https(endpoint, "/v1.41/containers/json"), material).stdout.startswith("[")
             refused = subprocess.run(["curl", "-sS", "--cacert", material["ca"], https(endpoint)], capture_output=True, text=True)
             assert refused.returncode != 0 and refused.stdout == ""
+        # Relayed, every endpoint is the engine itself; answered, each is an engine of its own.
+        assert len(names) == (3 if answer else 1), names
     finally:
         subprocess.run([sys.executable, script, "stop", "--hosts", hosts, "--state", state], timeout=30)
     assert not os.path.exists(state)
