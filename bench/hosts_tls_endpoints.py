@@ -4,14 +4,16 @@ listening on N loopback ports, each a Docker engine endpoint as `dockerd --tlsve
 presents it (the test CA's server certificate of the remote engine, SAN 127.0.0.1;
 a client certificate from the test CA required), relaying to that engine's socket.
 
-    bench/hosts_tls_endpoints.py start N --hosts DIR/hosts.json [--engine near] [--answer]
+    bench/hosts_tls_endpoints.py start N --hosts DIR/hosts.json [--engine near] [--answer] [--api-version 1.40]
         -> prints {"pid", "ports", "endpoints", "server_name", "fingerprint", "state"} as JSON
     bench/hosts_tls_endpoints.py stop --hosts DIR/hosts.json
 
 --answer: /_ping, /version and /info are answered from one copy taken from the
 engine at start (so the figure measures Jarvis, not dockerd's /info; each endpoint's
 /info names its own engine, bench-INDEX); everything else, and any request after it
-on the same connection, is relayed.
+on the same connection, is relayed. --api-version V (implies --answer) reports
+engine API version V in /_ping's Api-Version header and /version: an engine
+too old for Jarvis (below 1.41), for the engine_too_old probe error.
 The state file (default DIR/tls-endpoints.json) holds the pid and ports.
 """
 import argparse
@@ -58,9 +60,10 @@ def snapshot(path):
     return answers
 
 
-def answers_for(snapshot, index):
+def answers_for(snapshot, index, api_version=None):
     """The snapshot as endpoint `index` answers it: /info names an engine of its own
-    (Name bench-INDEX, an ID suffix), so 200 endpoints are 200 distinct engines."""
+    (Name bench-INDEX, an ID suffix), so 200 endpoints are 200 distinct engines;
+    api_version, when given, replaces the engine's API version (an engine too old)."""
     answers = {}
     for route, (head, body) in snapshot.items():
         if route == "/info":
@@ -68,6 +71,16 @@ def answers_for(snapshot, index):
             info["Name"] = f"bench-{index}"
             info["ID"] = f"{info.get('ID', 'BENCH')}:{index:04d}"
             body = json.dumps(info).encode() + b"\n"
+        if api_version and route == "/version":
+            version = json.loads(body)
+            version["ApiVersion"] = api_version
+            version["MinAPIVersion"] = min(version.get("MinAPIVersion", api_version), api_version)
+            for component in version.get("Components") or []:
+                if "ApiVersion" in component.get("Details", {}):
+                    component["Details"]["ApiVersion"] = api_version
+            body = json.dumps(version).encode() + b"\n"
+        if api_version:
+            head = re.sub(r"(?im)^api-version: .*$", lambda _: f"Api-Version: {api_version}\r", head)
         answers[route] = (f"{head}Content-Length: {len(body)}\r\n\r\n".encode(), body)
     return answers
 
@@ -140,7 +153,7 @@ async def serve(args):
     snapped = snapshot(engine_socket) if args.answer else None
 
     def handler(index):
-        answers = answers_for(snapped, index) if snapped else None
+        answers = answers_for(snapped, index, args.api_version) if snapped else None
 
         async def handle(reader, writer):
             if answers is None:
@@ -177,8 +190,10 @@ def main():
     parser.add_argument("--hosts", default=os.path.join(os.environ.get("JARVIS_REMOTE_ENGINES", ""), "hosts.json"))
     parser.add_argument("--engine", default="near", choices=["near", "far"])
     parser.add_argument("--answer", action="store_true", help="answer /_ping, /version, /info from a snapshot")
+    parser.add_argument("--api-version", help="with --answer: report this engine API version (e.g. 1.40, too old)")
     parser.add_argument("--state", help="state file (default: tls-endpoints.json beside hosts.json)")
     args = parser.parse_args()
+    args.answer = args.answer or bool(args.api_version)
     args.hosts = os.path.abspath(args.hosts)
     args.state = os.path.abspath(args.state or os.path.join(os.path.dirname(args.hosts), "tls-endpoints.json"))
 
@@ -188,7 +203,8 @@ def main():
         stop(args.state)
         log = open(args.state + ".log", "w")
         command = [sys.executable, os.path.abspath(__file__), "serve", str(args.count), "--hosts", args.hosts,
-                   "--engine", args.engine, "--state", args.state] + (["--answer"] if args.answer else [])
+                   "--engine", args.engine, "--state", args.state] + (["--answer"] if args.answer else []) \
+            + (["--api-version", args.api_version] if args.api_version else [])
         process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -237,3 +237,19 @@ def test_benchmark_tls_endpoints_relay_to_the_engine(remote_engines, material, t
     finally:
         subprocess.run([sys.executable, script, "stop", "--hosts", hosts, "--state", state], timeout=30)
     assert not os.path.exists(state)
+
+
+def test_benchmark_tls_endpoint_can_play_an_engine_too_old(remote_engines, material, tmp_path):
+    script = os.path.join(remote_hosts.ROOT, "bench", "hosts_tls_endpoints.py")
+    hosts = os.path.join(remote_engines["dir"], "hosts.json")
+    state = str(tmp_path / "old.json")
+    started = subprocess.run([sys.executable, script, "start", "1", "--hosts", hosts, "--state", state, "--api-version", "1.40"],
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    endpoint = json.loads(started.stdout)["endpoints"][0]
+    try:
+        ping = curl(https(endpoint), material, extra=("--include",))
+        assert "Api-Version: 1.40\r\n" in ping.stdout
+        assert json.loads(curl(https(endpoint, "/version"), material).stdout)["ApiVersion"] == "1.40"
+    finally:
+        subprocess.run([sys.executable, script, "stop", "--hosts", hosts, "--state", state], timeout=30)
