@@ -41,3 +41,28 @@ const char *jarvis_curl_certinfo_field(CURL *handle, int index, const char *name
     }
     return NULL;
 }
+
+static int jarvis_trace_callback(CURL *handle, curl_infotype type, char *data, size_t size, void *context) {
+    (void)handle;
+    if (type != CURLINFO_TEXT || !context) return 0;
+    jarvis_curl_trace *trace = context;
+    size_t capacity = sizeof(trace->text) - 1;
+    if (size > capacity) { data += size - capacity; size = capacity; }
+    if (trace->used + size > capacity) {
+        size_t drop = trace->used + size - capacity;
+        memmove(trace->text, trace->text + drop, trace->used - drop);
+        trace->used -= drop;
+    }
+    memcpy(trace->text + trace->used, data, size);
+    trace->used += size;
+    trace->text[trace->used] = 0;
+    return 0;
+}
+
+CURLcode jarvis_curl_trace_text(CURL *handle, jarvis_curl_trace *trace) {
+    trace->used = 0;
+    trace->text[0] = 0;
+    curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, jarvis_trace_callback);
+    curl_easy_setopt(handle, CURLOPT_DEBUGDATA, trace);
+    return curl_easy_setopt(handle, CURLOPT_VERBOSE, 1L);
+}

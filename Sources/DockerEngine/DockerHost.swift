@@ -36,6 +36,12 @@ public struct DockerHost: Sendable, Equatable, CustomStringConvertible {
         throw EngineError(.invalidHost, message: "unsupported DOCKER_HOST \(text): use unix:///path or tcp://host:port")
     }
 
+    /// The host from the environment's `DOCKER_HOST`, else the system socket.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DockerHost {
+        guard let value = environment["DOCKER_HOST"], !value.isEmpty else { return .systemDefault }
+        return try parse(value)
+    }
+
     /// Splits `host:port` (or `[v6]:port`) of an endpoint; `defaultPort` when the port is optional.
     static func parseAuthority(_ authority: Substring, text: String, scheme: String, defaultPort: Int?) throws -> (String, Int) {
         let rest = authority.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""

@@ -42,6 +42,12 @@ CURLcode jarvis_curl_msg_result(const CURLMsg *_Nonnull msg);
 
 // Return value of a write callback that asks curl to pause the transfer.
 size_t jarvis_curl_writefunc_pause(void);
+// The last informational and error texts of a transfer (CURLINFO_TEXT through CURLOPT_DEBUGFUNCTION).
+// The error buffer keeps only curl's first failure; for TLS the reason that matters (the server's
+// alert about our certificate) may come after an unrelated one, so TLS transfers keep this too.
+typedef struct { char text[2048]; size_t used; } jarvis_curl_trace;
+CURLcode jarvis_curl_trace_text(CURL *_Nonnull handle, jarvis_curl_trace *_Nonnull trace);
+
 // pipe2(O_CLOEXEC), which Glibc's Swift overlay hides behind _GNU_SOURCE.
 int jarvis_pipe_cloexec(int fds[_Nonnull 2]);
 #endif

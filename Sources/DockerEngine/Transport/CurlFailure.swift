@@ -4,8 +4,13 @@ import Foundation
 /// Turns a failed curl transfer into the `EngineError` an operator can act on. curl's
 /// code says which phase failed; its error buffer (OpenSSL's reason) says why.
 enum CurlFailure {
-    static func error(_ code: CURLcode, detail: String, route: EngineRoute) -> EngineError {
-        let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    static func error(_ code: CURLcode, detail: String, trace: String = "", route: EngineRoute) -> EngineError {
+        var reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        // A TLS reason in the trace beats the first failure curl kept (often an unrelated getpeername()).
+        let tlsWords = ["alert", "certificate", "ssl"]
+        if let traced = trace.split(separator: "\n").last(where: { line in tlsWords.contains { line.lowercased().contains($0) } && line.contains("error") }) {
+            reason = traced.trimmingCharacters(in: .whitespaces)
+        }
         let lower = reason.lowercased()
         let at = route.label
         if route.kind == .unix {

@@ -8,9 +8,8 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// CONNECT_TO entry of a TLS host with a server name; curl keeps only the pointer.
     private var connectToList: UnsafeMutablePointer<curl_slist>?
-    /// curl's text for the last failure (OpenSSL's reason for TLS errors).
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-    let route: EngineRoute
+    /// curl's reasons for a failure; released after the handle (see deinit).
+    private var diagnostics: CurlDiagnostics!
     private let requestBody: [UInt8]
     private var requestBodyOffset = 0
     /// Open file behind `EngineRequest.bodyFile`, read on curl's demand.
@@ -40,14 +39,12 @@ final class CurlTransfer: @unchecked Sendable {
 
     init(request: EngineRequest, route: EngineRoute, version: APIVersion?) {
         easy = curl_easy_init()
-        self.route = route
         requestBody = request.body ?? []
         followsWriter = request.bodyFile != nil && request.bodyFollowsWriter
         let url = request.url(base: route.baseURL, version: version)
         jarvis_curl_setopt_string(easy, CURLOPT_URL, url)
         connectToList = route.apply(to: easy)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        jarvis_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        diagnostics = CurlDiagnostics(easy: easy, route: route)
         if request.collectCertificates { jarvis_curl_setopt_long(easy, CURLOPT_CERTINFO, 1) }
         if request.freshConnection { jarvis_curl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1) }
         jarvis_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
@@ -107,13 +104,10 @@ final class CurlTransfer: @unchecked Sendable {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         curl_slist_free_all(connectToList)
-        errorBuffer.deallocate()
     }
 
     /// The failure of this transfer as an `EngineError` (loop thread, once curl finished).
-    func failure(_ code: CURLcode) -> EngineError {
-        CurlFailure.error(code, detail: String(cString: errorBuffer), route: route)
-    }
+    func failure(_ code: CURLcode) -> EngineError { diagnostics.error(code) }
 
     /// The peer's certificate chain as PEM, leaf first (after a TLS transfer with `collectCertificates`).
     func peerCertificates() -> [String] {

@@ -13,25 +13,21 @@ public final class HijackedConnection: @unchecked Sendable {
     /// Bytes that arrived together with the HTTP answer's head.
     private var pending: [UInt8] = []
 
-    private let route: EngineRoute
     private let connectTo: UnsafeMutablePointer<curl_slist>?
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let diagnostics: CurlDiagnostics
     /// Why the last read failed (a TLS alert, a reset), for the upgrade's error.
     private var readFailure: CURLcode = CURLE_OK
 
-    private init(easy: UnsafeMutableRawPointer, socket: Int32, route: EngineRoute,
-                 connectTo: UnsafeMutablePointer<curl_slist>?, errorBuffer: UnsafeMutablePointer<CChar>) {
+    private init(easy: UnsafeMutableRawPointer, socket: Int32, connectTo: UnsafeMutablePointer<curl_slist>?, diagnostics: CurlDiagnostics) {
         self.easy = easy
         self.socket = socket
-        self.route = route
         self.connectTo = connectTo
-        self.errorBuffer = errorBuffer
+        self.diagnostics = diagnostics
     }
 
     deinit {
         curl_easy_cleanup(easy)
         curl_slist_free_all(connectTo)
-        errorBuffer.deallocate()
     }
 
     /// Connects, sends `request` as HTTP/1.1 with the upgrade headers, and returns once
@@ -42,23 +38,20 @@ public final class HijackedConnection: @unchecked Sendable {
         guard let easy = curl_easy_init() else { throw EngineError(.transport, message: "curl_easy_init failed") }
         jarvis_curl_setopt_string(easy, CURLOPT_URL, route.baseURL)
         let connectTo = route.apply(to: easy)
-        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        jarvis_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        let diagnostics = CurlDiagnostics(easy: easy, route: route)
         jarvis_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
         jarvis_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, 5)
         jarvis_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         let code = curl_easy_perform(easy)
         guard code == CURLE_OK else {
-            let error = CurlFailure.error(code, detail: String(cString: errorBuffer), route: route)
+            let error = diagnostics.error(code)
             curl_easy_cleanup(easy)
             curl_slist_free_all(connectTo)
-            errorBuffer.deallocate()
             throw error
         }
         var socket: curl_socket_t = -1
         jarvis_curl_getinfo_socket(easy, &socket)
-        let connection = HijackedConnection(easy: easy, socket: socket, route: route, connectTo: connectTo, errorBuffer: errorBuffer)
+        let connection = HijackedConnection(easy: easy, socket: socket, connectTo: connectTo, diagnostics: diagnostics)
         let body = request.body ?? []
         var head = "\(request.method) \(request.url(base: "", version: version)) HTTP/1.1\r\nHost: docker\r\n"
         head += "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: \(body.count)\r\n\r\n"
@@ -74,7 +67,7 @@ public final class HijackedConnection: @unchecked Sendable {
             guard let chunk = try read(), !chunk.isEmpty else {
                 if readFailure != CURLE_OK {
                     // A TLS 1.3 server judges our certificate after the handshake: its alert arrives here.
-                    throw CurlFailure.error(readFailure, detail: String(cString: errorBuffer), route: route)
+                    throw diagnostics.error(readFailure)
                 }
                 throw EngineError(.transport, message: "the engine closed the connection before answering the upgrade")
             }
