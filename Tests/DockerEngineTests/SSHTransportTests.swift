@@ -1,4 +1,4 @@
-import DockerEngine
+@testable import DockerEngine
 import Foundation
 import XCTest
 
@@ -9,7 +9,7 @@ final class SSHTransportTests: XCTestCase {
     private static let changedKeyPort = 24111
     private var engineSocket = ""
     private var ssh: SSHFixture!
-    private var daemons: [Process] = []
+    private var daemons: [ChildProcess] = []
     private var endpoints: [SSHEndpoint] = []
 
     override func setUp() async throws {
@@ -21,7 +21,7 @@ final class SSHTransportTests: XCTestCase {
 
     override func tearDown() async throws {
         for endpoint in endpoints { SSHTunnels.shared.stop(endpoint) }
-        for daemon in daemons { kill(daemon.processIdentifier, SIGKILL) }
+        for daemon in daemons { kill(daemon.pid, SIGKILL) }
         ssh?.remove()
     }
 
