@@ -101,6 +101,14 @@ final class SSHTransportTests: XCTestCase {
         await expectEngineError(.invalidCredentials) { _ = try await EngineProbe.probe(DockerHost(.ssh(broken))) }
     }
 
+    func testAMissingRemoteSocketIsReportedAsSuch() async throws {
+        var missing = try endpoint()
+        missing.remoteSocket = "/run/jarvis-no-engine.sock"
+        endpoints.append(missing)
+        let error = await expectEngineError(.engineUnreachable) { _ = try await EngineProbe.probe(DockerHost(.ssh(missing))) }
+        XCTAssertTrue(error?.message.contains("remote engine socket") == true, error?.message ?? "")
+    }
+
     func testEndpointParsingAndDescription() throws {
         let endpoint = try SSHEndpoint.parse("ssh://jarvis@10.0.0.2:2222", privateKeyPEM: try ssh.key("client"))
         XCTAssertEqual(endpoint.user, "jarvis")
