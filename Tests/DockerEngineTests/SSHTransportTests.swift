@@ -66,6 +66,19 @@ final class SSHTransportTests: XCTestCase {
         let second = try XCTUnwrap(SSHTunnels.shared.processID(for: pinned))
         XCTAssertNotEqual(first, second, "a new ssh serves the tunnel")
 
+        // The exec hijack goes through the tunnel's socket too.
+        let id = try await client.createContainer(name: nil, body: [
+            "Image": "jarvis-test/busybox:latest", "Cmd": ["sleep", "30"], "Labels": ["jarvis.test": "1"],
+        ])
+        defer { Task { try? await direct.removeContainer(id, force: true) } }
+        try await client.startContainer(id)
+        let exec = try await client.createExec(id, ExecOptions(cmd: ["sh", "-c", "echo via-ssh-$((6*7))"], tty: true))
+        let connection = try await client.startExec(exec)
+        var output = ""
+        while let chunk = try connection.read() { output += String(decoding: chunk, as: UTF8.self) }
+        connection.close()
+        XCTAssertTrue(output.contains("via-ssh-42"), output)
+
         // Streams go through the tunnel as well.
         let events = try await client.openStream(EngineRequest("GET", "/events", query: [("since", "0"), ("until", String(Int(Date().timeIntervalSince1970)))], timeout: 0))
         _ = try await events.next()
