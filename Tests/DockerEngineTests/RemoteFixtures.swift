@@ -1,4 +1,4 @@
-import DockerEngine
+@testable import DockerEngine
 import Foundation
 import XCTest
 
@@ -39,16 +39,11 @@ enum Fixture {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Starts a long-running helper; the caller kills it.
-    static func start(_ path: String, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts a long-running helper; the caller kills it. Not Foundation's Process: it notices
+    /// an exit by EOF on a socket the child inherits, and sshd closes every inherited descriptor
+    /// at start, which leaves Foundation's process thread stuck in waitpid for good.
+    static func start(_ path: String, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(path, arguments, captureStdout: false)
     }
 
     static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
@@ -118,7 +113,7 @@ struct TLSFixture {
     }
 
     /// socat terminating TLS (client certificate required, signed by `ca`) in front of the engine socket.
-    func listen(port: Int, serverCert: String = "server", engineSocket: String) async throws -> Process {
+    func listen(port: Int, serverCert: String = "server", engineSocket: String) async throws -> ChildProcess {
         let process = try Fixture.start("/usr/bin/socat", [
             "OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(directory)/\(serverCert).pem,key=\(directory)/\(serverCert).key,cafile=\(directory)/ca.pem,verify=1",
             "UNIX-CONNECT:\(engineSocket)",
@@ -148,7 +143,7 @@ struct SSHFixture {
     }
 
     /// Starts sshd on `port` presenting `hostKey`.
-    func start(port: Int, hostKey: String = "hostkey") async throws -> Process {
+    func start(port: Int, hostKey: String = "hostkey") async throws -> ChildProcess {
         let config = """
             Port \(port)
             ListenAddress 127.0.0.1

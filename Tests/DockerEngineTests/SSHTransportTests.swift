@@ -1,4 +1,4 @@
-import DockerEngine
+@testable import DockerEngine
 import Foundation
 import XCTest
 
@@ -9,7 +9,7 @@ final class SSHTransportTests: XCTestCase {
     private static let changedKeyPort = 24111
     private var engineSocket = ""
     private var ssh: SSHFixture!
-    private var daemons: [Process] = []
+    private var daemons: [ChildProcess] = []
     private var endpoints: [SSHEndpoint] = []
 
     override func setUp() async throws {
@@ -21,7 +21,7 @@ final class SSHTransportTests: XCTestCase {
 
     override func tearDown() async throws {
         for endpoint in endpoints { SSHTunnels.shared.stop(endpoint) }
-        for daemon in daemons { kill(daemon.processIdentifier, SIGKILL) }
+        for daemon in daemons { kill(daemon.pid, SIGKILL) }
         ssh?.remove()
     }
 
@@ -66,6 +66,19 @@ final class SSHTransportTests: XCTestCase {
         let second = try XCTUnwrap(SSHTunnels.shared.processID(for: pinned))
         XCTAssertNotEqual(first, second, "a new ssh serves the tunnel")
 
+        // The exec hijack goes through the tunnel's socket too.
+        let id = try await client.createContainer(name: nil, body: [
+            "Image": "jarvis-test/busybox:latest", "Cmd": ["sleep", "30"], "Labels": ["jarvis.test": "1"],
+        ])
+        defer { Task { try? await direct.removeContainer(id, force: true) } }
+        try await client.startContainer(id)
+        let exec = try await client.createExec(id, ExecOptions(cmd: ["sh", "-c", "echo via-ssh-$((6*7))"], tty: true))
+        let connection = try await client.startExec(exec)
+        var output = ""
+        while let chunk = try connection.read() { output += String(decoding: chunk, as: UTF8.self) }
+        connection.close()
+        XCTAssertTrue(output.contains("via-ssh-42"), output)
+
         // Streams go through the tunnel as well.
         let events = try await client.openStream(EngineRequest("GET", "/events", query: [("since", "0"), ("until", String(Int(Date().timeIntervalSince1970)))], timeout: 0))
         _ = try await events.next()
@@ -99,6 +112,14 @@ final class SSHTransportTests: XCTestCase {
         broken.privateKeyPEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
         endpoints.append(broken)
         await expectEngineError(.invalidCredentials) { _ = try await EngineProbe.probe(DockerHost(.ssh(broken))) }
+    }
+
+    func testAMissingRemoteSocketIsReportedAsSuch() async throws {
+        var missing = try endpoint()
+        missing.remoteSocket = "/run/jarvis-no-engine.sock"
+        endpoints.append(missing)
+        let error = await expectEngineError(.engineUnreachable) { _ = try await EngineProbe.probe(DockerHost(.ssh(missing))) }
+        XCTAssertTrue(error?.message.contains("remote engine socket") == true, error?.message ?? "")
     }
 
     func testEndpointParsingAndDescription() throws {

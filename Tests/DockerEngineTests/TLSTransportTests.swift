@@ -1,4 +1,4 @@
-import DockerEngine
+@testable import DockerEngine
 import Foundation
 import XCTest
 
@@ -10,7 +10,7 @@ final class TLSTransportTests: XCTestCase {
     private static let refusedPort = 24103
     private var engineSocket = ""
     private var pki: TLSFixture!
-    private var listeners: [Process] = []
+    private var listeners: [ChildProcess] = []
     private var created: [(DockerClient, String)] = []
 
     override func setUp() async throws {
@@ -21,7 +21,7 @@ final class TLSTransportTests: XCTestCase {
 
     override func tearDown() async throws {
         for (client, id) in created { try? await client.removeContainer(id, force: true) }
-        for listener in listeners { kill(listener.processIdentifier, SIGKILL) }
+        for listener in listeners { kill(listener.pid, SIGKILL) }
         pki?.remove()
     }
 

@@ -48,14 +48,19 @@ public struct SSHHostKey: Sendable, Equatable {
         if keys.isEmpty {
             let target = "\(DockerHost.bracketed(host)):\(port)"
             let reason = SSHTunnel.filter(errors).trimmingCharacters(in: .whitespacesAndNewlines)
-            let lower = reason.lowercased()
-            if lower.contains("refused") {
+            switch TCPReachability.check(host: host, port: port) {
+            case .refused:
                 throw EngineError(.connectionRefused, message: "nothing accepts SSH connections at \(target) (connection refused)")
-            }
-            if lower.contains("timed out") || lower.contains("timeout") || reason.isEmpty && code == 1 {
+            case .timedOut:
                 throw EngineError(.timeout, message: "no SSH answer from \(target) within 5 s")
+            case .unresolved:
+                throw EngineError(.engineUnreachable, message: "cannot resolve the SSH host \(host)")
+            case let .failed(why):
+                throw EngineError(.engineUnreachable, message: "cannot connect to \(target): \(why)")
+            case .accepts:
+                let detail = reason.isEmpty ? "ssh-keyscan exit \(code)" : reason
+                throw EngineError(.engineUnreachable, message: "\(target) accepts connections but presented no SSH host key (\(detail)): is it an SSH server?")
             }
-            throw EngineError(.engineUnreachable, message: "could not read the SSH host key of \(target)\(reason.isEmpty ? "" : ": \(reason)")")
         }
         return keys.sorted { $0.preference < $1.preference }
     }

@@ -50,10 +50,14 @@ public final class SSHTunnels: @unchecked Sendable {
         tunnel?.stop()
     }
 
-    /// Ends every tunnel; runs at process exit.
+    /// Ends every tunnel and removes this process's directory; runs at process exit.
     public func stopAll() {
-        let all = lock.withLock { () -> [SSHTunnel] in defer { tunnels = [:] }; return Array(tunnels.values) }
+        let (all, mine) = lock.withLock { () -> ([SSHTunnel], String) in
+            defer { tunnels = [:] }
+            return (Array(tunnels.values), (base as NSString).appendingPathComponent(String(getpid())))
+        }
         for tunnel in all { tunnel.stop() }
+        try? FileManager.default.removeItem(atPath: mine)
     }
 
     private func tunnel(for endpoint: SSHEndpoint) throws -> SSHTunnel {
