@@ -104,8 +104,9 @@ class JarvisApp extends HTMLElement {
       history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
     }
     let element = document.createElement(page.tag);
-    if (section === 'hosts' && id === 'new' && RANK[this.user.role] >= RANK.admin) {
-      element = document.createElement('host-form');
+    if (section === 'hosts' && id === 'new') {
+      // Only an admin adds hosts; anyone else lands on the list.
+      if (RANK[this.user.role] >= RANK.admin) element = document.createElement('host-form');
     } else if (section === 'hosts' && id) {
       element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.admin ? 'host-form' : 'host-details');
       element.setAttribute('host', decodeURIComponent(id));

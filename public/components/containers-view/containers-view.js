@@ -191,7 +191,8 @@ class ContainersView extends HTMLElement {
     return html`
       <tr data-id="${c.id}" data-name="${c.name}" data-host="${host ?? ''}" data-testid="container-row" class="${c.stale ? 'stale' : ''}">
         <td class="check operator-only"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''} ${blocked ? 'disabled' : ''}></td>
-        <td><a href="${hostHash('/containers/' + c.id, host)}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code></td>
+        <td><a href="${hostHash('/containers/' + c.id, host)}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code>
+          ${all ? html`<span class="host-inline muted small"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</span>` : ''}</td>
         <td class="image">${c.image}</td>
         <td>${c.stale ? html`<span class="muted small">${TEXT.lastKnown}</span> ` : ''}<span class="badge state-${c.state}" data-testid="state">${c.state}</span>
             ${c.health ? html`<span class="badge health-${c.health}" title="health check">${c.health}</span>` : ''}

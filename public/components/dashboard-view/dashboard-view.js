@@ -22,7 +22,8 @@ function overviewCard(h, current) {
         <span class="badge host-${h.state}" data-testid="overview-state">${h.state}</span></h3>
       <p class="muted small">${TEXT.engine(h.engine)}${h.latency_ms == null ? '' : ' · '}${TEXT.latency(h.latency_ms)}</p>
       <p class="small">${TEXT.containers(h.containers)}</p>
-      <p class="small">CPU ${percent(h.cpu_percent)} · ${meter(h.memory_used, h.memory_total, h.memory_used == null ? '' : `${bytes(h.memory_used)} of ${bytes(h.memory_total)}`)}</p>
+      ${h.cpu_percent == null && h.memory_used == null ? '' : html`
+        <p class="small">CPU ${percent(h.cpu_percent)} · ${meter(h.memory_used, h.memory_total, h.memory_used == null ? '' : `${bytes(h.memory_used)} of ${bytes(h.memory_total)}`)}</p>`}
     </a>`;
 }
 

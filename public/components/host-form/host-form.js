@@ -116,7 +116,7 @@ class HostForm extends HTMLElement {
           <fieldset class="connection">
             <legend>${TEXT.connection}</legend>
             ${this.editing ? html`<p class="notice">${TEXT.editNote}</p>` : ''}
-            <div class="transports field" data-field="transport" role="radiogroup">
+            <div class="transports" data-field="transport" role="radiogroup">
               ${Object.entries(TEXT.transports).map(([value, [label, hint]]) => html`
                 <label class="choice"><input type="radio" name="transport" value="${value}" ${value === 'tls' ? 'checked' : ''} data-testid="transport-${value}">
                   <strong>${label}</strong> <small class="muted">${hint}</small></label>`)}
