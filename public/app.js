@@ -21,7 +21,7 @@ import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import {
-  SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, route, setCurrentHost, watchHosts,
+  SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
 
 registerLoginView();
@@ -97,6 +97,8 @@ class JarvisApp extends HTMLElement {
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
     const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
+    // A host added since sign-in (by another admin, in another tab) is looked up once more.
+    if (multi && host && !hostInfo(host)) await refreshHosts();
     if (multi && host && !hostInfo(host)) { this.showUnknownHost(host, allowed); return; }
     if (multi && host) setCurrentHost(host);
     // The URL names the host of every scoped page, so a copied link opens the same host.
@@ -134,6 +136,10 @@ class JarvisApp extends HTMLElement {
       return;
     }
     element.dataset.host = String(currentHost());
+    // A read-only host or one without terminals: its pages hide what the server would refuse.
+    const info = multi && scoped ? hostInfo(currentHost()) : null;
+    document.documentElement.toggleAttribute('data-host-read-only', Boolean(info?.read_only));
+    document.documentElement.toggleAttribute('data-host-no-terminal', info ? info.terminal_enabled === false : false);
     document.title = `${page.title} · Jarvis`;
     this.renderFrame(allowed, page);
     this.querySelector('main').append(element);

@@ -359,8 +359,6 @@ class HostForm extends HTMLElement {
     try {
       const h = await api('GET', `/hosts/${encodeURIComponent(this.editing)}`);
       const elements = this.form.elements;
-      elements.transport.value = h.transport === 'unix' ? 'tcp' : h.transport;
-      this.onChange({ target: elements.transport[0] });
       elements.endpoint.value = h.endpoint;
       elements.name.value = h.name;
       elements.display_name.value = h.display_name ?? '';
@@ -375,7 +373,8 @@ class HostForm extends HTMLElement {
         const control = elements[name];
         (control instanceof RadioNodeList ? [...control] : [control]).forEach((c) => { c.disabled = true; });
       }
-      this.querySelectorAll('.pems textarea, .file-pick, .probe-bar').forEach((el) => { el.closest('.field, .probe-bar').hidden = true; });
+      // Only the endpoint is shown: transport choice, credentials and the probe belong to adding.
+      this.querySelectorAll('.transports, [data-transport], .probe-bar, .connection > p.muted').forEach((el) => { el.hidden = true; });
       elements.name.readOnly = true;
     } catch (error) {
       banner.textContent = TEXT.loadFailed(error.message);
