@@ -311,13 +311,15 @@ class HostForm extends HTMLElement {
   }
 
   identityBody() {
-    return {
+    const body = {
       display_name: this.value('display_name') || this.value('name'),
-      group: this.value('group') || null,
       labels: this.labels(),
       read_only: this.form.elements.read_only.checked,
       terminal_enabled: this.form.elements.terminal_enabled.checked,
     };
+    // A new host without a group leaves it out; an edit clears it with null.
+    if (this.value('group') || this.editing) body.group = this.value('group') || null;
+    return body;
   }
 
   async save() {
