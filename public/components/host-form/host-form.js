@@ -73,6 +73,7 @@ const CODES = {
   plain_tcp_disabled: ['transport', 'Plain TCP is turned off on this server (allow_plain_tcp): use TLS or SSH.'],
   fingerprint_mismatch: ['fingerprint', 'The engine now presents another fingerprint than the one shown: probe again and compare.'],
   engine_unreachable: ['endpoint', ''],
+  connection_failed: ['endpoint', ''],
 };
 /** API field names (tls.ca) → form fields (ca). */
 const FIELDS = { 'tls.ca': 'ca', 'tls.cert': 'cert', 'tls.key': 'key', 'tls.server_name': 'server_name', 'ssh.private_key': 'private_key', 'ssh.socket': 'socket' };
@@ -317,8 +318,8 @@ class HostForm extends HTMLElement {
       read_only: this.form.elements.read_only.checked,
       terminal_enabled: this.form.elements.terminal_enabled.checked,
     };
-    // A new host without a group leaves it out; an edit clears it with null.
-    if (this.value('group') || this.editing) body.group = this.value('group') || null;
+    // A new host without a group leaves it out; an edit clears it with "".
+    if (this.value('group') || this.editing) body.group = this.value('group');
     return body;
   }
 
