@@ -49,7 +49,8 @@ const TEXT = {
   terminal: 'Terminals allowed',
   save: 'Save',
   saveEdit: 'Save changes',
-  editNote: 'The connection of a saved host does not change here: to move it to another address or new credentials, add it again and delete this one.',
+  reconnect: 'Change the connection (another address, renewed certificates or a new key): it is probed again before saving',
+  makeDefault: 'Default host (the API routes without a host, and old links, go to it)',
   loadFailed: (message) => `Could not load the host: ${message}`,
   required: 'Required.',
   scheme: (scheme) => `The endpoint starts with ${scheme}.`,
@@ -77,7 +78,8 @@ const CODES = {
 };
 /** API field names (tls.ca) → form fields (ca). */
 const FIELDS = { 'tls.ca': 'ca', 'tls.cert': 'cert', 'tls.key': 'key', 'tls.server_name': 'server_name', 'ssh.private_key': 'private_key', 'ssh.socket': 'socket' };
-const CONNECTION = ['transport', 'endpoint', 'ca', 'cert', 'key', 'server_name', 'private_key', 'socket'];
+/** What belongs to the connection: shown but locked while an edit keeps it. */
+const CONNECTION_PARTS = '.transports, [data-transport], .probe-bar, .probe-error, .probe-result, .connection > p.muted';
 
 /** The colon-less hex fingerprint as openssl prints it (AB:CD:…), to compare by eye. */
 function grouped(fingerprint) {
@@ -116,7 +118,7 @@ class HostForm extends HTMLElement {
         <form novalidate>
           <fieldset class="connection">
             <legend>${TEXT.connection}</legend>
-            ${this.editing ? html`<p class="notice">${TEXT.editNote}</p>` : ''}
+            ${this.editing ? html`<label class="choice"><input type="checkbox" name="reconnect" data-testid="reconnect"> ${TEXT.reconnect}</label>` : ''}
             <div class="transports" data-field="transport" role="radiogroup">
               ${Object.entries(TEXT.transports).map(([value, [label, hint]]) => html`
                 <label class="choice"><input type="radio" name="transport" value="${value}" ${value === 'tls' ? 'checked' : ''} data-testid="transport-${value}">
@@ -149,6 +151,7 @@ class HostForm extends HTMLElement {
             ${field('labels', TEXT.labels, html`<textarea name="labels" rows="2" spellcheck="false" placeholder="env=prod"></textarea>`, TEXT.labelsHint)}
             <label class="choice"><input type="checkbox" name="read_only"> ${TEXT.readOnly}</label>
             <label class="choice"><input type="checkbox" name="terminal_enabled" checked> ${TEXT.terminal}</label>
+            ${this.editing ? html`<label class="choice"><input type="checkbox" name="default"> ${TEXT.makeDefault}</label>` : ''}
           </fieldset>
           <p class="error banner save-error" role="alert" data-testid="save-error" hidden></p>
           <div class="buttons">
@@ -176,12 +179,31 @@ class HostForm extends HTMLElement {
       into.value = (await target.files[0].text()).trim() + '\n';
       target.value = '';
     }
-    if (target.name === 'transport') {
-      this.querySelectorAll('[data-transport]').forEach((part) => { part.hidden = part.dataset.transport !== this.transport; });
-      this.form.elements.endpoint.placeholder = TEXT.placeholders[this.transport];
-    }
+    if (target.name === 'transport') this.showTransport();
+    if (target.name === 'reconnect') this.lockConnection(!target.checked);
     this.checkProbe();
   }
+
+  showTransport() {
+    this.querySelectorAll('[data-transport]').forEach((part) => { part.hidden = part.dataset.transport !== this.transport; });
+    this.form.elements.endpoint.placeholder = TEXT.placeholders[this.transport];
+  }
+
+  /** While an edit keeps the connection, only its endpoint shows (locked). */
+  lockConnection(locked) {
+    this.querySelectorAll(CONNECTION_PARTS).forEach((el) => { el.hidden = locked; });
+    this.form.elements.endpoint.disabled = locked;
+    if (locked) {
+      this.probed = null;
+      this.form.elements.endpoint.value = this.host.endpoint;
+    } else {
+      this.showTransport();
+      this.querySelector('.probe-result').hidden = true;
+      this.querySelector('.probe-error').hidden = true;
+    }
+  }
+
+  get reconnecting() { return Boolean(this.form.elements.reconnect?.checked); }
 
   /** The body of a probe: the endpoint and the one transport's credentials. */
   connectionBody() {
@@ -197,7 +219,7 @@ class HostForm extends HTMLElement {
 
   /** Save stays off until a probe of exactly these settings succeeded and its fingerprint was confirmed. */
   checkProbe() {
-    if (this.editing) return;
+    if (this.editing && !this.reconnecting) { this.querySelector('[data-testid=save-host]').disabled = false; return; }
     const fresh = this.probed && this.probed.key === JSON.stringify(this.connectionBody());
     const trusted = this.form.elements.trust?.checked;
     this.querySelector('[data-testid=save-host]').disabled = !(fresh && trusted);
@@ -336,7 +358,10 @@ class HostForm extends HTMLElement {
     try {
       let saved;
       if (this.editing) {
-        saved = await api('PATCH', `/hosts/${encodeURIComponent(this.editing)}`, this.identityBody());
+        const body = { ...this.identityBody(), default: this.form.elements.default.checked };
+        // A new connection goes with the fingerprint its probe showed, as when adding.
+        if (this.reconnecting) Object.assign(body, JSON.parse(this.probed.key), { fingerprint: this.probed.fingerprint });
+        saved = await api('PATCH', `/hosts/${encodeURIComponent(this.editing)}`, body);
       } else {
         // Exactly what the probe used, and the fingerprint it showed: the server saves only when a fresh probe presents it.
         saved = await api('POST', '/hosts', {
@@ -361,7 +386,12 @@ class HostForm extends HTMLElement {
     const banner = this.querySelector('.save-error');
     try {
       const h = await api('GET', `/hosts/${encodeURIComponent(this.editing)}`);
+      this.host = h;
       const elements = this.form.elements;
+      if (['tls', 'ssh', 'tcp'].includes(h.transport)) elements.transport.value = h.transport;
+      elements.default.checked = h.default;
+      // The local socket's connection comes from the config file, not from here.
+      elements.reconnect.closest('label').hidden = h.transport === 'unix';
       elements.endpoint.value = h.endpoint;
       elements.name.value = h.name;
       elements.display_name.value = h.display_name ?? '';
@@ -371,13 +401,7 @@ class HostForm extends HTMLElement {
       elements.terminal_enabled.checked = h.terminal_enabled;
       if (h.tls?.server_name) elements.server_name.value = h.tls.server_name;
       if (h.ssh?.socket) elements.socket.value = h.ssh.socket;
-      // The connection is shown, not edited (see editNote).
-      for (const name of CONNECTION) {
-        const control = elements[name];
-        (control instanceof RadioNodeList ? [...control] : [control]).forEach((c) => { c.disabled = true; });
-      }
-      // Only the endpoint is shown: transport choice, credentials and the probe belong to adding.
-      this.querySelectorAll('.transports, [data-transport], .probe-bar, .connection > p.muted').forEach((el) => { el.hidden = true; });
+      this.lockConnection(true);
       elements.name.readOnly = true;
     } catch (error) {
       banner.textContent = TEXT.loadFailed(error.message);
