@@ -119,13 +119,14 @@ def row_names(browser):
         return set()
 
 
-def test_admin_adds_a_tls_host_through_the_form_and_switches_to_it(browser, client, remote, tmp_path):
+def test_admin_adds_a_tls_host_through_the_form_and_switches_to_it(browser, client, remote, tmp_path, container):
     """Probe shows the engine and its certificate fingerprint; Save sends that fingerprint; the
     switcher moves to the host, the URL carries it, a reload and an old link keep it."""
     name = "near-ui-" + uuid.uuid4().hex[:4]
     on_near = "near-only-" + uuid.uuid4().hex[:6]
     near = remote["hosts"]["near"]
     run_on(near, on_near)
+    _, on_local = container(name="local-only-" + uuid.uuid4().hex[:6], network="none")
     wait = WebDriverWait(browser, 20)
     browser.set_window_size(*DESKTOP)
     try:
@@ -207,7 +208,8 @@ def test_admin_adds_a_tls_host_through_the_form_and_switches_to_it(browser, clie
         # And a link to the local host opens the local host.
         browser.get(BASE + "/#/h/local/containers")
         wait.until(lambda d: switcher_value(d) == "local")
-        wait.until(lambda d: row_names(d) and on_near not in row_names(d))
+        wait.until(lambda d: on_local in row_names(d))
+        assert on_near not in row_names(browser)
 
         # The Hosts page and the switcher at phone width.
         browser.get(BASE + "/#/hosts")
