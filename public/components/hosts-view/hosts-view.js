@@ -14,7 +14,6 @@ const TEXT = {
   checked: (h) => `Checked ${h.display_name || h.name}: ${h.state}${h.latency_ms == null ? '' : `, ${latency(h.latency_ms)}`}.`,
   checking: 'checking…',
   confirmArchive: (name) => `Archive ${name}? It is no longer checked and disappears from the lists; its history stays.`,
-  confirmDelete: (name) => `Delete ${name}? Its settings and credentials are removed; the audit log keeps what was done on it.`,
   archived: (name) => `${name} archived.`,
   unarchived: (name) => `${name} is back.`,
   deleted: (name) => `${name} deleted.`,
@@ -147,7 +146,7 @@ class HostsView extends HTMLElement {
         await api('POST', `${path}/unarchive`);
         this.say(TEXT.unarchived(name), true);
       } else if (action === 'delete') {
-        if (!confirm(TEXT.confirmDelete(name))) return;
+        // The server asks for its own confirmation (its summary names what goes), shown in the dialog.
         if (await withConfirmation('DELETE', path) === undefined) return;
         this.say(TEXT.deleted(name), true);
       }
