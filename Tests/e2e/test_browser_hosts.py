@@ -256,6 +256,17 @@ def test_admin_adds_an_ssh_host_and_sees_its_host_key(browser, client, remote):
         facts = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=host-facts]")))
         wait.until(lambda d: near["ssh_host_key"] in facts.text)
         assert client.get(f"/hosts/{name}").json()["transport"] == "ssh"
+
+        # Deleted from the Hosts page, through the server's confirmation.
+        browser.get(BASE + "/#/hosts")
+        row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-testid=host-row][data-host="{name}"]'))
+        row.find_element(By.CSS_SELECTOR, "[data-testid=delete-host]").click()
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
+        assert name in dialog.text
+        dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-testid=host-row][data-host="{name}"]'))
+        assert client.get(f"/hosts/{name}").status_code == 404
+        assert name not in [o.get_attribute("value") for o in Select(browser.find_element(By.CSS_SELECTOR, "[data-testid=host-switcher]")).options]
     finally:
         delete_host(client, name)
 
