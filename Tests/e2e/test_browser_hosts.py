@@ -181,7 +181,8 @@ def test_admin_adds_a_tls_host_through_the_form_and_switches_to_it(browser, clie
         assert saved["transport"] == "tls" and saved["labels"] == {"env": "test"}
 
         # The switcher lists it; choosing it opens its dashboard with the host in the URL.
-        wait.until(lambda d: name in [o.get_attribute("value") for o in Select(d.find_element(By.CSS_SELECTOR, "[data-testid=host-switcher]")).options])
+        wait.until(lambda d: name in d.execute_script(
+            "return [...document.querySelectorAll('[data-testid=host-switcher] option')].map((o) => o.value)"))
         Select(browser.find_element(By.CSS_SELECTOR, "[data-testid=host-switcher]")).select_by_value(name)
         wait.until(lambda d: hash_of(d) == f"#/h/{name}/dashboard")
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=dashboard] [data-testid=host-card]")))
@@ -266,7 +267,8 @@ def test_admin_adds_an_ssh_host_and_sees_its_host_key(browser, client, remote):
         dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-testid=host-row][data-host="{name}"]'))
         assert client.get(f"/hosts/{name}").status_code == 404
-        assert name not in [o.get_attribute("value") for o in Select(browser.find_element(By.CSS_SELECTOR, "[data-testid=host-switcher]")).options]
+        wait.until(lambda d: name not in d.execute_script(
+            "return [...document.querySelectorAll('[data-testid=host-switcher] option')].map((o) => o.value)"))
     finally:
         delete_host(client, name)
 
