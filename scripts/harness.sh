@@ -66,9 +66,20 @@ YML
   echo "private registry: $registry (htpasswd user $registry_user)"
 }
 
+# Two more engines in network namespaces (scripts/remote-engines.sh: TLS, SSH, a far
+# one behind a delaying proxy), pulling from $registry at the same reference.
+# Sets remote_dir; exports JARVIS_REMOTE_ENGINES (the directory holding hosts.json).
+harness_start_remote() {
+  remote_dir=$(mktemp -d /tmp/jv-rem.XXXXXX)
+  export JARVIS_REMOTE_ENGINES=$remote_dir
+  scripts/remote-engines.sh start "$remote_dir" "${registry:-}" >/dev/null
+  echo "remote engines: $remote_dir/hosts.json"
+}
+
 harness_stop() {
   if [ -n "${stack_pid:-}" ]; then kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null || true; fi
   if [ -n "${registry_pid:-}" ]; then kill -TERM "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true; fi
+  if [ -n "${remote_dir:-}" ]; then scripts/remote-engines.sh stop "$remote_dir" || true; rm -rf "$remote_dir"; fi
   scripts/sandbox-engine.sh stop "$engine_dir" || true
   rm -rf "$engine_dir" "$data_dir" 2>/dev/null || true
 }

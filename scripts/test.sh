@@ -18,6 +18,9 @@ harness_start "$port"
 step "private registry"
 harness_start_registry "$((port - 3000))"
 
+step "remote engines (network namespaces)"
+harness_start_remote
+
 step "build (release, for the stack)"
 release_build
 

@@ -19,8 +19,9 @@ public final class JarvisAPI: Sendable {
         for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
             + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment)
-            + MetricsRoutes.routes(environment) {
+            + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) {
             router.add(route)
+            if route.hostScoped && !route.pattern.hasPrefix("/api/v1/hosts/") { router.add(route.scoped()) }
         }
         self.router = router
     }
@@ -82,6 +83,7 @@ public final class JarvisAPI: Sendable {
         var response: HTTPResponse
         do {
             try await authorize(route, context)
+            if route.hostScoped { try resolveHost(route, context) }
             // Engine requests the handler makes are judged as this caller (HostAccessPolicy).
             response = try await HostAccess.acting(as: context.principal.map(EngineActor.init)) { try await route.handler(context) }
         } catch {
@@ -96,10 +98,22 @@ public final class JarvisAPI: Sendable {
         if let action = route.auditAction, context.principal != nil || route.access == .open {
             var event = context.audit ?? AuditEvent(action: action)
             event.action = action
+            if let host = context.resolvedHost?.name ?? context.parameters["host"], route.hostScoped { event.params["host"] = host }
             environment.audit.record(event, by: context.principal, username: context.attemptedUsername,
                                      facts: context.facts, error: failure)
         }
         return response
+    }
+
+    /// The host a scoped route acts on: named in the path, or the default one. Archived hosts take
+    /// no requests; an offline host answers only what the mirror last saw.
+    private func resolveHost(_ route: Route, _ context: RequestContext) throws {
+        let host = try environment.hosts.services(named: context.parameters["host"])
+        if host.record.isArchived {
+            throw JarvisError(409, "host_archived", "host \(host.name) is archived; unarchive it to use it")
+        }
+        if !route.offlineReadable { try host.requireOnline() }
+        context.resolvedHost = host
     }
 
     private func authorize(_ route: Route, _ context: RequestContext) async throws {

@@ -56,8 +56,14 @@ extension StreamRoutes {
         return positions
     }
 
-    func stackLogs(_ request: Request, name: String) async throws -> Response {
-        do { _ = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
+    func stackLogs(_ request: Request, name: String, host: String?) async throws -> Response {
+        let docker: DockerClient
+        do {
+            _ = try await authenticate(request)
+            docker = try engine(host).docker
+        } catch {
+            return Self.error(JarvisError.wrap(error), request)
+        }
         guard StacksFolder.isValidName(name) else { return Self.error(.invalidField("name", "not a stack name"), request) }
         let query = QueryString.parse(request.uri.query ?? "")
         guard let tail = Int(query["tail"] ?? "100"), (0...5000).contains(tail) else {
@@ -70,7 +76,6 @@ extension StreamRoutes {
             }
             resumed = positions
         }
-        let docker = self.docker
         let filters = ["label": ["\(ComposeLabel.project)=\(name)"]]
         let resuming = resumed
         return Self.stream { channel in

@@ -6,15 +6,17 @@ import HTTPTypes
 import Hummingbird
 import JarvisAPI
 import JarvisCore
+import JarvisStore
 import Logging
 
 /// SSE endpoints. Each stream pipes one engine stream through a channel that
 /// also carries heartbeats; when the browser goes away the write fails, the
 /// task group cancels, and the engine transfer is closed.
 struct StreamRoutes: Sendable {
-    let docker: DockerClient
-    /// Events reach browsers only after the mirror stored them, so a reload shows the change.
-    let watermark: Watermark
+    let hosts: HostRegistry
+    /// Events reach browsers only after the host's mirror stored them, so a reload shows the change.
+    let supervisor: HostSupervisor
+    let database: AppDatabase
     let authenticator: Authenticator
     let logger: Logger
 
@@ -22,9 +24,15 @@ struct StreamRoutes: Sendable {
 
     /// Follows a container's log. Resumes after `Last-Event-ID`; when the container
     /// stops, the stream says so and waits, then continues when it runs again.
-    func containerLogs(_ request: Request, id: String) async throws -> Response {
+    func containerLogs(_ request: Request, id: String, host: String?) async throws -> Response {
         let principal: Principal
-        do { principal = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
+        let docker: DockerClient
+        do {
+            principal = try await authenticate(request)
+            docker = try engine(host).docker
+        } catch {
+            return Self.error(JarvisError.wrap(error), request)
+        }
         let query = QueryString.parse(request.uri.query ?? "")
         let resumeID = request.headers[Self.lastEventID] ?? query["last_event_id"]
         let cursor = resumeID.flatMap(LogCursor.init(eventID:))
@@ -44,7 +52,6 @@ struct StreamRoutes: Sendable {
         var options = logRequest.engineOptions
         options.follow = true
         if let cursor { options.since = cursor.instant.engineSince; options.tail = nil }
-        let docker = self.docker
         let tty = target.config.tty ?? false
         let containerID = target.id  // the stream keeps the id, not the whole inspect answer
         let firstOptions = options
@@ -100,8 +107,14 @@ struct StreamRoutes: Sendable {
         #"{"reason":"search stopped: \#(search.limitedLines) lines hit the regular expression's limits","search_limited_lines":\#(search.limitedLines)}"#
     }
 
-    func engineEvents(_ request: Request) async throws -> Response {
-        do { _ = try await authenticate(request) } catch let error as JarvisError { return Self.error(error, request) }
+    func engineEvents(_ request: Request, host: String?) async throws -> Response {
+        let target: HostServices
+        do {
+            _ = try await authenticate(request)
+            target = try hosts.services(named: host)
+        } catch {
+            return Self.error(JarvisError.wrap(error), request)
+        }
         let query = QueryString.parse(request.uri.query ?? "")
         var lastNano: Int64?
         if let resume = request.headers[Self.lastEventID] ?? query["last_event_id"] {
@@ -111,21 +124,56 @@ struct StreamRoutes: Sendable {
         let types = (query["type"] ?? "container").split(separator: ",").map(String.init)
         var options = EventsOptions(filters: ["type": types])
         if let lastNano { options.since = String(lastNano / 1_000_000_000) }
-        let events: AsyncThrowingStream<EngineEvent, Error>
-        do {
-            events = try await docker.events(options)
-        } catch let error as EngineError {
-            return Self.error(JarvisError.from(error), request)
-        }
-        let resumeAfter = lastNano
-        return Self.stream { channel in
-            for try await event in events {
-                if let lastNano = resumeAfter, event.timeNano <= lastNano { continue }
-                if event.type == "container" { await watermark.wait(for: event.timeNano, timeout: 2) }
-                let data = String(decoding: try JSONCoding.encoder.encode(EventPayload(event)), as: UTF8.self)
-                await channel.send(Self.event(id: String(event.timeNano), event: event.type, data: data))
+        // An offline host has no engine stream; its `host` events (the way back online) still arrive.
+        var events: AsyncThrowingStream<EngineEvent, Error>?
+        if target.record.state != "offline" && !target.record.isArchived {
+            do {
+                events = try await target.docker.events(options)
+            } catch let error as EngineError {
+                if error.code != .engineUnreachable { return Self.error(JarvisError.from(error), request) }
             }
         }
+        let resumeAfter = lastNano
+        let watermark = supervisor.watermark(for: target.record.id)
+        let database = self.database
+        let firstHostEvent = (try? database.lastHostEventID()) ?? 0
+        let engineEvents = events
+        return Self.stream { channel in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let engineEvents {
+                    group.addTask {
+                        for try await event in engineEvents {
+                            if let lastNano = resumeAfter, event.timeNano <= lastNano { continue }
+                            if event.type == "container", let watermark { await watermark.wait(for: event.timeNano, timeout: 2) }
+                            let data = String(decoding: try JSONCoding.encoder.encode(EventPayload(event)), as: UTF8.self)
+                            await channel.send(Self.event(id: String(event.timeNano), event: event.type, data: data))
+                        }
+                    }
+                }
+                group.addTask {
+                    // Host state changes of every host, without an id: the engine position stays the resume point.
+                    var after = firstHostEvent
+                    while !Task.isCancelled {
+                        for change in (try? database.hostEvents(after: after)) ?? [] {
+                            after = change.id
+                            let data = String(decoding: try JSONCoding.encoder.encode(HostEventView(change)), as: UTF8.self)
+                            await channel.send(Self.event(event: "host", data: data))
+                        }
+                        try await Task.sleep(nanoseconds: 1_000_000_000)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// The host a stream names (nil: the default host), refused at once when archived or offline.
+    func engine(_ name: String?) throws -> HostServices {
+        let host = try hosts.services(named: name)
+        if host.record.isArchived { throw JarvisError(409, "host_archived", "host \(host.name) is archived; unarchive it to use it") }
+        try host.requireOnline()
+        return host
     }
 
     func authenticate(_ request: Request) async throws -> Principal {

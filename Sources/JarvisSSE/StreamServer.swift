@@ -53,21 +53,27 @@ struct StreamServer {
     func run() async throws {
         let router = Hummingbird.Router()
         let authenticator = Authenticator(auth: environment.auth)
-        let mirror = ContainerMirror(docker: environment.docker, database: environment.database, logger: logger)
-        let streams = StreamRoutes(docker: environment.docker, watermark: mirror.watermark, authenticator: authenticator, logger: logger)
+        let supervisor = HostSupervisor(environment: environment, logger: logger)
+        let streams = StreamRoutes(hosts: environment.hosts, supervisor: supervisor, database: environment.database,
+                                   authenticator: authenticator, logger: logger)
         let terminals = TerminalBridge(environment: environment, authenticator: authenticator, logger: logger)
         let runner = try TaskRunner(environment: environment, logger: logger)
         let taskStreams = TaskStreams(tasks: environment.tasks, changes: runner.changes, authenticator: authenticator)
         router.get("/api/v1/tasks/{id}/events") { request, context in
             try await taskStreams.events(request, id: context.parameters.require("id"))
         }
-        router.get("/api/v1/containers/{id}/logs/follow") { request, context in
-            try await streams.containerLogs(request, id: context.parameters.require("id"))
+        // Every stream has its host-scoped form; the plain one is the default host.
+        for prefix in ["/api/v1", "/api/v1/hosts/{host}"] {
+            router.get(RouterPath(prefix + "/containers/{id}/logs/follow")) { request, context in
+                try await streams.containerLogs(request, id: context.parameters.require("id"), host: context.parameters.get("host"))
+            }
+            router.get(RouterPath(prefix + "/stacks/{name}/logs/follow")) { request, context in
+                try await streams.stackLogs(request, name: context.parameters.require("name"), host: context.parameters.get("host"))
+            }
+            router.get(RouterPath(prefix + "/events")) { request, context in
+                try await streams.engineEvents(request, host: context.parameters.get("host"))
+            }
         }
-        router.get("/api/v1/stacks/{name}/logs/follow") { request, context in
-            try await streams.stackLogs(request, name: context.parameters.require("name"))
-        }
-        router.get("/api/v1/events") { request, _ in try await streams.engineEvents(request) }
         router.get(RouterPath(TerminalBridge.path)) { request, _ in
             StreamRoutes.error(JarvisError(403, "terminal_refused",
                                            "open this as a WebSocket from this server's page, with an unused terminal token issued to your session"), request)
@@ -102,15 +108,10 @@ struct StreamServer {
                               }, logger: logger)
         let retention = Task.detached { [environment, logger] in await Self.purgeAuditPeriodically(environment, logger) }
         let backups = Task.detached { [environment, logger] in await Self.backUpDaily(environment, logger) }
-        let mirroring = Task.detached { await mirror.run() }
+        let supervising = Task.detached { await supervisor.run() }
         let running = Task.detached { await runner.run() }
-        let sampling = Task.detached { [environment, logger] in
-            guard environment.config.statsInterval > 0 else { return }
-            await StatsSampler(docker: environment.docker, database: environment.database, logger: logger,
-                               interval: Double(environment.config.statsInterval)).run()
-        }
         defer {
-            retention.cancel(); backups.cancel(); mirroring.cancel(); sampling.cancel(); running.cancel()
+            retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

@@ -33,7 +33,7 @@ struct TerminalBridge: Sendable {
         guard !token.isEmpty,
               let principal = try? await authenticator.principal(authorization: request.headerFields[.authorization],
                                                                  cookieHeader: request.headerFields[.cookie]),
-              let ticket = try? environment.terminals.redeem(token, by: principal, origin: origin, requestHosts: hosts) else {
+              let ticket = try? environment.defaultHost().terminals.redeem(token, by: principal, origin: origin, requestHosts: hosts) else {
             logger.info("terminal upgrade refused", metadata: ["origin": "\(origin ?? "-")"])
             return .dontUpgrade
         }
@@ -50,8 +50,10 @@ struct TerminalBridge: Sendable {
         let audit = AuditEvent(action: "terminal.open", resourceType: "container", resourceID: ticket.containerID,
                                resourceName: ticket.containerName, params: ["exec": ticket.execID])
         let connection: HijackedConnection
+        let docker: DockerClient
         do {
-            connection = try await environment.docker.startExec(ticket.execID, tty: ticket.tty)
+            docker = try environment.hosts.services(id: ticket.hostID).docker
+            connection = try await docker.startExec(ticket.execID, tty: ticket.tty)
         } catch {
             let failure = JarvisError.wrap(error)
             environment.audit.record(audit, by: principal, facts: facts, error: failure)
@@ -63,7 +65,6 @@ struct TerminalBridge: Sendable {
         let started = Date()
         let session = TerminalSession(connection: connection, tty: ticket.tty)
         let idleLimit = TimeInterval(environment.config.terminalIdleSeconds)
-        let docker = environment.docker
         var closeReason = "closed"
 
         await withTaskGroup(of: String.self) { group in

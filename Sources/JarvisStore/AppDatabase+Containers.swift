@@ -5,6 +5,7 @@ import GRDB
 /// list never waits on the engine. `ports` and `labels` are JSON text.
 public struct ContainerSnapshotRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "container_snapshot"
+    public var hostID: Int64
     public var id: String
     public var name: String
     public var image: String
@@ -21,11 +22,12 @@ public struct ContainerSnapshotRecord: Codable, Sendable, FetchableRecord, Persi
 
     enum CodingKeys: String, CodingKey {
         case id, name, image, command, created, state, status, health, ports, labels
-        case imageID = "image_id", observedAt = "observed_at"
+        case hostID = "host_id", imageID = "image_id", observedAt = "observed_at"
     }
 
-    public init(id: String, name: String, image: String, imageID: String?, command: String?, created: Int64, state: String,
-                status: String, health: String?, ports: String, labels: String, observedAt: Int64) {
+    public init(hostID: Int64 = HostRecord.localID, id: String, name: String, image: String, imageID: String?, command: String?,
+                created: Int64, state: String, status: String, health: String?, ports: String, labels: String, observedAt: Int64) {
+        self.hostID = hostID
         self.id = id
         self.name = name
         self.image = image
@@ -44,6 +46,7 @@ public struct ContainerSnapshotRecord: Codable, Sendable, FetchableRecord, Persi
 /// The latest resource sample of a running container.
 public struct ContainerStatsRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "container_stats"
+    public var hostID: Int64
     public var id: String
     public var cpuPercent: Double?
     public var memoryUsed: Int64?
@@ -56,12 +59,13 @@ public struct ContainerStatsRecord: Codable, Sendable, FetchableRecord, Persista
 
     enum CodingKeys: String, CodingKey {
         case id, pids
-        case cpuPercent = "cpu_percent", memoryUsed = "memory_used", memoryLimit = "memory_limit"
+        case hostID = "host_id", cpuPercent = "cpu_percent", memoryUsed = "memory_used", memoryLimit = "memory_limit"
         case networkRx = "network_rx", networkTx = "network_tx", sampledAt = "sampled_at"
     }
 
-    public init(id: String, cpuPercent: Double?, memoryUsed: Int64?, memoryLimit: Int64?, networkRx: Int64?, networkTx: Int64?,
-                pids: Int?, sampledAt: Int64) {
+    public init(hostID: Int64 = HostRecord.localID, id: String, cpuPercent: Double?, memoryUsed: Int64?, memoryLimit: Int64?,
+                networkRx: Int64?, networkTx: Int64?, pids: Int?, sampledAt: Int64) {
+        self.hostID = hostID
         self.id = id
         self.cpuPercent = cpuPercent
         self.memoryUsed = memoryUsed
@@ -77,6 +81,8 @@ public struct ContainerStatsRecord: Codable, Sendable, FetchableRecord, Persista
 public struct ContainerSnapshotQuery: Sendable {
     public enum Sort: String, Sendable, CaseIterable { case name, created, state, cpu, memory }
 
+    /// The hosts to list; nil lists every host.
+    public var hostIDs: [Int64]?
     public var text: String?
     public var state: String?
     public var runningOnly = false
@@ -91,23 +97,22 @@ public struct ContainerSnapshotQuery: Sendable {
 }
 
 extension AppDatabase {
-    static let mirrorSyncedKey = "container_mirror.synced_at"
-
-    /// Replaces the whole snapshot with a complete engine listing taken at `observedAt`,
+    /// Replaces a host's whole snapshot with a complete engine listing taken at `observedAt`,
     /// keeping rows observed later (a single refresh that raced the listing).
-    public func replaceContainerSnapshot(_ rows: [ContainerSnapshotRecord], observedAt: Int64) throws {
+    public func replaceContainerSnapshot(hostID: Int64, _ rows: [ContainerSnapshotRecord], observedAt: Int64) throws {
         try pool.write { db in
             let ids = Set(rows.map(\.id))
-            let known = try String.fetchAll(db, sql: "SELECT id FROM container_snapshot WHERE observed_at <= ?", arguments: [observedAt])
+            let known = try String.fetchAll(db, sql: "SELECT id FROM container_snapshot WHERE host_id = ? AND observed_at <= ?",
+                                            arguments: [hostID, observedAt])
             for id in known where !ids.contains(id) {
-                try db.execute(sql: "DELETE FROM container_snapshot WHERE id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM container_snapshot WHERE host_id = ? AND id = ?", arguments: [hostID, id])
+                try db.execute(sql: "DELETE FROM container_stats WHERE host_id = ? AND id = ?", arguments: [hostID, id])
             }
-            for row in rows { try Self.upsert(row, db) }
-            try db.execute(sql: """
-                INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, arguments: [Self.mirrorSyncedKey, String(observedAt), Timestamp.string()])
+            for var row in rows {
+                row.hostID = hostID
+                try Self.upsert(row, db)
+            }
+            try db.execute(sql: "UPDATE hosts SET mirror_synced_at = ? WHERE id = ?", arguments: [observedAt, hostID])
         }
     }
 
@@ -118,38 +123,49 @@ extension AppDatabase {
 
     private static func upsert(_ row: ContainerSnapshotRecord, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO container_snapshot (id, name, image, image_id, command, created, state, status, health, ports, labels, observed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(id) DO UPDATE SET name = excluded.name, image = excluded.image, image_id = excluded.image_id,
+            INSERT INTO container_snapshot (host_id, id, name, image, image_id, command, created, state, status, health, ports, labels, observed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(host_id, id) DO UPDATE SET name = excluded.name, image = excluded.image, image_id = excluded.image_id,
                 command = excluded.command, created = excluded.created, state = excluded.state, status = excluded.status,
                 health = excluded.health, ports = excluded.ports, labels = excluded.labels, observed_at = excluded.observed_at
             WHERE excluded.observed_at >= container_snapshot.observed_at
-            """, arguments: [row.id, row.name, row.image, row.imageID, row.command, row.created, row.state, row.status,
+            """, arguments: [row.hostID, row.id, row.name, row.image, row.imageID, row.command, row.created, row.state, row.status,
                              row.health, row.ports, row.labels, row.observedAt])
     }
 
     /// Forgets a removed container (observed gone at `observedAt`).
-    public func deleteContainerSnapshot(id: String, observedAt: Int64) throws {
+    public func deleteContainerSnapshot(hostID: Int64, id: String, observedAt: Int64) throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM container_snapshot WHERE id = ? AND observed_at <= ?", arguments: [id, observedAt])
-            try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM container_snapshot WHERE host_id = ? AND id = ? AND observed_at <= ?",
+                           arguments: [hostID, id, observedAt])
+            try db.execute(sql: "DELETE FROM container_stats WHERE host_id = ? AND id = ?", arguments: [hostID, id])
         }
     }
 
-    /// The mirror lost the engine: readers go to the engine (and report it unreachable) instead of a stale snapshot.
-    public func markContainerMirrorStale() throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE key = ?", arguments: [Self.mirrorSyncedKey]) }
+    /// The mirror lost a host's engine (nil: every host, when jarvis-sse stops): its rows are last known, not live.
+    public func markContainerMirrorStale(hostID: Int64? = nil) throws {
+        try pool.write { db in
+            if let hostID {
+                try db.execute(sql: "UPDATE hosts SET mirror_synced_at = NULL WHERE id = ?", arguments: [hostID])
+            } else {
+                try db.execute(sql: "UPDATE hosts SET mirror_synced_at = NULL")
+            }
+        }
     }
 
-    /// When the mirror last completed a full listing (unix nanoseconds), if ever.
-    public func containerMirrorSyncedAt() throws -> Int64? {
-        try setting(Self.mirrorSyncedKey).flatMap(Int64.init)
+    /// When the mirror last completed a full listing of a host (unix nanoseconds), if ever.
+    public func containerMirrorSyncedAt(hostID: Int64) throws -> Int64? {
+        try pool.read { try Int64.fetchOne($0, sql: "SELECT mirror_synced_at FROM hosts WHERE id = ?", arguments: [hostID]) }
     }
 
     /// One page of the snapshot with the stats of each row, and the total before paging.
     public func containerSnapshot(_ query: ContainerSnapshotQuery) throws -> (rows: [(ContainerSnapshotRecord, ContainerStatsRecord?)], total: Int) {
         var conditions: [String] = []
         var arguments: [(any DatabaseValueConvertible)?] = []
+        if let hosts = query.hostIDs {
+            conditions.append("c.host_id IN (\(hosts.isEmpty ? "NULL" : hosts.map { _ in "?" }.joined(separator: ",")))")
+            arguments += hosts.map { $0 }
+        }
         if let text = query.text?.lowercased(), !text.isEmpty {
             let literal = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
@@ -170,7 +186,7 @@ extension AppDatabase {
         let direction = query.descending ? "DESC" : "ASC"
         let order: String
         switch query.sort {
-        case .name: order = "c.name \(direction)"
+        case .name: order = "c.name \(direction), c.host_id"
         case .created: order = "c.created \(direction), c.name"
         case .state: order = "c.state \(direction), c.name"
         case .cpu: order = "s.cpu_percent IS NULL, s.cpu_percent \(direction), c.name"
@@ -181,12 +197,12 @@ extension AppDatabase {
                                          arguments: StatementArguments(arguments)!) ?? 0
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.*, s.id AS stats_id, s.cpu_percent, s.memory_used, s.memory_limit, s.network_rx, s.network_tx, s.pids, s.sampled_at
-                FROM container_snapshot c LEFT JOIN container_stats s ON s.id = c.id
+                FROM container_snapshot c LEFT JOIN container_stats s ON s.host_id = c.host_id AND s.id = c.id
                 \(whereClause) ORDER BY \(order) LIMIT ? OFFSET ?
                 """, arguments: StatementArguments(arguments + [query.limit, query.offset])!)
             return (rows.map { row in
                 let stats: ContainerStatsRecord? = (row["stats_id"] as String?).map { id in
-                    ContainerStatsRecord(id: id, cpuPercent: row["cpu_percent"], memoryUsed: row["memory_used"],
+                    ContainerStatsRecord(hostID: row["host_id"], id: id, cpuPercent: row["cpu_percent"], memoryUsed: row["memory_used"],
                                          memoryLimit: row["memory_limit"], networkRx: row["network_rx"], networkTx: row["network_tx"],
                                          pids: row["pids"], sampledAt: row["sampled_at"])
                 }
@@ -195,45 +211,72 @@ extension AppDatabase {
         }
     }
 
-    /// Stores the latest samples in one transaction.
-    public func saveContainerStats(_ samples: [ContainerStatsRecord]) throws {
+    /// Stores the latest samples of a host in one transaction.
+    public func saveContainerStats(hostID: Int64, _ samples: [ContainerStatsRecord]) throws {
         guard !samples.isEmpty else { return }
-        try pool.write { db in for sample in samples { try sample.save(db) } }
+        try pool.write { db in
+            for var sample in samples {
+                sample.hostID = hostID
+                try sample.save(db)
+            }
+        }
     }
 
     /// The latest samples of these containers (for the engine-backed list when the mirror is stale).
-    public func containerStats(ids: [String]) throws -> [String: ContainerStatsRecord] {
+    public func containerStats(hostID: Int64, ids: [String]) throws -> [String: ContainerStatsRecord] {
         guard !ids.isEmpty else { return [:] }
         return try pool.read { db in
-            let rows = try ContainerStatsRecord.filter(ids.contains(Column("id"))).fetchAll(db)
+            let rows = try ContainerStatsRecord.filter(Column("host_id") == hostID && ids.contains(Column("id"))).fetchAll(db)
             return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
     /// Forgets samples of containers that stopped (their numbers would mislead).
-    public func deleteContainerStats(except running: Set<String>) throws {
+    public func deleteContainerStats(hostID: Int64, except running: Set<String>) throws {
         try pool.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM container_stats")
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM container_stats WHERE host_id = ?", arguments: [hostID])
             for id in ids where !running.contains(id) {
-                try db.execute(sql: "DELETE FROM container_stats WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM container_stats WHERE host_id = ? AND id = ?", arguments: [hostID, id])
             }
         }
     }
-}
 
-extension AppDatabase {
-    /// Ids of the containers the snapshot says are running.
-    public func runningContainerIDs() throws -> [String] {
-        try pool.read { try String.fetchAll($0, sql: "SELECT id FROM container_snapshot WHERE state = 'running'") }
+    /// Ids of the containers the snapshot says are running on a host.
+    public func runningContainerIDs(hostID: Int64) throws -> [String] {
+        try pool.read {
+            try String.fetchAll($0, sql: "SELECT id FROM container_snapshot WHERE host_id = ? AND state = 'running'", arguments: [hostID])
+        }
     }
-}
 
-extension AppDatabase {
-    /// How many containers the snapshot has in each state.
-    public func containerStateCounts() throws -> [String: Int] {
+    /// How many containers a host's snapshot has in each state.
+    public func containerStateCounts(hostID: Int64) throws -> [String: Int] {
         try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM container_snapshot GROUP BY state")
+            let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM container_snapshot WHERE host_id = ? GROUP BY state",
+                                        arguments: [hostID])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["state"] as String, $0["n"] as Int) })
         }
     }
+
+    /// Per host: containers by state, and the summed CPU and memory of the latest samples (the overview).
+    public func hostUsage() throws -> [Int64: HostUsage] {
+        try pool.read { db in
+            var usage: [Int64: HostUsage] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT host_id, state, count(*) AS n FROM container_snapshot GROUP BY host_id, state") {
+                usage[row["host_id"], default: HostUsage()].states[row["state"]] = row["n"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT host_id, sum(cpu_percent) AS cpu, sum(memory_used) AS memory FROM container_stats GROUP BY host_id") {
+                usage[row["host_id"], default: HostUsage()].cpuPercent = row["cpu"]
+                usage[row["host_id"], default: HostUsage()].memoryUsed = row["memory"]
+            }
+            return usage
+        }
+    }
+}
+
+/// A host's containers by state and its summed resource use.
+public struct HostUsage: Sendable, Equatable {
+    public var states: [String: Int] = [:]
+    public var cpuPercent: Double?
+    public var memoryUsed: Int64?
+    public init() {}
 }

@@ -26,12 +26,16 @@ public struct TaskRecord: Sendable {
     public var artifactPath: String?
     public var artifactSize: Int64?
     public var artifactExpiresAt: String?
+    /// The engine the task acts on.
+    public var hostID: Int64
+    public var hostName: String?
 
     public static let finishedStates: Set<String> = ["succeeded", "failed", "canceled", "interrupted"]
     public var isFinished: Bool { Self.finishedStates.contains(state) }
 
     public init(id: String, kind: String, title: String, target: String?, params: String, createdBy: Int64?,
-                retryOf: String? = nil, sealedSecret: String? = nil, uploadPath: String? = nil) {
+                retryOf: String? = nil, sealedSecret: String? = nil, uploadPath: String? = nil, hostID: Int64 = HostRecord.localID) {
+        self.hostID = hostID
         self.id = id
         self.kind = kind
         state = "queued"
@@ -68,6 +72,8 @@ public struct TaskRecord: Sendable {
         artifactPath = row["artifact_path"]
         artifactSize = row["artifact_size"]
         artifactExpiresAt = row["artifact_expires_at"]
+        hostID = row["host_id"]
+        hostName = row["host_name"]
     }
 }
 
@@ -83,6 +89,7 @@ public struct TaskFilter: Sendable {
     public var kind: String?
     public var userID: Int64?
     public var target: String?
+    public var hostID: Int64?
     public var page = 1
     public var pageSize = 50
 
@@ -103,15 +110,18 @@ public enum TaskCancelOutcome: Sendable {
 }
 
 extension AppDatabase {
-    private static let taskSelect = "SELECT tasks.*, users.username FROM tasks LEFT JOIN users ON users.id = tasks.created_by"
+    private static let taskSelect = """
+        SELECT tasks.*, users.username, hosts.name AS host_name FROM tasks
+        LEFT JOIN users ON users.id = tasks.created_by LEFT JOIN hosts ON hosts.id = tasks.host_id
+        """
 
     public func insertTask(_ task: TaskRecord) throws {
         try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO tasks (id, kind, state, title, target, params, created_by, created_at, retry_of, sealed_secret, upload_path)
-                VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO tasks (id, kind, state, title, target, params, created_by, created_at, retry_of, sealed_secret, upload_path, host_id)
+                VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [task.id, task.kind, task.title, task.target, task.params, task.createdBy, task.createdAt,
-                                 task.retryOf, task.sealedSecret, task.uploadPath])
+                                 task.retryOf, task.sealedSecret, task.uploadPath, task.hostID])
         }
     }
 
@@ -129,6 +139,7 @@ extension AppDatabase {
         if let kind = filter.kind { clauses.append("tasks.kind = ?"); arguments += [kind] }
         if let user = filter.userID { clauses.append("tasks.created_by = ?"); arguments += [user] }
         if let target = filter.target { clauses.append("tasks.target = ?"); arguments += [target] }
+        if let host = filter.hostID { clauses.append("tasks.host_id = ?"); arguments += [host] }
         let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         return try pool.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks" + whereSQL, arguments: arguments) ?? 0
@@ -160,8 +171,8 @@ extension AppDatabase {
             let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM tasks WHERE state = 'running'") ?? 0
             guard running < maxRunning else { return nil }
             guard let id = try String.fetchOne(db, sql: """
-                SELECT id FROM tasks WHERE state = 'queued' AND (target IS NULL OR target NOT IN
-                    (SELECT target FROM tasks WHERE state = 'running' AND target IS NOT NULL))
+                SELECT id FROM tasks q WHERE state = 'queued' AND (target IS NULL OR NOT EXISTS
+                    (SELECT 1 FROM tasks r WHERE r.state = 'running' AND r.host_id = q.host_id AND r.target = q.target))
                 ORDER BY created_at, rowid LIMIT 1
                 """) else { return nil }
             try db.execute(sql: "UPDATE tasks SET state = 'running', started_at = ?, runner_pid = ? WHERE id = ?",

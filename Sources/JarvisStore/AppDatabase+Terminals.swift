@@ -12,8 +12,12 @@ public struct TerminalTicket: Sendable {
     public let containerName: String
     public let execID: String
     public let tty: Bool
+    /// The engine the exec lives on.
+    public let hostID: Int64
 
-    public init(userID: Int64, sessionID: String?, host: String?, containerID: String, containerName: String, execID: String, tty: Bool) {
+    public init(userID: Int64, sessionID: String?, host: String?, containerID: String, containerName: String, execID: String, tty: Bool,
+                hostID: Int64 = HostRecord.localID) {
+        self.hostID = hostID
         self.userID = userID
         self.sessionID = sessionID
         self.host = host
@@ -29,10 +33,10 @@ extension AppDatabase {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM terminal_tokens WHERE expires_at < ?", arguments: [Timestamp.string()])
             try db.execute(sql: """
-                INSERT INTO terminal_tokens (token_hash, user_id, session_id, host, container_id, container_name, exec_id, tty, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO terminal_tokens (token_hash, user_id, session_id, host, container_id, container_name, exec_id, tty, expires_at, host_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [tokenHash, ticket.userID, ticket.sessionID, ticket.host, ticket.containerID, ticket.containerName,
-                                 ticket.execID, ticket.tty, expiresAt])
+                                 ticket.execID, ticket.tty, expiresAt, ticket.hostID])
         }
     }
 
@@ -49,7 +53,7 @@ extension AppDatabase {
                 """, arguments: [tokenHash, now, userID, sessionID]) else { return nil }
             let ticket = TerminalTicket(userID: row["user_id"], sessionID: row["session_id"], host: row["host"],
                                         containerID: row["container_id"], containerName: row["container_name"],
-                                        execID: row["exec_id"], tty: row["tty"])
+                                        execID: row["exec_id"], tty: row["tty"], hostID: row["host_id"])
             guard accept(ticket) else { return nil }
             try db.execute(sql: "UPDATE terminal_tokens SET used_at = ? WHERE token_hash = ?", arguments: [now, tokenHash])
             return ticket

@@ -203,6 +203,86 @@ enum Migrations {
                 ALTER TABLE audit_checkpoints ADD COLUMN mac TEXT;
                 """)
         }
+        migrator.registerMigration("009_hosts") { db in
+            // Engines become records. Host 1 is `local`, the engine of `docker_host`:
+            // every row that existed before is attributed to it. Its endpoint follows
+            // the config at each start. The container mirror is a cache: rebuilt keyed
+            // by host (the same engine may be added twice under two names).
+            try db.execute(sql: """
+                CREATE TABLE hosts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),
+                    display_name TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    transport TEXT NOT NULL CHECK (transport IN ('unix', 'tls', 'ssh', 'tcp')),
+                    sealed_credentials TEXT,
+                    credential_facts TEXT NOT NULL DEFAULT '{}',
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    group_name TEXT NOT NULL DEFAULT '',
+                    read_only INTEGER NOT NULL DEFAULT 0,
+                    terminal_enabled INTEGER NOT NULL DEFAULT 1,
+                    is_default INTEGER NOT NULL DEFAULT 0,
+                    archived_at TEXT,
+                    state TEXT NOT NULL DEFAULT 'unknown' CHECK (state IN ('unknown', 'online', 'offline')),
+                    state_changed_at TEXT,
+                    last_seen TEXT,
+                    last_error TEXT,
+                    latency_ms REAL,
+                    engine TEXT NOT NULL DEFAULT '{}',
+                    mirror_synced_at INTEGER,
+                    created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                INSERT INTO hosts (id, name, display_name, endpoint, transport, is_default, created_at, updated_at)
+                VALUES (1, 'local', 'Local', 'unix:///var/run/docker.sock', 'unix', 1, strftime('%Y-%m-%dT%H:%M:%fZ'), strftime('%Y-%m-%dT%H:%M:%fZ'));
+                CREATE TABLE host_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    at TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    previous TEXT NOT NULL,
+                    error TEXT,
+                    latency_ms REAL
+                );
+                CREATE INDEX host_events_host ON host_events(host_id, id);
+                ALTER TABLE tasks ADD COLUMN host_id INTEGER NOT NULL DEFAULT 1;
+                CREATE INDEX tasks_host ON tasks(host_id, state);
+                ALTER TABLE terminal_tokens ADD COLUMN host_id INTEGER NOT NULL DEFAULT 1;
+                DROP TABLE container_snapshot;
+                DROP TABLE container_stats;
+                CREATE TABLE container_snapshot (
+                    host_id INTEGER NOT NULL,
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    image TEXT NOT NULL,
+                    image_id TEXT,
+                    command TEXT,
+                    created INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    health TEXT,
+                    ports TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    observed_at INTEGER NOT NULL,
+                    PRIMARY KEY (host_id, id)
+                );
+                CREATE INDEX container_snapshot_name ON container_snapshot(name);
+                CREATE TABLE container_stats (
+                    host_id INTEGER NOT NULL,
+                    id TEXT NOT NULL,
+                    cpu_percent REAL,
+                    memory_used INTEGER,
+                    memory_limit INTEGER,
+                    network_rx INTEGER,
+                    network_tx INTEGER,
+                    pids INTEGER,
+                    sampled_at INTEGER NOT NULL,
+                    PRIMARY KEY (host_id, id)
+                );
+                DELETE FROM settings WHERE key = 'container_mirror.synced_at';
+                """)
+        }
         return migrator
     }
 }

@@ -18,12 +18,12 @@ final class ContainerSnapshotStoreTests: XCTestCase {
     }
 
     func testFiltersSortsAndPages() throws {
-        try database.replaceContainerSnapshot([
+        try database.replaceContainerSnapshot(hostID: 1, [
             row("a1", "alpha", created: 3, labels: #"{"com.docker.compose.project":"shop"}"#),
             row("b2", "beta", state: "exited", created: 1),
             row("c3", "gamma_1", created: 2, labels: #"{"com.docker.compose.project":"shop","tier":"db"}"#),
         ], observedAt: 100)
-        try database.saveContainerStats([
+        try database.saveContainerStats(hostID: 1, [
             ContainerStatsRecord(id: "a1", cpuPercent: 5, memoryUsed: 300, memoryLimit: 1000, networkRx: nil, networkTx: nil, pids: 1, sampledAt: 1),
             ContainerStatsRecord(id: "c3", cpuPercent: 50, memoryUsed: 100, memoryLimit: 1000, networkRx: nil, networkTx: nil, pids: 1, sampledAt: 1),
         ])
@@ -44,7 +44,7 @@ final class ContainerSnapshotStoreTests: XCTestCase {
         query = ContainerSnapshotQuery()
         query.text = "_"  // LIKE wildcards are literal here
         XCTAssertEqual(try names(), ["gamma_1"])
-        XCTAssertEqual(try database.containerStateCounts(), ["running": 2, "exited": 1])
+        XCTAssertEqual(try database.containerStateCounts(hostID: 1), ["running": 2, "exited": 1])
         query = ContainerSnapshotQuery()
         query.runningOnly = true; query.limit = 1; query.offset = 1
         let page = try database.containerSnapshot(query)
@@ -55,17 +55,17 @@ final class ContainerSnapshotStoreTests: XCTestCase {
     func testAnOlderObservationNeverOverwritesANewerOne() throws {
         try database.upsertContainerSnapshot(row("a1", "new-name", observedAt: 200))
         try database.upsertContainerSnapshot(row("a1", "old-name", observedAt: 150))
-        try database.replaceContainerSnapshot([], observedAt: 180)  // a listing that started before the refresh
+        try database.replaceContainerSnapshot(hostID: 1, [], observedAt: 180)  // a listing that started before the refresh
         XCTAssertEqual(try database.containerSnapshot(ContainerSnapshotQuery()).rows.map(\.0.name), ["new-name"])
-        try database.deleteContainerSnapshot(id: "a1", observedAt: 250)
+        try database.deleteContainerSnapshot(hostID: 1, id: "a1", observedAt: 250)
         XCTAssertEqual(try database.containerSnapshot(ContainerSnapshotQuery()).total, 0)
     }
 
     func testAStaleMirrorIsNotTrusted() throws {
-        try database.replaceContainerSnapshot([], observedAt: 100)
-        XCTAssertEqual(try database.containerMirrorSyncedAt(), 100)
-        try database.markContainerMirrorStale()
-        XCTAssertNil(try database.containerMirrorSyncedAt())
+        try database.replaceContainerSnapshot(hostID: 1, [], observedAt: 100)
+        XCTAssertEqual(try database.containerMirrorSyncedAt(hostID: 1), 100)
+        try database.markContainerMirrorStale(hostID: 1)
+        XCTAssertNil(try database.containerMirrorSyncedAt(hostID: 1))
     }
 }
 

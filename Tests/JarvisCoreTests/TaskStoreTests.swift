@@ -21,7 +21,7 @@ final class TaskStoreTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     private func enqueue(_ target: String?) throws -> TaskRecord {
-        try service.enqueue(kind: TaskKind.imagePull, title: "t", target: target, params: ["image": "x"], by: admin)
+        try service.enqueue(kind: TaskKind.imagePull, title: "t", target: target, params: ["image": "x"], by: admin, host: 1)
     }
 
     func testClaimsRespectTheLimitAndRunOneTaskPerTargetAtATime() throws {

@@ -19,6 +19,14 @@ public final class RequestContext: @unchecked Sendable {
     public var audit: AuditEvent?
     /// For login, where no principal exists yet: the name that was tried.
     public var attemptedUsername: String?
+    /// The engine a host-scoped route acts on (`/api/v1/hosts/{host}/…`, or the default host).
+    var resolvedHost: HostServices?
+
+    /// The host of a host-scoped route; set before its handler runs.
+    public var host: HostServices {
+        guard let resolvedHost else { preconditionFailure("\(request.path) is not a host-scoped route") }
+        return resolvedHost
+    }
 
     init(request: HTTPRequest, parameters: [String: String]) {
         self.request = request
@@ -102,11 +110,14 @@ public struct Route: Sendable {
     /// (`WorkerLanes`), so they can never take the workers short requests need.
     /// Uploads are always long.
     public let long: Bool
+    /// Answered while the host is offline (from what the mirror last saw); other host-scoped routes answer 503 at once.
+    public let offlineReadable: Bool
     let segments: [Substring]
     let handler: Handler
 
     public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, upload: UploadKind? = nil,
-                long: Bool = false, handler: @escaping Handler) {
+                long: Bool = false, offlineReadable: Bool = false, handler: @escaping Handler) {
+        self.offlineReadable = offlineReadable
         self.method = method
         self.pattern = pattern
         self.access = access
@@ -115,6 +126,19 @@ public struct Route: Sendable {
         auditAction = audit
         segments = pattern.split(separator: "/")
         self.handler = handler
+    }
+
+    /// Engine resources: every one has a canonical `/api/v1/hosts/{host}/…` form; the plain one is the default host.
+    static let hostScopedPrefixes = ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/"]
+
+    public var hostScoped: Bool {
+        pattern.hasPrefix("/api/v1/hosts/{host}/") || Self.hostScopedPrefixes.contains { pattern.hasPrefix($0) }
+    }
+
+    /// The same route under `/api/v1/hosts/{host}`.
+    func scoped() -> Route {
+        Route(method, "/api/v1/hosts/{host}" + pattern.dropFirst("/api/v1".count), access: access, audit: auditAction, upload: upload,
+              long: long, offlineReadable: offlineReadable, handler: handler)
     }
 }
 

@@ -27,10 +27,12 @@ enum ContainerRoutes {
     static let maxBulk = 100
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
-        let containers = environment.containers
         var routes = [
-            Route("GET", "/api/v1/containers", access: .role(.viewer)) { context in
-                try .json(try await containers.list(try listQuery(context)))
+            Route("GET", "/api/v1/containers", access: .role(.viewer), offlineReadable: true) { context in
+                if context.request.query["host"] == "*" {
+                    return try .json(try environment.hostManagement.containers(try listQuery(context)))
+                }
+                return try .json(try await context.host.containers.list(try listQuery(context)))
             },
             Route("POST", "/api/v1/containers", access: .role(.operator_), audit: "container.create") { context in
                 let request = try context.decode(ContainerCreateRequest.self)
@@ -44,21 +46,21 @@ enum ContainerRoutes {
                 if spec.network == "host", context.principal?.role != .admin {
                     throw JarvisError(403, "host_access_denied", "network: the host network needs the admin role").field("network")
                 }
-                let created = try await containers.create(spec)
+                let created = try await context.host.containers.create(spec)
                 context.audit?.resourceID = created.id
                 context.audit?.resourceName = created.displayName
                 return try .json(view(created, for: context), status: 201)
             },
             Route("GET", "/api/v1/containers/{id}", access: .role(.viewer)) { context in
                 let size = try context.boolQuery("size", default: false)
-                return try .json(view(try await containers.details(context.parameter("id"), size: size), for: context))
+                return try .json(view(try await context.host.containers.details(context.parameter("id"), size: size), for: context))
             },
             Route("DELETE", "/api/v1/containers/{id}", access: .role(.operator_), audit: "container.remove") { context in
                 let force = try context.boolQuery("force", default: false)
                 let volumes = try context.boolQuery("volumes", default: false)
                 context.audit = AuditEvent(action: "container.remove", resourceType: "container", resourceID: context.parameter("id"),
                                            params: ["force": String(force), "volumes": String(volumes)])
-                let target = try await containers.details(context.parameter("id"))
+                let target = try await context.host.containers.details(context.parameter("id"))
                 context.audit?.resourceID = target.id
                 context.audit?.resourceName = target.displayName
                 var summary = "remove container \(target.displayName)"
@@ -68,14 +70,14 @@ enum ContainerRoutes {
                 let confirmed = "container.remove" + (force ? "+force" : "") + (volumes ? "+volumes" : "")
                 try environment.confirmations.require(context.principal!, action: confirmed, targets: [target.id],
                                                       summary: summary, presented: context.request.header(ConfirmationService.header))
-                _ = try await containers.remove(target.id, force: force, volumes: volumes)
+                _ = try await context.host.containers.remove(target.id, force: force, volumes: volumes)
                 return .noContent()
             },
             Route("POST", "/api/v1/containers/{id}/rename", access: .role(.operator_), audit: "container.rename") { context in
                 let body = try context.decode(RenameBody.self)
                 context.audit = AuditEvent(action: "container.rename", resourceType: "container", resourceID: context.parameter("id"),
                                            params: ["name": body.name])
-                let renamed = try await containers.rename(context.parameter("id"), to: body.name)
+                let renamed = try await context.host.containers.rename(context.parameter("id"), to: body.name)
                 context.audit?.resourceID = renamed.id
                 context.audit?.resourceName = renamed.displayName
                 return try .json(view(renamed, for: context))
@@ -85,7 +87,7 @@ enum ContainerRoutes {
                 try await bulk(context, environment)
             },
             Route("POST", "/api/v1/containers/{id}/exec", access: .role(.operator_), audit: "container.exec") { context in
-                try environment.terminals.requireEnabled()
+                try context.host.terminals.requireEnabled()
                 let body = context.request.body.isEmpty ? ExecBody(cmd: nil, tty: nil) : try context.decode(ExecBody.self)
                 let cmd = body.cmd ?? ["/bin/sh"]
                 guard !cmd.isEmpty, cmd.count <= 64, cmd.allSatisfy({ !$0.isEmpty && $0.count <= 4096 }) else {
@@ -93,23 +95,23 @@ enum ContainerRoutes {
                 }
                 context.audit = AuditEvent(action: "container.exec", resourceType: "container", resourceID: context.parameter("id"),
                                            params: ["cmd": cmd.joined(separator: " ")])
-                let target = try await containers.details(context.parameter("id"))
+                let target = try await context.host.containers.details(context.parameter("id"))
                 context.audit?.resourceID = target.id
                 context.audit?.resourceName = target.displayName
-                let grant = try await environment.terminals.open(for: context.principal!, container: target, cmd: cmd, tty: body.tty ?? true,
+                let grant = try await context.host.terminals.open(for: context.principal!, container: target, cmd: cmd, tty: body.tty ?? true,
                                                                  host: context.request.header("host"))
                 return try .json(grant, status: 201)
             },
             Route("GET", "/api/v1/containers/{id}/logs", access: .role(.viewer)) { context in
                 let request = try LogRequest.parse(context.request.query)
-                let lines = try await containers.logHistory(context.parameter("id"), request)
+                let lines = try await context.host.containers.logHistory(context.parameter("id"), request)
                 return try .json(LogHistory(lines: lines.map(LogEventPayload.init), limit: request.tail ?? LogRequest.maxTail, search: request.search))
             },
             Route("GET", "/api/v1/containers/{id}/logs/download", access: .role(.viewer), long: true) { context in
-                try await download(context, containers)
+                try await download(context)
             },
             Route("GET", "/api/v1/system/dashboard", access: .role(.viewer)) { context in
-                var dashboard = try await environment.system.dashboard(containers: containers)
+                var dashboard = try await context.host.system.dashboard(containers: context.host.containers)
                 if context.principal?.role == .admin {
                     var query = AuditQuery()
                     query.pageSize = 8
@@ -131,7 +133,7 @@ enum ContainerRoutes {
                 if let timeout { params["timeout"] = String(timeout) }
                 if let signal { params["signal"] = signal }
                 context.audit?.params = params
-                let after = try await containers.perform(action, on: id, timeout: timeout, signal: signal)
+                let after = try await context.host.containers.perform(action, on: id, timeout: timeout, signal: signal)
                 context.audit?.resourceID = after.id
                 context.audit?.resourceName = after.displayName
                 return try .json(view(after, for: context))
@@ -198,7 +200,6 @@ enum ContainerRoutes {
         let summary = "\(body.action) \(ids.count) container\(ids.count == 1 ? "" : "s")" + (force && body.action == "remove" ? " (force)" : "")
         try environment.confirmations.require(context.principal!, action: "container.bulk.\(body.action)" + (force ? "+force" : "") + (volumes ? "+volumes" : ""), targets: ids, summary: summary,
                                               presented: context.request.header(ConfirmationService.header))
-        let containers = environment.containers
         let results = await withTaskGroup(of: BulkResult.self) { group in
             var results: [BulkResult] = []
             var pending = ids[...]
@@ -208,9 +209,9 @@ enum ContainerRoutes {
                     do {
                         let target: ContainerDetails
                         if let action = ContainerService.Action(rawValue: body.action) {
-                            target = try await containers.perform(action, on: id, timeout: timeout)
+                            target = try await context.host.containers.perform(action, on: id, timeout: timeout)
                         } else {
-                            target = try await containers.remove(id, force: force, volumes: volumes)
+                            target = try await context.host.containers.remove(id, force: force, volumes: volumes)
                         }
                         return BulkResult(id: target.id, name: target.displayName, ok: true, error: nil)
                     } catch {
@@ -232,10 +233,10 @@ enum ContainerRoutes {
     }
 
     /// The log as a `.log` download, streamed line by line with constant memory.
-    static func download(_ context: RequestContext, _ containers: ContainerService) async throws -> HTTPResponse {
+    static func download(_ context: RequestContext) async throws -> HTTPResponse {
         let request = try LogRequest.parse(context.request.query, defaultTail: nil, maxTail: nil)
-        let target = try await containers.details(context.parameter("id"))
-        let lines = try await containers.logStream(target.id, request)
+        let target = try await context.host.containers.details(context.parameter("id"))
+        let lines = try await context.host.containers.logStream(target.id, request)
         let timestamps = try context.boolQuery("timestamps", default: true)
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         var response = HTTPResponse(status: 200, headers: [

@@ -35,15 +35,13 @@ enum ImageRoutes {
     struct Pruned: Encodable { let deleted: [String]; let spaceReclaimed: Int64 }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
-        let images = environment.images
-        let imageTasks = environment.imageTasks
         return [
             Route("POST", "/api/v1/images/pull", access: .role(.operator_), audit: "image.pull") { context in
                 let body = try context.decode(PullRequest.self)
                 context.audit = AuditEvent(action: "image.pull", resourceType: "image", resourceName: body.image,
                                            params: ["tag": body.tag ?? "latest", "auth": body.auth == nil ? "none" : "given",
                                                     "save_credential": String(body.saveCredential ?? false)])
-                return try accepted(try imageTasks.pull(body, by: context.principal!), context)
+                return try accepted(try context.host.imageTasks.pull(body, by: context.principal!), context)
             },
             Route("POST", "/api/v1/images/build", access: .role(.operator_), audit: "image.build", upload: .buildContext) { context in
                 let upload = context.request.upload
@@ -51,7 +49,7 @@ enum ImageRoutes {
                     : try decodeOptions(upload?.fields["options"] ?? context.request.query["options"], context)
                 context.audit = AuditEvent(action: "image.build", resourceType: "image", resourceName: body.tags?.first,
                                            params: ["source": upload.map { "upload \($0.filename) (\($0.size ?? 0) bytes)" } ?? (body.remote ?? "")])
-                return try accepted(try imageTasks.build(body, upload: upload.map(spooled), by: context.principal!), context)
+                return try accepted(try context.host.imageTasks.build(body, upload: upload.map(spooled), by: context.principal!), context)
             },
             Route("POST", "/api/v1/images/load", access: .role(.operator_), audit: "image.load", upload: .imageArchive) { context in
                 guard let upload = context.request.upload else {
@@ -60,13 +58,13 @@ enum ImageRoutes {
                 }
                 context.audit = AuditEvent(action: "image.load", resourceType: "image", resourceName: upload.filename,
                                            params: ["size": upload.size.map(String.init) ?? "streamed"])
-                return try accepted(try imageTasks.load(spooled(upload), by: context.principal!), context)
+                return try accepted(try context.host.imageTasks.load(spooled(upload), by: context.principal!), context)
             },
             Route("POST", "/api/v1/images/save", access: .role(.operator_), audit: "image.save") { context in
                 let body = try context.decode(SaveRequest.self)
                 context.audit = AuditEvent(action: "image.save", resourceType: "image", resourceName: body.images.joined(separator: ", "),
                                            params: ["gzip": String(body.gzip ?? false)])
-                return try accepted(try await imageTasks.save(body, by: context.principal!), context)
+                return try accepted(try await context.host.imageTasks.save(body, by: context.principal!), context)
             },
             Route("GET", "/api/v1/images", access: .role(.viewer)) { context in
                 let dangling: Bool?
@@ -74,19 +72,19 @@ enum ImageRoutes {
                 case "": dangling = nil
                 default: dangling = try context.boolQuery("dangling", default: false)
                 }
-                return try .json(try await images.list(ImageQuery(
+                return try .json(try await context.host.images.list(ImageQuery(
                     text: context.request.query["q"], dangling: dangling,
                     page: try context.intQuery("page", default: 1, range: 1...1_000_000),
                     pageSize: try context.intQuery("page_size", default: 50, range: 1...500))))
             },
             Route("GET", "/api/v1/images/{id}", access: .role(.viewer)) { context in
-                try .json(try await images.find(context.parameter("id")))
+                try .json(try await context.host.images.find(context.parameter("id")))
             },
             Route("DELETE", "/api/v1/images/{id}", access: .role(.operator_), audit: "image.remove") { context in
                 let force = try context.boolQuery("force", default: false)
                 context.audit = AuditEvent(action: "image.remove", resourceType: "image", resourceID: context.parameter("id"),
                                            params: ["force": String(force)])
-                let image = try await images.find(context.parameter("id"))
+                let image = try await context.host.images.find(context.parameter("id"))
                 context.audit?.resourceID = image.id
                 context.audit?.resourceName = image.tags.first
                 if force {
@@ -97,7 +95,7 @@ enum ImageRoutes {
                             + (users.isEmpty ? "" : " used by \(users.joined(separator: ", "))"),
                         presented: context.request.header(ConfirmationService.header))
                 }
-                let items = try await images.remove(context.parameter("id"), image: image, force: force)
+                let items = try await context.host.images.remove(context.parameter("id"), image: image, force: force)
                 return try .json(Removed(untagged: items.compactMap(\.untagged), deleted: items.compactMap(\.deleted)))
             },
             Route("POST", "/api/v1/images/{id}/tag", access: .role(.operator_), audit: "image.tag") { context in
@@ -105,17 +103,17 @@ enum ImageRoutes {
                 let tag = body.tag ?? "latest"
                 context.audit = AuditEvent(action: "image.tag", resourceType: "image", resourceID: context.parameter("id"),
                                            params: ["repository": body.repository, "tag": tag])
-                try await images.tag(context.parameter("id"), repository: body.repository, tag: tag)
-                return try .json(try await images.find("\(body.repository):\(tag)"), status: 201)
+                try await context.host.images.tag(context.parameter("id"), repository: body.repository, tag: tag)
+                return try .json(try await context.host.images.find("\(body.repository):\(tag)"), status: 201)
             },
             Route("POST", "/api/v1/images/prune", access: .role(.operator_), audit: "image.prune", long: true) { context in
                 context.audit = AuditEvent(action: "image.prune", resourceType: "image")
-                let dangling = try await images.list(ImageQuery(dangling: true, pageSize: 100_000))
+                let dangling = try await context.host.images.list(ImageQuery(dangling: true, pageSize: 100_000))
                 try environment.confirmations.require(
                     context.principal!, action: "image.prune", targets: dangling.items.map(\.id).sorted(),
                     summary: "remove \(dangling.total) dangling image(s) not used by any container",
                     presented: context.request.header(ConfirmationService.header))
-                let report = try await images.pruneDangling()
+                let report = try await context.host.images.pruneDangling()
                 context.audit?.params = ["reclaimed_bytes": String(report.spaceReclaimed)]
                 return try .json(Pruned(deleted: (report.imagesDeleted ?? []).compactMap(\.deleted), spaceReclaimed: report.spaceReclaimed))
             },

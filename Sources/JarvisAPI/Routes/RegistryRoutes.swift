@@ -8,16 +8,15 @@ enum RegistryRoutes {
     }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
-        let images = environment.imageTasks
         return [
             Route("GET", "/api/v1/registries", access: .role(.operator_)) { _ in
-                try .json(["items": try images.credentials()])
+                try .json(["items": try environment.defaultHost().imageTasks.credentials()])
             },
             Route("POST", "/api/v1/registries", access: .role(.operator_), audit: "registry.save") { context in
                 let body = try context.decode(SaveBody.self)
                 context.audit = AuditEvent(action: "registry.save", resourceType: "registry", resourceName: body.registry,
                                            params: ["username": body.username])
-                let saved = try images.saveCredential(registry: body.registry, login: RegistryLogin(username: body.username, password: body.password),
+                let saved = try environment.defaultHost().imageTasks.saveCredential(registry: body.registry, login: RegistryLogin(username: body.username, password: body.password),
                                                       by: context.principal!)
                 context.audit?.resourceID = String(saved.id)
                 return try .json(saved, status: 201)
@@ -25,7 +24,7 @@ enum RegistryRoutes {
             Route("DELETE", "/api/v1/registries/{id}", access: .role(.operator_), audit: "registry.remove") { context in
                 context.audit = AuditEvent(action: "registry.remove", resourceType: "registry", resourceID: context.parameter("id"))
                 guard let id = Int64(context.parameter("id")) else { throw JarvisError.notFound("no registry credential \(context.parameter("id").prefix(32))") }
-                let removed = try images.deleteCredential(id: id)
+                let removed = try environment.defaultHost().imageTasks.deleteCredential(id: id)
                 context.audit?.resourceName = removed.registry
                 return .noContent()
             },

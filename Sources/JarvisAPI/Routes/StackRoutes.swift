@@ -9,41 +9,40 @@ enum StackRoutes {
     struct History: Encodable { let items: [TaskView]; let total: Int; let page: Int; let pageSize: Int }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
-        let stacks = environment.stacks
         var routes = [
-            Route("GET", "/api/v1/stacks", access: .role(.viewer)) { _ in
-                try .json(StackList(items: try await stacks.list(), root: stacks.folder.root))
+            Route("GET", "/api/v1/stacks", access: .role(.viewer)) { context in
+                try .json(StackList(items: try await context.host.stacks.list(), root: context.host.stacks.folder.root))
             },
             Route("POST", "/api/v1/stacks", access: .role(.operator_), audit: "stack.create") { context in
                 let files = try context.decode(StackFiles.self)
                 context.audit = AuditEvent(action: "stack.create", resourceType: "stack", resourceName: files.name)
-                return try .json(try stacks.create(files, by: context.principal!), status: 201)
+                return try .json(try context.host.stacks.create(files, by: context.principal!), status: 201)
             },
             Route("GET", "/api/v1/stacks/{name}", access: .role(.viewer)) { context in
-                try .json(try await stacks.document(context.parameter("name"), role: context.principal!.role))
+                try .json(try await context.host.stacks.document(context.parameter("name"), role: context.principal!.role))
             },
             Route("PUT", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.save") { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.save", resourceType: "stack", resourceName: name)
-                return try .json(try await stacks.save(name, try context.decode(StackFiles.self), by: context.principal!))
+                return try .json(try await context.host.stacks.save(name, try context.decode(StackFiles.self), by: context.principal!))
             },
             Route("DELETE", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.delete") { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.delete", resourceType: "stack", resourceName: name)
-                _ = try await stacks.document(name)
+                _ = try await context.host.stacks.document(name)
                 try environment.confirmations.require(
                     context.principal!, action: "stack.delete", targets: [name],
                     summary: "delete stack \(name) (its folder is moved to .deleted in the stacks folder)",
                     presented: context.request.header(ConfirmationService.header))
-                return try .json(Deleted(name: name, movedTo: try await stacks.delete(name)))
+                return try .json(Deleted(name: name, movedTo: try await context.host.stacks.delete(name)))
             },
             Route("POST", "/api/v1/stacks/{name}/adopt", access: .role(.admin), audit: "stack.adopt") { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.adopt", resourceType: "stack", resourceName: name)
-                return try .json(try await stacks.adopt(name), status: 201)
+                return try .json(try await context.host.stacks.adopt(name), status: 201)
             },
             Route("POST", "/api/v1/stacks/{name}/validate", access: .role(.operator_)) { context in
-                try .json(try stacks.validate(context.parameter("name"), try context.decode(StackFiles.self)))
+                try .json(try context.host.stacks.validate(context.parameter("name"), try context.decode(StackFiles.self)))
             },
             Route("GET", "/api/v1/stacks/{name}/plan", access: .role(.viewer)) { context in
                 let text = context.request.query["operation"] ?? "up"
@@ -54,15 +53,15 @@ enum StackRoutes {
                 let services = (context.request.query["services"] ?? "").split(separator: ",").map(String.init)
                 let request = StackOperationRequest(services: services, removeVolumes: try context.boolQuery("remove_volumes", default: false),
                                                     renewAnonVolumes: try context.boolQuery("renew_anon_volumes", default: false))
-                return try .json(try await stacks.plan(context.parameter("name"), operation: operation, request: request))
+                return try .json(try await context.host.stacks.plan(context.parameter("name"), operation: operation, request: request))
             },
             Route("GET", "/api/v1/stacks/{name}/services", access: .role(.viewer)) { context in
-                try .json(try await stacks.services(context.parameter("name")))
+                try .json(try await context.host.stacks.services(context.parameter("name")))
             },
             Route("GET", "/api/v1/stacks/{name}/history", access: .role(.viewer)) { context in
                 let page = try context.intQuery("page", default: 1, range: 1...1_000_000)
                 let pageSize = try context.intQuery("page_size", default: 20, range: 1...200)
-                let (items, total) = try stacks.history(context.parameter("name"), page: page, pageSize: pageSize)
+                let (items, total) = try context.host.stacks.history(context.parameter("name"), page: page, pageSize: pageSize)
                 return try .json(History(items: items.map(TaskView.init), total: total, page: page, pageSize: pageSize))
             },
         ]
@@ -75,13 +74,13 @@ enum StackRoutes {
                                            params: ["services": (request.services ?? []).joined(separator: ","),
                                                     "remove_volumes": String(request.removeVolumes ?? false)])
                 if operation == .down && request.removeVolumes == true {
-                    _ = try await stacks.document(name)
+                    _ = try await context.host.stacks.document(name)
                     try environment.confirmations.require(
                         context.principal!, action: "stack.down+volumes", targets: [name],
                         summary: "take stack \(name) down and delete its named volumes with their data",
                         presented: context.request.header(ConfirmationService.header))
                 }
-                return try ImageRoutes.accepted(try await stacks.enqueue(name, operation, request, by: context.principal!), context)
+                return try ImageRoutes.accepted(try await context.host.stacks.enqueue(name, operation, request, by: context.principal!), context)
             })
         }
         return routes

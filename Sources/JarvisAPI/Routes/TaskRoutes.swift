@@ -34,6 +34,9 @@ enum TaskRoutes {
                 if let name = query["user"], !name.isEmpty {
                     filter.userID = try environment.database.user(named: name)?.id ?? -1
                 }
+                if let name = query["host"], !name.isEmpty, name != "*" {
+                    filter.hostID = try environment.hosts.record(named: name).id
+                }
                 filter.page = try context.intQuery("page", default: 1, range: 1...1_000_000)
                 filter.pageSize = try context.intQuery("page_size", default: 50, range: 1...500)
                 let (items, total) = try tasks.list(filter)
@@ -62,7 +65,7 @@ enum TaskRoutes {
                 context.audit = AuditEvent(action: "task.retry", resourceType: "task", resourceID: context.parameter("id"))
                 // A retry is a new request by whoever retries: stack operations are checked again, with the file as it is now.
                 let old = try tasks.get(context.parameter("id"))
-                if old.kind.hasPrefix("stack.") { try await environment.stacks.checkRetry(old, by: context.principal!) }
+                if old.kind.hasPrefix("stack.") { try await environment.hosts.services(id: old.hostID).stacks.checkRetry(old, by: context.principal!) }
                 let task = try tasks.retry(old.id, by: context.principal!)
                 context.audit?.resourceName = task.title
                 context.audit?.params = ["new_task": task.id]

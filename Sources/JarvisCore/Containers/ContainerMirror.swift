@@ -9,14 +9,16 @@ import Logging
 public final class ContainerMirror: Sendable {
     let docker: DockerClient
     let database: AppDatabase
+    let hostID: Int64
     let logger: Logger
     let resyncSeconds: UInt64
     /// The `timeNano` of the last engine event reflected in the store.
     public let watermark = Watermark()
 
-    public init(docker: DockerClient, database: AppDatabase, logger: Logger, resyncSeconds: UInt64 = 15) {
+    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, resyncSeconds: UInt64 = 15) {
         self.docker = docker
         self.database = database
+        self.hostID = hostID
         self.logger = logger
         self.resyncSeconds = resyncSeconds
     }
@@ -35,14 +37,15 @@ public final class ContainerMirror: Sendable {
     public func resync() async throws {
         let observedAt = ContainerService.now()
         let all = try await docker.containers(ListContainersOptions(all: true))
-        try database.replaceContainerSnapshot(all.map { ContainerSnapshot.record($0, observedAt: observedAt) }, observedAt: observedAt)
+        try database.replaceContainerSnapshot(hostID: hostID, all.map { ContainerSnapshot.record($0, host: hostID, observedAt: observedAt) },
+                                              observedAt: observedAt)
         Memory.trim()  // a thousand decoded containers are garbage now
     }
 
     private func resyncPeriodically() async {
         while !Task.isCancelled {
             do { try await resync() } catch {
-                try? database.markContainerMirrorStale()
+                try? database.markContainerMirrorStale(hostID: hostID)
                 logger.warning("container mirror resync failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(nanoseconds: resyncSeconds * 1_000_000_000)
@@ -64,7 +67,7 @@ public final class ContainerMirror: Sendable {
                 logger.warning("container mirror event stream ended", metadata: ["error": "\(error)"])
             }
             // Events may have been missed: nobody trusts the snapshot until a full listing succeeds again.
-            try? database.markContainerMirrorStale()
+            try? database.markContainerMirrorStale(hostID: hostID)
             try? await Task.sleep(nanoseconds: 1_000_000_000)
             try? await resync()
         }
@@ -74,7 +77,7 @@ public final class ContainerMirror: Sendable {
         let action = event.action.split(separator: ":").first.map(String.init) ?? event.action
         if !action.hasPrefix("exec_") && !Self.ignoredActions.contains(action) {
             if action == "destroy" {
-                try? database.deleteContainerSnapshot(id: event.actor.id, observedAt: event.timeNano)
+                try? database.deleteContainerSnapshot(hostID: hostID, id: event.actor.id, observedAt: event.timeNano)
             } else {
                 await refresh(event.actor.id)
             }
@@ -84,7 +87,7 @@ public final class ContainerMirror: Sendable {
 
     func refresh(_ id: String) async {
         do {
-            try await ContainerSnapshot.refresh(id, docker: docker, database: database)
+            try await ContainerSnapshot.refresh(id, host: hostID, docker: docker, database: database)
         } catch {
             logger.debug("container refresh failed", metadata: ["container": "\(id)", "error": "\(error)"])
         }

@@ -22,6 +22,11 @@ public struct ContainerView: Encodable, Sendable {
     public let memoryLimit: Int64?
     /// Unix milliseconds of the sample.
     public let statsAt: Int64?
+    /// The host's name, in lists that span hosts.
+    public var host: String?
+    /// True when the host is offline: the row is the last thing the mirror saw, at `observedAt`.
+    public var stale: Bool?
+    public var observedAt: String?
 
     public struct PortView: Codable, Sendable, Equatable {
         public let ip: String?
@@ -94,30 +99,39 @@ public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
 public final class ContainerService: Sendable {
     let docker: DockerClient
     let database: AppDatabase
+    /// The engine this service acts on, as the store knew it when the request started.
+    let host: HostRecord
     /// A snapshot older than this is not trusted (the mirror resyncs every 15 s).
     static let mirrorMaxAge: Int64 = 45_000_000_000
 
-    public init(docker: DockerClient, database: AppDatabase) {
+    public init(docker: DockerClient, database: AppDatabase, host: HostRecord) {
         self.docker = docker
         self.database = database
+        self.host = host
     }
 
-    /// True while jarvis-sse keeps the snapshot current.
+    /// True while jarvis-sse keeps the host's snapshot current.
     func mirrorIsFresh() throws -> Bool {
-        guard let synced = try database.containerMirrorSyncedAt() else { return false }
+        guard let synced = try database.containerMirrorSyncedAt(hostID: host.id) else { return false }
         return Self.now() - synced < Self.mirrorMaxAge
+    }
+
+    /// The snapshot answers without the engine: while it is fresh, and (as last known) while the host is offline.
+    func answerFromMirror() throws -> Bool {
+        try host.state == "offline" || mirrorIsFresh()
     }
 
     /// Containers per state (the dashboard), without reading every row.
     public func stateCounts() async throws -> [String: Int] {
-        if try mirrorIsFresh() { return try database.containerStateCounts() }
+        if try answerFromMirror() { return try database.containerStateCounts(hostID: host.id) }
         let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
         return all.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
     }
 
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
-        if try mirrorIsFresh() {
+        if try answerFromMirror() {
             var snapshotQuery = ContainerSnapshotQuery()
+            snapshotQuery.hostIDs = [host.id]
             snapshotQuery.text = query.query
             snapshotQuery.state = query.state
             snapshotQuery.runningOnly = !query.all
@@ -127,8 +141,9 @@ public final class ContainerService: Sendable {
             snapshotQuery.limit = query.pageSize
             snapshotQuery.offset = (query.page - 1) * query.pageSize
             let (rows, total) = try database.containerSnapshot(snapshotQuery)
-            return Page(items: rows.map { ContainerSnapshot.view($0.0, stats: $0.1) }, total: total, page: query.page,
-                        pageSize: query.pageSize, source: "mirror")
+            let stale = host.state == "offline"
+            return Page(items: rows.map { ContainerSnapshot.view($0.0, stats: $0.1, stale: stale) }, total: total, page: query.page,
+                        pageSize: query.pageSize, source: stale ? "last_known" : "mirror")
         }
         return try await listFromEngine(query)
     }
@@ -139,11 +154,11 @@ public final class ContainerService: Sendable {
         if let state = query.state { filters["status"] = [state] }
         if !query.labels.isEmpty { filters["label"] = query.labels.map { label in label.value.map { "\(label.key)=\($0)" } ?? label.key } }
         let summaries = try await engine { try await docker.containers(ListContainersOptions(all: query.all, filters: filters)) }
-        var rows = summaries.map { ContainerSnapshot.record($0, observedAt: 0) }
+        var rows = summaries.map { ContainerSnapshot.record($0, host: host.id, observedAt: 0) }
         if let needle = query.query?.lowercased(), !needle.isEmpty {
             rows = rows.filter { $0.name.lowercased().contains(needle) || $0.image.lowercased().contains(needle) || $0.id.hasPrefix(needle) }
         }
-        let stats = try database.containerStats(ids: rows.map(\.id))
+        let stats = try database.containerStats(hostID: host.id, ids: rows.map(\.id))
         var views = rows.map { ContainerSnapshot.view($0, stats: stats[$0.id]) }
         views.sort(by: ContainerSnapshot.ordering(query.sort, descending: query.descending))
         let start = min((query.page - 1) * query.pageSize, views.count)
@@ -158,7 +173,7 @@ public final class ContainerService: Sendable {
     /// Re-reads one container from the engine into the snapshot (or removes it when gone).
     public func refreshSnapshot(_ id: String) async {
         // On failure the mirror's next resync repairs the snapshot; the action itself succeeded.
-        try? await ContainerSnapshot.refresh(id, docker: docker, database: database)
+        try? await ContainerSnapshot.refresh(id, host: host.id, docker: docker, database: database)
     }
 
     /// The actions of the list's buttons.
@@ -233,33 +248,40 @@ public final class ContainerService: Sendable {
 
 /// Conversions between engine summaries, snapshot rows and list views.
 public enum ContainerSnapshot {
-    public static func record(_ summary: ContainerSummary, observedAt: Int64) -> ContainerSnapshotRecord {
+    public static func record(_ summary: ContainerSummary, host: Int64, observedAt: Int64) -> ContainerSnapshotRecord {
         let ports = summary.ports.map(ContainerView.PortView.init)
-        return ContainerSnapshotRecord(id: summary.id, name: summary.name, image: summary.image, imageID: summary.imageID,
+        return ContainerSnapshotRecord(hostID: host, id: summary.id, name: summary.name, image: summary.image, imageID: summary.imageID,
                                        command: summary.command, created: summary.created, state: summary.state,
                                        status: summary.status, health: health(fromStatus: summary.status),
                                        ports: json(ports), labels: json(summary.labels ?? [:]), observedAt: observedAt)
     }
 
     /// Re-reads one container into the store, or forgets it when the engine no longer has it.
-    static func refresh(_ id: String, docker: DockerClient, database: AppDatabase) async throws {
+    static func refresh(_ id: String, host: Int64, docker: DockerClient, database: AppDatabase) async throws {
         let observedAt = ContainerService.now()
         let found = try await docker.containers(ListContainersOptions(all: true, filters: ["id": [id]]))
         if let summary = found.first(where: { $0.id == id }) {
-            try database.upsertContainerSnapshot(record(summary, observedAt: observedAt))
+            try database.upsertContainerSnapshot(record(summary, host: host, observedAt: observedAt))
         } else {
-            try database.deleteContainerSnapshot(id: id, observedAt: observedAt)
+            try database.deleteContainerSnapshot(hostID: host, id: id, observedAt: observedAt)
         }
     }
 
-    static func view(_ row: ContainerSnapshotRecord, stats: ContainerStatsRecord?) -> ContainerView {
-        let running = row.state == "running"
-        return ContainerView(id: row.id, name: row.name, image: row.image, imageId: row.imageID, command: row.command,
+    /// A list row; a stale one (its host is offline) says when it was last observed and shows no live numbers.
+    public static func view(_ row: ContainerSnapshotRecord, stats: ContainerStatsRecord?, stale: Bool = false, host: String? = nil) -> ContainerView {
+        let running = row.state == "running" && !stale
+        var view = ContainerView(id: row.id, name: row.name, image: row.image, imageId: row.imageID, command: row.command,
                              state: row.state, status: row.status, health: row.health,
                              ports: decode([ContainerView.PortView].self, row.ports) ?? [], created: row.created,
                              labels: decode([String: String].self, row.labels) ?? [:],
                              cpuPercent: running ? stats?.cpuPercent : nil, memoryUsed: running ? stats?.memoryUsed : nil,
                              memoryLimit: running ? stats?.memoryLimit : nil, statsAt: running ? stats?.sampledAt : nil)
+        view.host = host
+        if stale {
+            view.stale = true
+            view.observedAt = Timestamp.string(Date(timeIntervalSince1970: Double(row.observedAt) / 1_000_000_000))
+        }
+        return view
     }
 
     /// The engine puts health in the status text: `Up 2 minutes (healthy)`, `(health: starting)`.

@@ -10,14 +10,16 @@ import Logging
 public final class StatsSampler: @unchecked Sendable {
     let docker: DockerClient
     let database: AppDatabase
+    let hostID: Int64
     let logger: Logger
     let interval: Double
     let concurrency: Int
     private var previous: [String: CPUCounters] = [:]  // touched by `run`'s task only
 
-    public init(docker: DockerClient, database: AppDatabase, logger: Logger, interval: Double, concurrency: Int = 16) {
+    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double, concurrency: Int = 16) {
         self.docker = docker
         self.database = database
+        self.hostID = hostID
         self.logger = logger
         self.interval = interval
         self.concurrency = concurrency
@@ -37,7 +39,7 @@ public final class StatsSampler: @unchecked Sendable {
     /// One round over the running containers; returns how many were sampled.
     @discardableResult
     public func sampleOnce() async throws -> Int {
-        let ids = try database.runningContainerIDs()
+        let ids = try database.runningContainerIDs(hostID: hostID)
         var results: [(String, ContainerStatsSample)] = []
         var index = 0
         while index < ids.count {
@@ -57,15 +59,15 @@ public final class StatsSampler: @unchecked Sendable {
             let cpu = current.flatMap { now in previous[id].flatMap { now.percent(since: $0) } }
             let network = sample.networks?.values
             records.append(ContainerStatsRecord(
-                id: id, cpuPercent: cpu.map { ($0 * 100).rounded() / 100 }, memoryUsed: sample.memoryUsed.map { Int64(clamping: $0) },
+                hostID: hostID, id: id, cpuPercent: cpu.map { ($0 * 100).rounded() / 100 }, memoryUsed: sample.memoryUsed.map { Int64(clamping: $0) },
                 memoryLimit: sample.memoryStats?.limit.map { Int64(clamping: $0) },
                 networkRx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.rxBytes ?? 0) }) },
                 networkTx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.txBytes ?? 0) }) },
                 pids: sample.pidsStats?.current, sampledAt: now))
         }
         previous = counters
-        try database.saveContainerStats(records)
-        try database.deleteContainerStats(except: Set(ids))
+        try database.saveContainerStats(hostID: hostID, records)
+        try database.deleteContainerStats(hostID: hostID, except: Set(ids))
         return records.count
     }
 }

@@ -20,16 +20,21 @@ public final class TerminalService: Sendable {
     let docker: DockerClient
     let database: AppDatabase
     let enabled: Bool
+    let host: HostRecord
 
-    public init(docker: DockerClient, database: AppDatabase, enabled: Bool) {
+    public init(docker: DockerClient, database: AppDatabase, enabled: Bool, host: HostRecord) {
         self.docker = docker
         self.database = database
         self.enabled = enabled
+        self.host = host
     }
 
-    /// Refuses before anything else is looked at when the terminal is turned off.
+    /// Refuses before anything else is looked at when the terminal is turned off (for the server or this host).
     public func requireEnabled() throws {
         guard enabled else { throw JarvisError(403, "terminal_disabled", "the web terminal is turned off on this server (terminal_enabled)") }
+        guard host.terminalEnabled else {
+            throw JarvisError(403, "terminal_disabled", "the web terminal is turned off for host \(host.name)")
+        }
     }
 
     /// Creates the exec and a ticket only `principal`'s session can redeem, from a
@@ -50,7 +55,8 @@ public final class TerminalService: Sendable {
         try database.insertTerminalToken(tokenHash: TokenService.digest(token),
                                          ticket: TerminalTicket(userID: principal.userID, sessionID: principal.sessionID,
                                                                 host: host?.lowercased(), containerID: container.id,
-                                                                containerName: container.displayName, execID: execID, tty: tty),
+                                                                containerName: container.displayName, execID: execID, tty: tty,
+                                                                hostID: self.host.id),
                                          expiresAt: Timestamp.string(Date() + Self.ticketLifetime))
         return TerminalGrant(token: token, execId: execID, container: container.displayName, cmd: cmd,
                              websocketPath: "/api/v1/ws/terminal?token=\(token)", expiresIn: Int(Self.ticketLifetime))

@@ -78,8 +78,11 @@ public final class ImageTaskService: Sendable {
     let database: AppDatabase
     let docker: DockerClient
     let dataDir: String
+    /// The engine these tasks act on.
+    let hostID: Int64
 
-    init(tasks: TaskService, database: AppDatabase, docker: DockerClient, dataDir: String) {
+    init(tasks: TaskService, database: AppDatabase, docker: DockerClient, dataDir: String, hostID: Int64) {
+        self.hostID = hostID
         self.tasks = tasks
         self.database = database
         self.docker = docker
@@ -104,7 +107,7 @@ public final class ImageTaskService: Sendable {
         let params = PullParams(image: reference.repository, tag: reference.tag, registry: reference.registry,
                                 username: request.auth?.username, oneTimeAuth: sealed != nil)
         return try tasks.enqueue(kind: TaskKind.imagePull, title: "Pull \(reference.description)", target: "image:\(reference.description)",
-                                 params: params, by: principal, sealedSecret: sealed)
+                                 params: params, by: principal, sealedSecret: sealed, host: hostID)
     }
 
     public func build(_ request: BuildRequest, upload: SpooledUpload?, by principal: Principal) throws -> TaskRecord {
@@ -151,12 +154,12 @@ public final class ImageTaskService: Sendable {
                                  noCache: request.noCache ?? false, pull: request.pull ?? false, remote: shownRemote,
                                  contextName: upload?.filename, contextSize: upload?.size, sealedInputs: sealed != nil ? true : nil)
         return try tasks.enqueue(kind: TaskKind.imageBuild, title: "Build \(tags[0])", target: "image:\(tags[0])", params: params,
-                                 by: principal, sealedSecret: sealed, upload: contextPath)
+                                 by: principal, sealedSecret: sealed, upload: contextPath, host: hostID)
     }
 
     public func load(_ upload: SpooledUpload, by principal: Principal) throws -> TaskRecord {
         try tasks.enqueue(kind: TaskKind.imageLoad, title: "Load \(upload.filename)", target: nil,
-                          params: LoadParams(filename: upload.filename, size: upload.size), by: principal, upload: upload.path)
+                          params: LoadParams(filename: upload.filename, size: upload.size), by: principal, upload: upload.path, host: hostID)
     }
 
     /// Checks every image exists before queueing, so a typo is a 404 now rather than a failed task later.
@@ -175,7 +178,7 @@ public final class ImageTaskService: Sendable {
         }
         let title = request.images.count == 1 ? "Save \(request.images[0])" : "Save \(request.images.count) images"
         return try tasks.enqueue(kind: TaskKind.imageSave, title: title, target: nil,
-                                 params: SaveParams(images: request.images, gzip: request.gzip ?? false), by: principal)
+                                 params: SaveParams(images: request.images, gzip: request.gzip ?? false), by: principal, host: hostID)
     }
 
     // MARK: registry credentials

@@ -288,7 +288,7 @@ final class StackRun: @unchecked Sendable {
 
     /// Inline configs and secrets from variables become files under the data folder, mounted read-only.
     private func materialize(_ key: String, _ object: FileObject) -> String {
-        let folder = context.dataDir + "/stacks/\(project.name)"
+        let folder = context.host.stacks.generatedRoot + "/\(project.name)"
         let path = folder + "/" + key
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])

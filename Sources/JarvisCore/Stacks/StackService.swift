@@ -92,11 +92,17 @@ public final class StackService: Sendable {
     public let folder: StacksFolder
     let docker: DockerClient
     let tasks: TaskService
+    /// The engine these stacks run on.
+    public let host: HostRecord
+    /// Where Jarvis writes the files it generates for these stacks (inline configs and secrets).
+    public let generatedRoot: String
     private let observer: StackObserver
     public static let maxFileBytes = 1 << 20
 
-    init(folder: StacksFolder, docker: DockerClient, tasks: TaskService) {
+    init(folder: StacksFolder, docker: DockerClient, tasks: TaskService, host: HostRecord, generatedRoot: String) {
         self.folder = folder
+        self.host = host
+        self.generatedRoot = generatedRoot
         self.docker = docker
         self.tasks = tasks
         observer = StackObserver(docker: docker)
@@ -242,6 +248,10 @@ public final class StackService: Sendable {
     public func create(_ files: StackFiles, by principal: Principal) throws -> StackDocument {
         guard let name = files.name else { throw JarvisError.invalidField("name", "name the stack") }
         let path = try folder.folder(name)
+        if folder.reserved.contains(name) {
+            throw JarvisError(409, "stack_exists", "\(name) is the name of a host, whose stacks live in the folder of that name; choose another name")
+                .field("name")
+        }
         if FileManager.default.fileExists(atPath: path) { throw JarvisError(409, "stack_exists", "a stack folder \(name) already exists") }
         let project = try validated(path, name, files)
         try Self.requireAdmin(for: project, principal, to: "create")
@@ -297,7 +307,8 @@ public final class StackService: Sendable {
         let params = try await validatedOperation(name, operation, request, by: principal)
         let scope = params.services.isEmpty ? "" : " (\(params.services.joined(separator: ", ")))"
         let title = "\(operation.rawValue.capitalized) stack \(name)\(scope)" + (params.removeVolumes ? " with volumes" : "")
-        return try tasks.enqueue(kind: TaskKind.stack(operation), title: title, target: "stack:\(name)", params: params, by: principal)
+        return try tasks.enqueue(kind: TaskKind.stack(operation), title: title, target: "stack:\(name)", params: params, by: principal,
+                                 host: host.id)
     }
 
     /// Everything an operation is checked for before it is queued (and again when it is retried).

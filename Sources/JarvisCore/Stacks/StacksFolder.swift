@@ -5,9 +5,12 @@ import Foundation
 /// (Dockge's layout). Every path a request names is checked to stay inside.
 public struct StacksFolder: Sendable {
     public let root: String
+    /// Names a stack may not take: the local stacks folder also holds the folders of other hosts' stacks.
+    public let reserved: Set<String>
 
-    public init(root: String) {
+    public init(root: String, reserved: Set<String> = []) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.reserved = reserved
     }
 
     /// Compose project names: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
@@ -33,7 +36,7 @@ public struct StacksFolder: Sendable {
     public func scan() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.filter { name in
-            guard !name.hasPrefix("."), Self.isValidName(name), let folder = try? folder(name) else { return false }
+            guard !name.hasPrefix("."), !reserved.contains(name), Self.isValidName(name), let folder = try? folder(name) else { return false }
             var isDirectory: ObjCBool = false
             return FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue
                 && ComposeLoader.composeFile(in: folder) != nil

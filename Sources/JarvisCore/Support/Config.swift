@@ -43,6 +43,12 @@ public struct JarvisConfig: Sendable {
     public var backupDir: String
     /// Daily backups kept (older ones are deleted); 0 turns daily backups off.
     public var backupKeep: Int
+    /// Seconds between health checks of every host (jarvis-sse).
+    public var hostCheckInterval: Int
+    /// Hosts checked at once.
+    public var hostCheckConcurrency: Int
+    /// Plain `tcp://` engines (no TLS: a docker-socket-proxy on a trusted network) may be added.
+    public var allowPlainTCP: Bool
     /// Where the file came from, for messages.
     public var source: String
 
@@ -52,7 +58,7 @@ public struct JarvisConfig: Sendable {
         "fcgi_long_per_user", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
-        "stacks_dir", "backup_dir", "backup_keep",
+        "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -102,6 +108,9 @@ public struct JarvisConfig: Sendable {
         guard stacksDir.hasPrefix("/") else { throw ConfigError("stacks_dir must be an absolute path, got \(stacksDir)") }
         backupDir = values["backup_dir"] ?? dataDir + "/backups"
         backupKeep = try Self.int(values, "backup_keep", default: 7, range: 0...3650)
+        hostCheckInterval = try Self.int(values, "host_check_interval", default: 60, range: 1...86400)
+        hostCheckConcurrency = try Self.int(values, "host_check_concurrency", default: 10, range: 1...256)
+        allowPlainTCP = (values["allow_plain_tcp"] ?? "false").lowercased() == "true"
         self.source = source
     }
 

@@ -27,7 +27,9 @@ public protocol TaskExecutor: Sendable {
 /// What an executor may touch: its task, progress output, the engine, secrets.
 public final class TaskContext: @unchecked Sendable {
     public let task: TaskRecord
-    public let docker: DockerClient
+    /// The host the task acts on, as the store knew it when the task started.
+    public let host: HostServices
+    public var docker: DockerClient { host.docker }
     let database: AppDatabase
     let secrets: SecretBox
     let changes: Watermark
@@ -41,9 +43,9 @@ public final class TaskContext: @unchecked Sendable {
     private var lastLayerFlush = Date.distantPast
     private var pendingText = ""
 
-    init(task: TaskRecord, docker: DockerClient, database: AppDatabase, secrets: SecretBox, changes: Watermark, dataDir: String) {
+    init(task: TaskRecord, host: HostServices, database: AppDatabase, secrets: SecretBox, changes: Watermark, dataDir: String) {
         self.task = task
-        self.docker = docker
+        self.host = host
         self.database = database
         self.secrets = secrets
         self.changes = changes

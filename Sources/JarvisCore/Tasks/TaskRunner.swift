@@ -11,7 +11,7 @@ public final class TaskRunner: @unchecked Sendable {
     /// Bumped on every progress row: task event streams wait on it instead of polling hard.
     public let changes = Watermark()
     private let database: AppDatabase
-    private let docker: DockerClient
+    private let hosts: HostRegistry
     private let secrets: SecretBox
     private let audit: AuditService
     private let tasks: TaskService
@@ -19,21 +19,19 @@ public final class TaskRunner: @unchecked Sendable {
     private let artifactTTL: TimeInterval
     private let logger: Logger
     private let executors: [String: any TaskExecutor]
-    private let stacksFolder: StacksFolder
     private let lock = NSLock()
     private var running: [String: (work: Task<Void, Never>, context: TaskContext)] = [:]
     private var lastSweep = Date.distantPast
 
     public init(environment: JarvisEnvironment, logger: Logger) throws {
         database = environment.database
-        docker = environment.docker
+        hosts = environment.hosts
         secrets = try SecretBox.load(dataDir: environment.config.dataDir)
         audit = environment.audit
         tasks = environment.tasks
         concurrency = environment.config.taskConcurrency
         artifactTTL = TimeInterval(environment.config.artifactTTLHours * 3600)
         self.logger = logger
-        stacksFolder = environment.stacks.folder
         executors = ImageTaskExecutors.all(artifactsDir: environment.tasks.artifactsDir).merging(StackExecutor.all()) { image, _ in image }
     }
 
@@ -104,7 +102,14 @@ public final class TaskRunner: @unchecked Sendable {
     }
 
     private func start(_ task: TaskRecord) {
-        let context = TaskContext(task: task, docker: docker, database: database, secrets: secrets, changes: changes, dataDir: tasks.dataDir)
+        let host: HostServices
+        do {
+            host = try hosts.services(id: task.hostID)
+        } catch {
+            fail(task, because: "host \(task.hostID) is gone: \(Self.describe(error))")
+            return
+        }
+        let context = TaskContext(task: task, host: host, database: database, secrets: secrets, changes: changes, dataDir: tasks.dataDir)
         lock.withLock {
             let work = Task.detached { [self] in
                 await execute(context)
@@ -124,7 +129,8 @@ public final class TaskRunner: @unchecked Sendable {
         var outcome: TaskOutcome?
         do {
             guard let executor = executors[task.kind] else { throw TaskFailure("no executor for task kind \(task.kind)") }
-            let actor = try actor(for: task)
+            try context.host.requireOnline()
+            let actor = try actor(for: task, on: context.host)
             outcome = try await HostAccess.acting(as: actor) { try await executor.run(context) }
         } catch {
             if context.cancelRequested {
@@ -160,7 +166,7 @@ public final class TaskRunner: @unchecked Sendable {
     }
 
     /// A task acts as the user who queued (or retried) it, with that user's role now, not when it was queued.
-    private func actor(for task: TaskRecord) throws -> EngineActor {
+    private func actor(for task: TaskRecord, on host: HostServices) throws -> EngineActor {
         guard let id = task.createdBy, let user = try database.user(id: id) else {
             throw TaskFailure("the user who queued this task no longer exists; it was not run")
         }
@@ -170,7 +176,14 @@ public final class TaskRunner: @unchecked Sendable {
         let actor = EngineActor(userID: id, username: user.username, role: role)
         // A stack's binds may come from its folder in the stacks folder, found by name: never a path stored with the task.
         guard task.kind.hasPrefix("stack."), let name = JSONValue.parse(task.params)?["stack"]?.string else { return actor }
-        return actor.inStack(folder: try stacksFolder.folder(name), generated: tasks.dataDir + "/stacks/" + name)
+        return actor.inStack(folder: try host.stacks.folder.folder(name), generated: host.stacks.generatedRoot + "/" + name)
+    }
+
+    /// A claimed task that cannot start (its host was deleted) ends at once, with the reason.
+    private func fail(_ task: TaskRecord, because reason: String) {
+        _ = try? database.appendTaskProgress(taskID: task.id, data: TaskEvent.state("failed", error: reason).json)
+        _ = try? database.finishTask(id: task.id, state: "failed", error: reason)
+        logger.warning("task failed before it started", metadata: ["task": "\(task.id)", "error": "\(reason)"])
     }
 
     static func describe(_ error: Error) -> String {

@@ -26,6 +26,8 @@ public struct TaskView: Encodable, Sendable {
     public let retryOf: String?
     public let cancelRequested: Bool
     public let artifact: Artifact?
+    /// The host the task acts on.
+    public let host: String?
 
     public struct Artifact: Encodable, Sendable {
         public let size: Int64
@@ -48,6 +50,7 @@ public struct TaskView: Encodable, Sendable {
         error = task.error
         retryOf = task.retryOf
         cancelRequested = task.cancelRequested
+        host = task.hostName
         artifact = task.artifactPath.map { _ in
             Artifact(size: task.artifactSize ?? 0, expiresAt: task.artifactExpiresAt, url: "/api/v1/tasks/\(task.id)/artifact")
         }
@@ -70,9 +73,10 @@ public final class TaskService: Sendable {
 
     /// Queues a task; the runner picks it up within a second.
     public func enqueue<Params: Encodable>(kind: String, title: String, target: String?, params: Params, by principal: Principal,
-                                           sealedSecret: String? = nil, upload: String? = nil, retryOf: String? = nil) throws -> TaskRecord {
+                                           sealedSecret: String? = nil, upload: String? = nil, retryOf: String? = nil,
+                                           host: Int64) throws -> TaskRecord {
         let task = TaskRecord(id: Self.newID(), kind: kind, title: title, target: target, params: jsonText(params), createdBy: principal.userID,
-                              retryOf: retryOf, sealedSecret: sealedSecret, uploadPath: upload)
+                              retryOf: retryOf, sealedSecret: sealedSecret, uploadPath: upload, hostID: host)
         try database.insertTask(task)
         return try get(task.id)
     }
@@ -129,7 +133,8 @@ public final class TaskService: Sendable {
         }
         // The retry owns the interrupted task's upload from its first moment: the runner may claim it at once.
         let task = TaskRecord(id: Self.newID(), kind: old.kind, title: old.title, target: old.target, params: old.params,
-                              createdBy: principal.userID, retryOf: old.id, uploadPath: needsUpload ? old.uploadPath : nil)
+                              createdBy: principal.userID, retryOf: old.id, uploadPath: needsUpload ? old.uploadPath : nil,
+                              hostID: old.hostID)
         try database.insertTask(task)
         if needsUpload { try database.clearTaskUpload(id: old.id) }
         return try get(task.id)

@@ -1,0 +1,69 @@
+import DockerEngine
+import Foundation
+import JarvisStore
+
+/// One health check of an engine: the `_ping` round trip is the latency; `/version`
+/// and `/info` give the facts the Hosts page shows. Connect 5 s, answer 30 s.
+public enum HostHealth {
+    public static func check(_ client: DockerClient) async -> HostCheckResult {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do {
+            _ = try await client.send(EngineRequest("GET", "/_ping", timeout: 30, versioned: false))
+            let latency = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+            async let version = client.version()
+            async let info = client.send(EngineRequest("GET", "/info", timeout: 30))
+            let facts = try await EngineFacts(version: version, info: JSONDecoder().decode(EngineInfo.self, from: Data(info.body)),
+                                              api: client.apiVersion())
+            return HostCheckResult(online: true, latencyMs: latency, error: nil, engine: jsonText(facts))
+        } catch let error as EngineError {
+            return HostCheckResult(online: false, latencyMs: nil, error: error.message, engine: nil)
+        } catch {
+            return HostCheckResult(online: false, latencyMs: nil, error: "\(error)", engine: nil)
+        }
+    }
+}
+
+/// What an engine says about itself, as stored in `hosts.engine`.
+struct EngineFacts: Encodable {
+    let version: String?
+    let apiVersion: String
+    let os: String?
+    let kernel: String?
+    let cpus: Int?
+    let memoryBytes: Int64?
+    let storageDriver: String?
+    let name: String?
+    let swarm: String?
+
+    init(version: SystemVersion, info: EngineInfo, api: APIVersion) {
+        self.version = version.version
+        apiVersion = "\(api)"
+        os = info.OperatingSystem
+        kernel = info.KernelVersion
+        cpus = info.NCPU
+        memoryBytes = info.MemTotal
+        storageDriver = info.Driver
+        name = info.Name
+        swarm = info.Swarm?.LocalNodeState
+    }
+}
+
+/// The parts of `GET /info` a host's facts keep (Swarm's state included).
+struct EngineInfo: Decodable {
+    struct Swarm: Decodable { let LocalNodeState: String? }
+    let Name: String?
+    let OperatingSystem: String?
+    let KernelVersion: String?
+    let NCPU: Int?
+    let MemTotal: Int64?
+    let Driver: String?
+    let Swarm: Swarm?
+}
+
+/// Host labels: `key=value` tags, stored as a JSON object.
+public enum HostLabels {
+    static func decode(_ text: String) -> [String: String] {
+        guard case let .object(object)? = JSONValue.parse(text) else { return [:] }
+        return object.compactMapValues(\.string)
+    }
+}
