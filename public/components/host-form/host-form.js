@@ -13,8 +13,9 @@ const TEXT = {
     tls: ['TLS', 'tcp:// with client certificates (the engine runs with --tlsverify)'],
     ssh: ['SSH', 'ssh://user@host, reaching the remote engine socket with a key'],
     tcp: ['Plain TCP', 'no encryption, e.g. a docker-socket-proxy on a trusted network'],
+    unix: ['Local socket', 'unix:///path of another engine on this machine (e.g. rootless Docker)'],
   },
-  placeholders: { tls: 'tcp://10.0.0.2:2376', ssh: 'ssh://jarvis@10.0.0.2:22', tcp: 'tcp://10.0.0.2:2375' },
+  placeholders: { tls: 'tcp://10.0.0.2:2376', ssh: 'ssh://jarvis@10.0.0.2:22', tcp: 'tcp://10.0.0.2:2375', unix: 'unix:///run/user/1000/docker.sock' },
   endpoint: 'Endpoint',
   ca: 'CA certificate (PEM)',
   cert: 'Client certificate (PEM)',
@@ -35,7 +36,8 @@ const TEXT = {
   serverCertificate: 'Server certificate',
   hostKey: 'SSH host key',
   fingerprint: 'Fingerprint (SHA-256)',
-  noFingerprint: 'Plain TCP has no certificate: nothing proves which engine answered.',
+  noFingerprint: 'Without TLS or SSH there is no certificate or host key: nothing proves which engine answered.',
+  socketNote: 'The socket must be readable by the user Jarvis runs as.',
   trust: 'I compared this fingerprint with the host\'s own and it matches',
   trustPlain: 'I accept an engine nothing identifies',
   identity: 'Name and labels',
@@ -135,6 +137,7 @@ class HostForm extends HTMLElement {
               ${field('socket', TEXT.socket, html`<input name="socket" value="/var/run/docker.sock" spellcheck="false">`)}
             </div>
             <p class="warn-box" data-transport="tcp" hidden>${TEXT.plainWarning}</p>
+            <p class="notice" data-transport="unix" hidden>${TEXT.socketNote}</p>
             <p class="muted small">${TEXT.secretsNote}</p>
             <div class="probe-bar">
               <button type="button" class="primary" data-action="probe" data-testid="probe">${TEXT.probe}</button>
@@ -256,10 +259,10 @@ class HostForm extends HTMLElement {
   /** Checks what can be checked here, so the probe is not spent on an empty field. */
   localErrors() {
     const errors = [];
-    const scheme = this.transport === 'ssh' ? 'ssh://' : 'tcp://';
+    const scheme = { ssh: 'ssh://', unix: 'unix://' }[this.transport] ?? 'tcp://';
     if (!this.value('endpoint')) errors.push(['endpoint', TEXT.required]);
     else if (!this.value('endpoint').startsWith(scheme)) errors.push(['endpoint', TEXT.scheme(scheme)]);
-    const needed = { tls: ['ca', 'cert', 'key'], ssh: ['private_key'], tcp: [] }[this.transport];
+    const needed = { tls: ['ca', 'cert', 'key'], ssh: ['private_key'] }[this.transport] ?? [];
     for (const name of needed) if (!this.value(name)) errors.push([name, TEXT.required]);
     for (const [name, message] of errors) {
       this.querySelector(`[data-error-for="${name}"]`).textContent = message;
@@ -287,7 +290,9 @@ class HostForm extends HTMLElement {
       this.renderProbe(result);
       // A name to start from: the endpoint's host part.
       if (!this.value('name')) {
-        const hostPart = body.endpoint.replace(/^\w+:\/\/([^@]*@)?/, '').replace(/[:/].*$/, '');
+        // unix:///srv/edge/docker.sock suggests "edge"; tcp://edge-1:2376 and ssh://me@edge-1 suggest "edge-1".
+        const hostPart = this.transport === 'unix' ? body.endpoint.split('/').slice(-2, -1)[0] ?? ''
+          : body.endpoint.replace(/^\w+:\/\/([^@]*@)?/, '').replace(/[:/].*$/, '');
         this.form.elements.name.value = hostPart.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
       }
     } catch (error) {
@@ -388,10 +393,10 @@ class HostForm extends HTMLElement {
       const h = await api('GET', `/hosts/${encodeURIComponent(this.editing)}`);
       this.host = h;
       const elements = this.form.elements;
-      if (['tls', 'ssh', 'tcp'].includes(h.transport)) elements.transport.value = h.transport;
+      elements.transport.value = h.transport;
       elements.default.checked = h.default;
-      // The local socket's connection comes from the config file, not from here.
-      elements.reconnect.closest('label').hidden = h.transport === 'unix';
+      // The default host's connection comes from the config file (docker_host), not from here.
+      elements.reconnect.closest('label').hidden = h.name === 'local';
       elements.endpoint.value = h.endpoint;
       elements.name.value = h.name;
       elements.display_name.value = h.display_name ?? '';
