@@ -18,7 +18,7 @@ const TEXT = {
   historyColumns: ['When', 'State', 'Before', 'Latency', 'Error'],
   facts: {
     endpoint: 'Endpoint', transport: 'Transport', state: 'State', since: 'Since', lastSeen: 'Last seen', lastError: 'Last error',
-    latency: 'Latency', labels: 'Labels', flags: 'Settings', version: 'Version', api: 'API', os: 'OS', kernel: 'Kernel',
+    latency: 'Latency', labels: 'Labels', flags: 'Settings', engineName: 'Name', version: 'Version', api: 'API', os: 'OS', kernel: 'Kernel',
     cpus: 'CPUs', memory: 'Memory', storage: 'Storage driver', swarm: 'Swarm', serverName: 'Server name', ca: 'CA',
     client: 'Client certificate', sshUser: 'SSH', hostKey: 'Host key', socket: 'Socket', containers: 'Containers',
   },
@@ -102,7 +102,7 @@ class HostDetails extends HTMLElement {
       <div>
         <h3>${TEXT.engine}</h3>
         ${facts([
-          [F.version, e.version], [F.api, e.api_version], [F.os, e.os], [F.kernel, e.kernel], [F.cpus, e.cpus],
+          [F.engineName, e.name], [F.version, e.version], [F.api, e.api_version], [F.os, e.os], [F.kernel, e.kernel], [F.cpus, e.cpus],
           [F.memory, e.memory_bytes == null ? null : bytes(e.memory_bytes)], [F.storage, e.storage_driver], [F.swarm, e.swarm]])}
       </div>`);
   }

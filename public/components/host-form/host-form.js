@@ -57,7 +57,7 @@ const TEXT = {
   required: 'Required.',
   scheme: (scheme) => `The endpoint starts with ${scheme}.`,
   facts: {
-    version: 'Version', api: 'API', os: 'OS', kernel: 'Kernel', cpus: 'CPUs', memory: 'Memory', storage: 'Storage driver',
+    engineName: 'Name', version: 'Version', api: 'API', os: 'OS', kernel: 'Kernel', cpus: 'CPUs', memory: 'Memory', storage: 'Storage driver',
     swarm: 'Swarm', latency: 'Latency', subject: 'Subject', issuer: 'Issuer', expires: 'Expires', type: 'Type',
   },
 };
@@ -313,7 +313,7 @@ class HostForm extends HTMLElement {
     mount(box, html`
       <div class="facts">
         <div><h3>${TEXT.engineFacts}</h3>${facts([
-          [F.version, e.version], [F.api, e.api_version], [F.os, e.os], [F.kernel, e.kernel], [F.cpus, e.cpus],
+          [F.engineName, e.name], [F.version, e.version], [F.api, e.api_version], [F.os, e.os], [F.kernel, e.kernel], [F.cpus, e.cpus],
           [F.memory, e.memory_bytes == null ? null : bytes(e.memory_bytes)], [F.storage, e.storage_driver], [F.swarm, e.swarm],
           [F.latency, latency(result.latency_ms)]])}</div>
         <div>
