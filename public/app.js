@@ -16,6 +16,13 @@ import { registerTaskProgress } from './components/task-progress/task-progress.j
 import { registerTasksView } from './components/tasks-view/tasks-view.js';
 import { registerStacksView } from './components/stacks-view/stacks-view.js';
 import { registerStackPage } from './components/stack-page/stack-page.js';
+import { registerHostsView } from './components/hosts-view/hosts-view.js';
+import { registerHostForm } from './components/host-form/host-form.js';
+import { registerHostDetails } from './components/host-details/host-details.js';
+import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
+import {
+  SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
+} from './lib/hosts.js';
 
 registerLoginView();
 registerContainersView();
@@ -32,6 +39,9 @@ registerTaskProgress();
 registerTasksView();
 registerStacksView();
 registerStackPage();
+registerHostsView();
+registerHostForm();
+registerHostDetails();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -40,11 +50,18 @@ const PAGES = {
   '#/images': { title: 'Images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { title: 'Stacks', tag: 'stacks-view', role: 'viewer' },
   '#/tasks': { title: 'Tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/hosts': { title: 'Hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
   '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
   '#/account': { title: 'Account', tag: 'account-view', role: 'viewer' },
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
+const TEXT = {
+  unknownHost: (name) => `There is no host named ${name}. Pick one in the host switcher, or see the Hosts page.`,
+};
+
+/** A page's link: host-scoped sections carry the current host, the others do not. */
+const pageLink = (hash) => SCOPED_SECTIONS.has(hash.slice(2)) ? hostHash(hash.slice(1)) : hash;
 
 class JarvisApp extends HTMLElement {
   async connectedCallback() {
@@ -62,18 +79,40 @@ class JarvisApp extends HTMLElement {
   showLogin() {
     if (this.querySelector('login-view')) return;
     this.user = null;
+    this.hostsLoaded = null;
+    forgetHosts();
     mount(this, html`<login-view></login-view>`);
   }
 
   async showConsole() {
     this.user ??= await api('GET', '/auth/me');
-    const allowed = Object.entries(PAGES).filter(([, page]) => RANK[this.user.role] >= RANK[page.role]);
+    this.hostsLoaded ??= loadHosts();
+    const multi = await this.hostsLoaded;
+    if (multi) watchHosts();
+    const allowed = Object.entries(PAGES).filter(([, page]) => RANK[this.user.role] >= RANK[page.role] && (multi || !page.multiHost));
+    // The host comes from the URL (#/h/<host>/…); an old link without it opens on the remembered host.
+    const { host, path } = route();
     // Sub-pages: #/containers/new and #/containers/<id>[/logs|/terminal] belong to Containers.
-    const [, section, id, tab] = location.hash.split('/');
+    const [, section, id, tab] = path.split('/');
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
+    const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
+    // A host added since sign-in (by another admin, in another tab) is looked up once more.
+    if (multi && host && !hostInfo(host)) await refreshHosts();
+    if (multi && host && !hostInfo(host)) { this.showUnknownHost(host, allowed); return; }
+    if (multi && host) setCurrentHost(host);
+    // The URL names the host of every scoped page, so a copied link opens the same host.
+    if (multi && scoped && !host && currentHost()) {
+      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
+    }
     let element = document.createElement(page.tag);
-    if (section === 'containers' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+    if (section === 'hosts' && id === 'new') {
+      // Only an admin adds hosts; anyone else lands on the list.
+      if (RANK[this.user.role] >= RANK.admin) element = document.createElement('host-form');
+    } else if (section === 'hosts' && id) {
+      element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.admin ? 'host-form' : 'host-details');
+      element.setAttribute('host', decodeURIComponent(id));
+    } else if (section === 'containers' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
       element = document.createElement('container-create');
     } else if (section === 'containers' && id) {
       element = document.createElement('container-details');
@@ -89,31 +128,50 @@ class JarvisApp extends HTMLElement {
     if (tasks && section === 'tasks') { tasks.showDetail(); return; }
     // A tab change inside the same container or stack keeps the page (its terminal, its log stream) alive.
     const existing = this.querySelector('main > container-details, main > stack-page');
-    const same = existing?.tagName === element.tagName
+    const same = existing?.tagName === element.tagName && existing.dataset.host === String(currentHost())
       && (existing.containerId ?? existing.name) === (element.getAttribute('container-id') ?? element.getAttribute('stack'));
     if (same) {
       existing.tab = tab ?? (element.tagName === 'STACK-PAGE' ? 'compose' : 'overview');
       existing.showTab();
       return;
     }
+    element.dataset.host = String(currentHost());
+    // A read-only host or one without terminals: its pages hide what the server would refuse.
+    const info = multi && scoped ? hostInfo(currentHost()) : null;
+    document.documentElement.toggleAttribute('data-host-read-only', Boolean(info?.read_only));
+    document.documentElement.toggleAttribute('data-host-no-terminal', info ? info.terminal_enabled === false : false);
     document.title = `${page.title} · Jarvis`;
+    this.renderFrame(allowed, page);
+    this.querySelector('main').append(element);
+  }
+
+  /** The top bar (brand, pages, host switcher, session) around an empty <main>. */
+  renderFrame(allowed, page) {
     // Hides controls the role cannot use (the server refuses them anyway).
     document.documentElement.dataset.userRole = this.user.role;
     mount(this, html`
       <header class="topbar">
-        <a class="brand" href="#/dashboard"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
-        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${hash}">${p.title}</a>`)}</nav>
+        <a class="brand" href="${pageLink('#/dashboard')}"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
+        ${isMultiHost() ? hostSwitcher() : ''}
+        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${p.title}</a>`)}</nav>
         <div class="session">
           <span class="user" data-testid="current-user">${this.user.username} <small>${this.user.role}</small></span>
           <button class="ghost" data-action="logout">Sign out</button>
         </div>
       </header>
       <main></main>`);
-    this.querySelector('main').append(element);
+    if (isMultiHost()) wireHostSwitcher(this.querySelector('.host-switch'));
     this.querySelector('[data-action=logout]').addEventListener('click', async () => {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();
     });
+  }
+
+  /** A link to a host that does not exist (deleted, archived, mistyped): say so instead of failing every call. */
+  showUnknownHost(name, allowed) {
+    document.title = 'Unknown host · Jarvis';
+    this.renderFrame(allowed, null);
+    mount(this.querySelector('main'), html`<section class="panel"><p class="error banner" role="alert" data-testid="unknown-host">${TEXT.unknownHost(name)}</p></section>`);
   }
 }
 customElements.define('jarvis-app', JarvisApp);

@@ -121,24 +121,25 @@ export function poll(tick, seconds) {
 /**
  * A container's log lines after `cursor` (a line's time), or its last `tail` lines when
  * there is no cursor yet: following a log by polling where jarvis-sse is absent.
+ * `path` is the container's logs route (host-scoped by the caller).
  * Resolves to the new lines and the cursor for the next call.
  */
-export async function logLinesAfter(id, cursor, { params = new URLSearchParams(), tail = 200 } = {}) {
+export async function logLinesAfter(path, cursor, { params = new URLSearchParams(), tail = 200 } = {}) {
   const query = new URLSearchParams(params);
   query.set('tail', cursor ? '1000' : String(tail));
   if (cursor) query.set('since', cursor);
-  const { lines } = await api('GET', `/containers/${encodeURIComponent(id)}/logs?${query}`);
+  const { lines } = await api('GET', `${path}?${query}`);
   // `since` is inclusive: lines at or before the cursor were shown already.
   const fresh = cursor ? lines.filter((line) => line.time && line.time > cursor) : lines;
   return { lines: fresh, cursor: fresh.findLast((line) => line.time)?.time ?? cursor };
 }
 
 /**
- * Reloads a page when containers change: subscribes to engine events, calls
- * `reload` (debounced) for those `accept` lets through and on every (re)connect,
- * and mirrors the connection state in the `.live` badge under `root`.
+ * Reloads a page when containers change: subscribes to engine events (`url`: the host's
+ * events stream), calls `reload` (debounced) for those `accept` lets through and on every
+ * (re)connect, and mirrors the connection state in the `.live` badge under `root`.
  */
-export function liveContainers(root, reload, { delay = 150, accept = () => true } = {}) {
+export function liveContainers(root, reload, { delay = 150, accept = () => true, url = '/api/v1/events' } = {}) {
   let handle = null;
   let closed = false;
   const setState = (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; };
@@ -150,14 +151,14 @@ export function liveContainers(root, reload, { delay = 150, accept = () => true 
       handle = poll(reload, 5);
       return;
     }
-    handle = followEvents(reload, delay, accept, setState);
+    handle = followEvents(url, reload, delay, accept, setState);
   });
   return { close() { closed = true; handle?.close(); } };
 }
 
-function followEvents(reload, delay, accept, setState) {
+function followEvents(url, reload, delay, accept, setState) {
   let timer;
-  return subscribe('/api/v1/events', {
+  return subscribe(url, {
     container: (event) => {
       if (!accept(event)) return;
       clearTimeout(timer);
@@ -185,7 +186,7 @@ export function upload(path, form, onProgress) {
       const error = payload?.error ?? {};
       const failure = new ApiError(request.status, error.code ?? 'http_' + request.status, error.message ?? request.statusText, error.request_id);
       failure.field = error.field ?? null;
-    failure.issues = payload?.issues ?? null;
+      failure.issues = payload?.issues ?? null;
       reject(failure);
     };
     request.send(form);

@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { engine, hostHash } from '../../lib/hosts.js';
 
 const lines = (text) => text.split('\n').map((line) => line.trim()).filter(Boolean);
 
@@ -9,7 +10,7 @@ class ContainerCreate extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="#/containers" class="button ghost">‹ Containers</a>
+          <a href="${hostHash('/containers')}" class="button ghost">‹ Containers</a>
           <h2>New container</h2>
         </div>
         <form class="create" novalidate data-testid="create-form">
@@ -46,7 +47,7 @@ class ContainerCreate extends HTMLElement {
 
   async suggest() {
     try {
-      const images = await api('GET', '/images?dangling=0&page_size=500');
+      const images = await api('GET', engine('/images?dangling=0&page_size=500'));
       const names = images.items.flatMap((image) => image.tags).sort();
       mount(this.querySelector('#images'), html`${names.map((name) => html`<option value="${name}">`)}`);
     } catch { /* suggestions only */ }
@@ -81,8 +82,8 @@ class ContainerCreate extends HTMLElement {
     const button = this.form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
-      const created = await api('POST', '/containers', this.body());
-      location.hash = `#/containers/${created.id}`;
+      const created = await api('POST', engine('/containers'), this.body());
+      location.hash = hostHash(`/containers/${created.id}`);
     } catch (error) {
       banner.textContent = error.message;
       banner.hidden = false;

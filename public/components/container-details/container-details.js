@@ -1,6 +1,7 @@
 import { api, liveContainers } from '../../lib/api.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
 import { ACTIONS, runAction } from '../containers-view/containers-view.js';
 
 const TABS = ['overview', 'logs', 'terminal'];
@@ -17,13 +18,13 @@ class ContainerDetails extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="#/containers" class="button ghost">‹ Containers</a>
+          <a href="${hostHash('/containers')}" class="button ghost">‹ Containers</a>
           <h2 class="title" data-testid="details-title">…</h2>
           <span class="state"></span>
           <span class="live" data-state="connecting">connecting</span>
           <span class="actions operator-only"></span>
         </div>
-        <nav class="tabs">${TABS.map((tab) => html`<a href="#/containers/${this.containerId}/${tab}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${tab}</a>`)}</nav>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${tab}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
       </section>
@@ -33,9 +34,10 @@ class ContainerDetails extends HTMLElement {
     this.events = liveContainers(this, () => this.load(), {
       accept: (event) => {
         if (event.id !== this.details?.id) return false;
-        if (event.action === 'destroy') { location.hash = '#/containers'; return false; }
+        if (event.action === 'destroy') { location.hash = hostHash('/containers'); return false; }
         return true;
       },
+      url: engineUrl('/events'),
     });
     this.load().then(() => this.showTab());
   }
@@ -57,8 +59,11 @@ class ContainerDetails extends HTMLElement {
   async load() {
     const banner = this.querySelector('.banner');
     try {
-      this.details = await api('GET', `/containers/${encodeURIComponent(this.containerId)}?size=1`);
-      banner.hidden = true;
+      this.details = await api('GET', engine(`/containers/${encodeURIComponent(this.containerId)}?size=1`));
+      // An offline host answers from its mirror: the last known state, never live controls.
+      const reason = offlineReason();
+      banner.hidden = !reason;
+      if (reason) banner.textContent = reason;
       this.render();
     } catch (error) {
       banner.textContent = error.status === 404 ? 'This container no longer exists.' : `Could not load the container: ${error.message}`;
@@ -71,10 +76,11 @@ class ContainerDetails extends HTMLElement {
     this.querySelector('.title').textContent = d.name;
     const health = d.state.health ? html` <span class="badge health-${d.state.health}">${d.state.health}</span>` : '';
     mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${d.state.status}</span>${health}`);
+    const off = offlineReason() || d.stale ? 'disabled' : '';
     mount(this.querySelector('.actions'), html`
-      ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}">${action}</button>`)}
-      <button data-action="rename" class="ghost">rename</button>
-      <button data-action="remove" class="danger" data-testid="remove">remove</button>`);
+      ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}" ${off}>${action}</button>`)}
+      <button data-action="rename" class="ghost" ${off}>rename</button>
+      <button data-action="remove" class="danger" data-testid="remove" ${off}>remove</button>`);
     const ports = d.ports.map((p) => p.public_port ? `${p.ip || '0.0.0.0'}:${p.public_port} → ${p.private_port}/${p.type}` : `${p.private_port}/${p.type} (not published)`);
     const mounts = d.mounts.map((m) => `${m.type === 'volume' ? m.name : m.source} → ${m.destination}${m.read_only ? ' (ro)' : ''}`);
     const networks = Object.entries(d.networks).map(([name, n]) => `${name}: ${n.ip_address ?? 'no address'}${n.aliases.length ? ` (aliases ${n.aliases.join(', ')})` : ''}`);
@@ -114,11 +120,11 @@ class ContainerDetails extends HTMLElement {
       if (action === 'rename') {
         const name = prompt('New name', this.details.name);
         if (!name || name === this.details.name) return;
-        await api('POST', `/containers/${encodeURIComponent(this.details.id)}/rename`, { name });
+        await api('POST', engine(`/containers/${encodeURIComponent(this.details.id)}/rename`), { name });
       } else {
         if (action === 'kill' && !confirm(`Kill ${this.details.name}?`)) return;
         const done = await runAction(this.details.id, action);
-        if (action === 'remove' && done !== undefined) { location.hash = '#/containers'; return; }
+        if (action === 'remove' && done !== undefined) { location.hash = hostHash('/containers'); return; }
       }
       await this.load();
     } catch (error) {

@@ -2,6 +2,7 @@ import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost, offlineReason } from '../../lib/hosts.js';
 import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
@@ -11,16 +12,27 @@ export const ACTIONS = {
   default: ['start'],
 };
 const SORTABLE = { name: 'Name', state: 'State', cpu: 'CPU', memory: 'Memory', created: 'Created' };
+const TEXT = {
+  allHosts: 'All hosts',
+  allHostsTitle: 'Search the containers of every host',
+  host: 'Host',
+  lastKnown: 'last known',
+  lastSeen: (when) => `last seen ${when}`,
+  staleBanner: (reason, when) => `${reason} Showing the last known state${when ? ` from ${when}` : ''}; actions are disabled.`,
+  staleRow: 'Not live: the host did not answer. This is the last known state.',
+};
 
 function sortHeader(key) {
   return html`<th><button class="sort" data-sort="${key}">${SORTABLE[key]}</button></th>`;
 }
 
-/** Runs a container action from any page; remove goes through the server's confirmation. */
-export async function runAction(id, action) {
-  if (action === 'remove') return withConfirmation('DELETE', `/containers/${encodeURIComponent(id)}?force=1`);
-  return api('POST', `/containers/${encodeURIComponent(id)}/${action}`);
+/** Runs a container action on `host` from any page; remove goes through the server's confirmation. */
+export async function runAction(id, action, host = currentHost()) {
+  if (action === 'remove') return withConfirmation('DELETE', engine(`/containers/${encodeURIComponent(id)}?force=1`, host));
+  return api('POST', engine(`/containers/${encodeURIComponent(id)}/${action}`, host));
 }
+
+const observedAgo = (c) => c.observed_at ? ago(Date.parse(c.observed_at) / 1000) : '';
 
 class ContainersView extends HTMLElement {
   connectedCallback() {
@@ -45,8 +57,9 @@ class ContainersView extends HTMLElement {
             <option value="dead">Dead</option>
           </select>
           <input type="search" name="label" placeholder="label=value" aria-label="Label filter" class="narrow">
+          ${isMultiHost() ? html`<label class="toggle" title="${TEXT.allHostsTitle}"><input type="checkbox" name="all_hosts" data-testid="all-hosts"> ${TEXT.allHosts}</label>` : ''}
           <span class="live" data-state="connecting" title="Live updates from the engine">connecting</span>
-          <a class="button primary operator-only" href="#/containers/new" data-testid="new-container">New container</a>
+          <a class="button primary operator-only" href="${hostHash('/containers/new')}" data-testid="new-container">New container</a>
         </div>
         <div class="bulk" hidden data-testid="bulk-bar">
           <span class="selected-count"></span>
@@ -55,12 +68,14 @@ class ContainersView extends HTMLElement {
           <button class="ghost" data-bulk="clear">Clear selection</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
+        <p class="notice stale-banner" role="status" data-testid="stale-banner" hidden></p>
         <div class="table-wrap">
           <table class="containers">
             <thead><tr>
               <th class="check operator-only"><input type="checkbox" name="all" aria-label="Select all on this page"></th>
               ${sortHeader('name')}<th>Image</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
               <th>Ports</th>${sortHeader('created')}
+              <th class="host-col">${TEXT.host}</th>
               <th class="actions-col">Actions</th>
             </tr></thead>
             <tbody></tbody>
@@ -70,7 +85,12 @@ class ContainersView extends HTMLElement {
       </section>
       <log-panel hidden></log-panel>`);
 
-    wireListControls(this, () => this.load(), { inputs: ['q', 'label'], selects: ['state'] });
+    wireListControls(this, () => this.load(), { inputs: ['q', 'label'], selects: ['state', ...(isMultiHost() ? ['all_hosts'] : [])] });
+    this.querySelector('[name=all_hosts]')?.addEventListener('change', () => {
+      this.selected.clear();
+      this.toggleSelected('', false);
+      this.listen();
+    });
     this.querySelectorAll('[data-sort]').forEach((button) => button.addEventListener('click', () => {
       const key = button.dataset.sort;
       if (this.sort === key) {
@@ -94,13 +114,24 @@ class ContainersView extends HTMLElement {
     this.querySelector('.bulk').addEventListener('click', (event) => this.onBulk(event));
 
     // Subscribe first; every (re)connect reloads the snapshot, so no change is missed between them.
-    this.events = liveContainers(this, () => this.load());
+    this.listen();
     // CPU and memory come from a sampler every few seconds: refresh them while the page is open.
     this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 10000);
+    // A host going offline or coming back turns its rows stale or live.
+    this.onHost = (event) => { if (this.allHosts || event.detail.host === currentHost()) this.load(); };
+    window.addEventListener('jarvis:host', this.onHost);
     this.load();
   }
 
-  disconnectedCallback() { this.events?.close(); clearInterval(this.timer); }
+  disconnectedCallback() { this.events?.close(); clearInterval(this.timer); window.removeEventListener('jarvis:host', this.onHost); }
+
+  get allHosts() { return Boolean(this.querySelector('[name=all_hosts]')?.checked); }
+
+  /** Follows the current host's engine events, or the global stream while searching all hosts. */
+  listen() {
+    this.events?.close();
+    this.events = liveContainers(this, () => this.load(), { url: this.allHosts ? '/api/v1/events' : engineUrl('/events') });
+  }
 
   toggleSelected(id, on) {
     if (on) this.selected.add(id); else this.selected.delete(id);
@@ -117,9 +148,10 @@ class ContainersView extends HTMLElement {
     if (q) params.set('q', q);
     if (state) params.set('state', state);
     if (label) params.set('label', label);
+    if (this.allHosts) params.set('host', '*');
     const banner = this.querySelector('.banner');
     try {
-      const result = await api('GET', '/containers?' + params);
+      const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
       banner.hidden = true;
       this.render(result);
     } catch (error) {
@@ -130,35 +162,53 @@ class ContainersView extends HTMLElement {
 
   render(result) {
     const { items, total } = result;
+    const all = this.allHosts;
+    this.querySelector('table.containers').classList.toggle('all-hosts', all);
     this.querySelector('.count').textContent = total;
+    const staleBanner = this.querySelector('.stale-banner');
+    const hostDown = all ? null : offlineReason();
+    const staleRow = all ? null : items.find((c) => c.stale);
+    staleBanner.hidden = !hostDown && !staleRow;
+    if (!staleBanner.hidden) staleBanner.textContent = TEXT.staleBanner(hostDown ?? '', staleRow ? observedAgo(staleRow) : '');
     renderPager(this, result);
     this.querySelectorAll('[data-sort]').forEach((button) => {
       button.dataset.active = button.dataset.sort === this.sort ? this.order : '';
     });
     const body = this.querySelector('tbody');
     if (!items.length) {
-      mount(body, html`<tr><td colspan="9" class="empty">No containers match.</td></tr>`);
+      mount(body, html`<tr><td colspan="10" class="empty">No containers match.</td></tr>`);
       return;
     }
-    mount(body, html`${items.map((c) => html`
-      <tr data-id="${c.id}" data-name="${c.name}" data-testid="container-row">
-        <td class="check operator-only"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''}></td>
-        <td><a href="#/containers/${c.id}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code></td>
+    mount(body, html`${items.map((c) => this.row(c, all))}`);
+  }
+
+  /** One container; a stale row (its host is offline) is the last known state, greyed, without actions. */
+  row(c, all) {
+    const host = c.host ?? currentHost();
+    const blocked = c.stale ? (offlineReason(host) ?? TEXT.staleRow) : offlineReason(host);
+    const disabled = this.busy.has(c.id) || blocked;
+    const info = hostInfo(host);
+    return html`
+      <tr data-id="${c.id}" data-name="${c.name}" data-host="${host ?? ''}" data-testid="container-row" class="${c.stale ? 'stale' : ''}">
+        <td class="check operator-only"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''} ${blocked ? 'disabled' : ''}></td>
+        <td><a href="${hostHash('/containers/' + c.id, host)}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code>
+          ${all ? html`<span class="host-inline muted small"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</span>` : ''}</td>
         <td class="image">${c.image}</td>
-        <td><span class="badge state-${c.state}" data-testid="state">${c.state}</span>
+        <td>${c.stale ? html`<span class="muted small">${TEXT.lastKnown}</span> ` : ''}<span class="badge state-${c.state}" data-testid="state">${c.state}</span>
             ${c.health ? html`<span class="badge health-${c.health}" title="health check">${c.health}</span>` : ''}
-            <br><span class="muted small">${c.status}</span></td>
-        <td class="num" data-testid="cpu">${percent(c.cpu_percent)}</td>
-        <td class="num" data-testid="memory">${meter(c.memory_used, c.memory_limit, c.memory_used == null ? '' : bytes(c.memory_used))}</td>
+            <br><span class="muted small" data-testid="status">${c.stale ? TEXT.lastSeen(observedAgo(c)) : c.status}</span></td>
+        <td class="num" data-testid="cpu">${c.stale ? '—' : percent(c.cpu_percent)}</td>
+        <td class="num" data-testid="memory">${c.stale ? '—' : meter(c.memory_used, c.memory_limit, c.memory_used == null ? '' : bytes(c.memory_used))}</td>
         <td>${ports(c.ports)}</td>
         <td class="muted">${ago(c.created)}</td>
-        <td class="actions">
+        <td class="host-col" data-testid="container-host">${all ? html`<a href="${hostHash('/containers', host)}"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</a>` : ''}</td>
+        <td class="actions" title="${blocked ?? ''}">
           ${(ACTIONS[c.state] ?? ACTIONS.default).map((action) => html`
-            <button class="operator-only ${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${this.busy.has(c.id) ? 'disabled' : ''}>${action}</button>`)}
-          <button class="ghost" data-action="logs">logs</button>
-          <button class="ghost danger operator-only" data-action="remove" title="Remove" ${this.busy.has(c.id) ? 'disabled' : ''}>remove</button>
+            <button class="operator-only ${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${disabled ? 'disabled' : ''}>${action}</button>`)}
+          <button class="ghost" data-action="logs" ${blocked ? 'disabled' : ''}>logs</button>
+          <button class="ghost danger operator-only" data-action="remove" title="Remove" ${disabled ? 'disabled' : ''}>remove</button>
         </td>
-      </tr>`)}`);
+      </tr>`;
   }
 
   showError(text) {
@@ -171,19 +221,19 @@ class ContainersView extends HTMLElement {
     const button = event.target.closest('button[data-action]');
     if (!button) return;
     const row = button.closest('tr');
-    const { id, name } = row.dataset;
+    const { id, name, host } = row.dataset;
     const action = button.dataset.action;
     if (action === 'logs') {
       const panel = this.querySelector('log-panel');
       panel.hidden = false;
-      panel.follow(id, name);
+      panel.follow(id, name, host || currentHost());
       return;
     }
     if (action === 'kill' && !confirm(`Kill ${name}? The process gets SIGKILL and cannot clean up.`)) return;
     this.busy.add(id);
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
-      await runAction(id, action);
+      await runAction(id, action, host || currentHost());
     } catch (error) {
       this.showError(`${action} ${name} failed: ${error.message}`);
     } finally {
@@ -202,7 +252,7 @@ class ContainersView extends HTMLElement {
       return;
     }
     try {
-      const result = await withConfirmation('POST', '/containers/actions',
+      const result = await withConfirmation('POST', engine('/containers/actions'),
         { action, ids: [...this.selected], force: action === 'remove' });
       if (!result) return;
       const failed = result.results.filter((r) => !r.ok);

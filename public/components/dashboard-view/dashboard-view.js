@@ -1,8 +1,31 @@
 import { api, liveContainers } from '../../lib/api.js';
-import { bytes, percent } from '../../lib/format.js';
+import { bytes, meter, percent } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost } from '../../lib/hosts.js';
 
 const STATES = ['running', 'paused', 'restarting', 'created', 'exited', 'dead'];
+const TEXT = {
+  allHosts: 'All hosts',
+  overviewFailed: (message) => `Could not load the overview: ${message}`,
+  noHosts: 'No hosts yet.',
+  latency: (ms) => ms == null ? '' : `${Math.round(ms)} ms`,
+  engine: (e) => e?.version ? `Engine ${e.version} (API ${e.api_version ?? '?'})` : 'Engine not reached yet',
+  containers: (c) => `${c?.running ?? 0} running · ${c?.stopped ?? 0} stopped${c?.paused ? ` · ${c.paused} paused` : ''} · ${c?.total ?? 0} total`,
+  thisHost: (name) => `Host ${name}`,
+};
+
+/** One host's card in the all-hosts overview, linking to that host's dashboard. */
+function overviewCard(h, current) {
+  return html`
+    <a class="card stat host-card ${h.name === current ? 'current' : ''}" href="${hostHash('/dashboard', h.name)}" data-testid="overview-host" data-host="${h.name}">
+      <h3><span class="dot state-${h.state}"></span>${h.display_name || h.name}
+        <span class="badge host-${h.state}" data-testid="overview-state">${h.state}</span></h3>
+      <p class="muted small">${TEXT.engine(h.engine)}${h.latency_ms == null ? '' : ' · '}${TEXT.latency(h.latency_ms)}</p>
+      <p class="small">${TEXT.containers(h.containers)}</p>
+      ${h.cpu_percent == null && h.memory_used == null ? '' : html`
+        <p class="small">CPU ${percent(h.cpu_percent)} · ${meter(h.memory_used, h.memory_total, h.memory_used == null ? '' : `${bytes(h.memory_used)} of ${bytes(h.memory_total)}`)}</p>`}
+    </a>`;
+}
 
 /** The host at a glance; refreshed by engine events and every 15 s for the stats. */
 class DashboardView extends HTMLElement {
@@ -10,20 +33,43 @@ class DashboardView extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar"><h2>Dashboard</h2><span class="live" data-state="connecting">connecting</span></div>
+        ${isMultiHost() ? html`
+          <h3 class="section-title">${TEXT.allHosts}</h3>
+          <p class="error overview-banner" role="alert" hidden></p>
+          <div class="cards overview" data-testid="overview"></div>
+          <h3 class="section-title this-host">${TEXT.thisHost(hostInfo(currentHost())?.display_name || currentHost())}</h3>` : ''}
         <p class="error banner" role="alert" hidden></p>
         <div class="dashboard" data-testid="dashboard"></div>
       </section>`);
-    this.events = liveContainers(this, () => this.load(), { delay: 500 });
+    this.events = liveContainers(this, () => this.load(), { delay: 500, url: engineUrl('/events') });
     this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 15000);
+    // A host changing state changes its overview card at once.
+    this.onHost = () => { clearTimeout(this.hostTimer); this.hostTimer = setTimeout(() => this.loadOverview(), 200); };
+    window.addEventListener('jarvis:host', this.onHost);
     this.load();
   }
 
-  disconnectedCallback() { this.events?.close(); clearInterval(this.timer); }
+  disconnectedCallback() { this.events?.close(); clearInterval(this.timer); window.removeEventListener('jarvis:host', this.onHost); }
+
+  async loadOverview() {
+    const box = this.querySelector('.overview');
+    if (!box) return;
+    const banner = this.querySelector('.overview-banner');
+    try {
+      const { hosts } = await api('GET', '/overview');
+      banner.hidden = true;
+      mount(box, hosts.length ? html`${hosts.map((h) => overviewCard(h, currentHost()))}` : html`<p class="muted">${TEXT.noHosts}</p>`);
+    } catch (error) {
+      banner.textContent = TEXT.overviewFailed(error.message);
+      banner.hidden = false;
+    }
+  }
 
   async load() {
+    this.loadOverview();
     const banner = this.querySelector('.banner');
     try {
-      this.render(await api('GET', '/system/dashboard'));
+      this.render(await api('GET', engine('/system/dashboard')));
       banner.hidden = true;
     } catch (error) {
       banner.textContent = `Could not load the dashboard: ${error.message}`;
@@ -34,7 +80,7 @@ class DashboardView extends HTMLElement {
   render(d) {
     const total = STATES.reduce((sum, state) => sum + (d.containers[state] ?? 0), 0);
     const top = (items, value) => items.length ? html`<table><tbody>${items.map((c) => html`
-      <tr><td><a href="#/containers/${c.id}">${c.name}</a></td><td class="num">${value(c)}</td></tr>`)}</tbody></table>`
+      <tr><td><a href="${hostHash('/containers/' + c.id)}">${c.name}</a></td><td class="num">${value(c)}</td></tr>`)}</tbody></table>`
       : html`<p class="muted">No samples yet.</p>`;
     mount(this.querySelector('.dashboard'), html`
       <div class="cards">
@@ -48,7 +94,7 @@ class DashboardView extends HTMLElement {
         <div class="card stat" data-testid="state-card">
           <h3>Containers <span class="count">${total}</span></h3>
           <ul class="plain states">${STATES.filter((s) => d.containers[s]).map((state) => html`
-            <li><a href="#/containers" class="badge state-${state}">${state}</a> ${d.containers[state]}</li>`)}</ul>
+            <li><a href="${hostHash('/containers')}" class="badge state-${state}">${state}</a> ${d.containers[state]}</li>`)}</ul>
         </div>
         <div class="card stat" data-testid="disk-card">
           <h3>Disk</h3>

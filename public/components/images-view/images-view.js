@@ -2,6 +2,7 @@ import { api, upload } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { engine, hostHash } from '../../lib/hosts.js';
 import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 const ref = (value) => encodeURIComponent(value);
@@ -108,7 +109,7 @@ class ImagesView extends HTMLElement {
     if (q) params.set('q', q);
     if (dangling) params.set('dangling', dangling);
     try {
-      const result = await api('GET', '/images?' + params);
+      const result = await api('GET', engine('/images?' + params));
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');
@@ -119,7 +120,7 @@ class ImagesView extends HTMLElement {
           <td><code class="muted">${image.id.slice(7, 19)}</code></td>
           <td class="num">${bytes(image.size)}</td>
           <td class="muted">${ago(image.created)}</td>
-          <td>${image.containers.length ? image.containers.map((c) => html`<a href="#/containers/${c.id}" class="badge state-${c.state}">${c.name}</a> `) : html`<span class="muted">—</span>`}</td>
+          <td>${image.containers.length ? image.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}</a> `) : html`<span class="muted">—</span>`}</td>
           <td class="actions operator-only">
             <button data-action="tag">tag</button>
             <button data-action="save">save</button>
@@ -138,7 +139,7 @@ class ImagesView extends HTMLElement {
     try {
       if (action === 'save') {
         const gzip = confirm(`Save ${row.dataset.ref} as an archive.\n\nOK: compressed (.tar.gz)   Cancel: plain .tar`);
-        this.follow(await api('POST', '/images/save', { images: [row.dataset.ref], gzip }));
+        this.follow(await api('POST', engine('/images/save'), { images: [row.dataset.ref], gzip }));
         return;
       }
       if (action === 'tag') {
@@ -146,16 +147,16 @@ class ImagesView extends HTMLElement {
         if (!value) return;
         const at = value.lastIndexOf(':');
         const [repository, tag] = at > value.lastIndexOf('/') ? [value.slice(0, at), value.slice(at + 1)] : [value, 'latest'];
-        await api('POST', `/images/${ref(row.dataset.id)}/tag`, { repository, tag });
+        await api('POST', engine(`/images/${ref(row.dataset.id)}/tag`), { repository, tag });
         this.say(`Tagged ${repository}:${tag}.`, true);
       } else {
         try {
-          await api('DELETE', `/images/${ref(row.dataset.ref)}`);
+          await api('DELETE', engine(`/images/${ref(row.dataset.ref)}`));
         } catch (error) {
           if (error.code !== 'image_in_use') throw error;
           // In use: the server names the containers; forcing goes through its confirmation.
           if (!confirm(`${error.message}\n\nRemove it anyway (force)?`)) return;
-          if (await withConfirmation('DELETE', `/images/${ref(row.dataset.ref)}?force=1`) === undefined) return;
+          if (await withConfirmation('DELETE', engine(`/images/${ref(row.dataset.ref)}?force=1`)) === undefined) return;
         }
         this.say(`Removed ${row.dataset.ref}.`, true);
       }
@@ -196,7 +197,7 @@ class ImagesView extends HTMLElement {
           body.auth = { username: value('username'), password: form.elements.password.value };
           body.save_credential = form.elements.save.checked;
         }
-        this.follow(await api('POST', '/images/pull', body));
+        this.follow(await api('POST', engine('/images/pull'), body));
         form.elements.password.value = '';
       } else if (name === 'build') {
         const options = { tags: value('tags').split(',').map((t) => t.trim()).filter(Boolean),
@@ -209,9 +210,9 @@ class ImagesView extends HTMLElement {
           const data = new FormData();
           data.append('options', JSON.stringify(options));
           data.append('file', file, file.name);
-          this.follow(await upload('/images/build', data));
+          this.follow(await upload(engine('/images/build'), data));
         } else {
-          this.follow(await api('POST', '/images/build', options));
+          this.follow(await api('POST', engine('/images/build'), options));
         }
       } else if (name === 'load') {
         const bar = form.querySelector('.upload-progress');
@@ -219,7 +220,7 @@ class ImagesView extends HTMLElement {
         const file = form.elements.file.files[0];
         data.append('file', file, file.name);
         bar.hidden = false;
-        this.follow(await upload('/images/load', data, (sent, total) => { bar.max = total; bar.value = sent; }));
+        this.follow(await upload(engine('/images/load'), data, (sent, total) => { bar.max = total; bar.value = sent; }));
         bar.hidden = true;
       } else if (name === 'registry') {
         await api('POST', '/registries', { registry: value('registry'), username: value('username'), password: form.elements.password.value });
@@ -261,7 +262,7 @@ class ImagesView extends HTMLElement {
 
   async prune() {
     try {
-      const result = await withConfirmation('POST', '/images/prune');
+      const result = await withConfirmation('POST', engine('/images/prune'));
       if (result) this.say(`Removed ${result.deleted.length} image(s), reclaimed ${bytes(result.space_reclaimed)}.`, true);
     } catch (error) {
       this.say(`Prune failed: ${error.message}`);

@@ -1,6 +1,7 @@
 import { api, logLinesAfter, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ansiToHtml } from '../../lib/ansi.js';
 import { html, mount } from '../../lib/html.js';
+import { currentHost, engine } from '../../lib/hosts.js';
 
 const MAX_LINES = 5000;
 const WINDOWS = [
@@ -68,9 +69,10 @@ class LogPanel extends HTMLElement {
 
   stop() { this.subscription?.close(); this.subscription = null; }
 
-  /** Starts showing `id`'s logs with the current controls. */
-  follow(id, name) {
+  /** Starts showing the logs of `id` on `host` with the current controls. */
+  follow(id, name, host = currentHost()) {
     this.id = id;
+    this.host = host;
     this.querySelector('.target').textContent = name;
     this.reload();
     this.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
@@ -113,7 +115,7 @@ class LogPanel extends HTMLElement {
     this.stickToBottom = true;
     this.highlight = this.highlighter();
     const params = this.filters();
-    const path = `/containers/${encodeURIComponent(this.id)}/logs`;
+    const path = this.logsPath();
     const download = new URLSearchParams(params);
     this.querySelector('[data-action=download]').href = `/api/v1${path}/download?${download}`;
     const banner = this.querySelector('.banner');
@@ -156,7 +158,7 @@ class LogPanel extends HTMLElement {
     this.querySelector('.older').hidden = false;
     let cursor = null;
     this.subscription = poll(async () => {
-      const result = await logLinesAfter(this.id, cursor, { params });
+      const result = await logLinesAfter(this.logsPath(), cursor, { params });
       for (const entry of result.lines) this.receive(entry);
       cursor = result.cursor;
     }, 2);
@@ -169,7 +171,7 @@ class LogPanel extends HTMLElement {
     params.set('tail', '1000');
     params.delete('since');
     try {
-      const result = await api('GET', `/containers/${encodeURIComponent(this.id)}/logs?${params}`);
+      const result = await api('GET', `${this.logsPath()}?${params}`);
       const height = this.output.scrollHeight;
       const fragment = document.createDocumentFragment();
       for (const entry of result.lines) fragment.append(this.lineElement(entry));
@@ -183,6 +185,9 @@ class LogPanel extends HTMLElement {
       banner.hidden = false;
     }
   }
+
+  /** The container's logs route on its host. */
+  logsPath() { return engine(`/containers/${encodeURIComponent(this.id)}/logs`, this.host); }
 
   setState(value) {
     const state = this.querySelector('.live');

@@ -3,6 +3,7 @@ import { loadCodeMirror } from '../../lib/codemirror.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { engine, engineUrl, hostHash } from '../../lib/hosts.js';
 
 const TABS = ['compose', 'services', 'logs', 'history'];
 // Operations shown with their plan first (they create or remove things); the rest run at once.
@@ -28,7 +29,7 @@ class StackPage extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="#/stacks" class="button ghost">‹ Stacks</a>
+          <a href="${hostHash('/stacks')}" class="button ghost">‹ Stacks</a>
           <h2 class="title" data-testid="stack-title">${this.name}</h2>
           <span class="badge" data-testid="stack-status"></span>
           <span class="muted small path"></span>
@@ -51,7 +52,7 @@ class StackPage extends HTMLElement {
           <pre class="plan-text" data-testid="plan-text"></pre>
         </section>
         <div class="stack-task"></div>
-        <nav class="tabs">${TABS.map((tab) => html`<a href="#/stacks/${encodeURIComponent(this.name)}/${tab}" data-tab="${tab}">${tab}</a>`)}</nav>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/stacks/${encodeURIComponent(this.name)}/${tab}`)}" data-tab="${tab}">${tab}</a>`)}</nav>
         <div data-pane="compose">
           <div class="editor-bar toolbar">
             <span class="muted file-name">compose.yaml</span>
@@ -123,7 +124,7 @@ class StackPage extends HTMLElement {
 
   async load() {
     try {
-      this.document = await api('GET', `/stacks/${encodeURIComponent(this.name)}`);
+      this.document = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}`));
     } catch (error) {
       this.banner(error.status === 404 ? `There is no stack ${this.name}.` : `Could not load the stack: ${error.message}`);
       return;
@@ -145,7 +146,7 @@ class StackPage extends HTMLElement {
 
   async refresh() {
     try {
-      const d = await api('GET', `/stacks/${encodeURIComponent(this.name)}`);
+      const d = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}`));
       this.document.status = d.status;
       this.renderHead();
     } catch { /* the next refresh tells */ }
@@ -207,7 +208,7 @@ class StackPage extends HTMLElement {
 
   async validate() {
     try {
-      const result = await api('POST', `/stacks/${encodeURIComponent(this.name)}/validate`,
+      const result = await api('POST', engine(`/stacks/${encodeURIComponent(this.name)}/validate`),
         { compose: this.composeText, env: this.querySelector('[name=env]').value });
       this.issues = findings(result);
     } catch (error) {
@@ -238,7 +239,7 @@ class StackPage extends HTMLElement {
   async save() {
     if (!this.document?.editable) return false;
     try {
-      this.document = await api('PUT', `/stacks/${encodeURIComponent(this.name)}`,
+      this.document = await api('PUT', engine(`/stacks/${encodeURIComponent(this.name)}`),
         { compose: this.composeText, env: this.querySelector('[name=env]').value });
       this.issues = findings(this.document);
       this.renderIssues();
@@ -259,7 +260,7 @@ class StackPage extends HTMLElement {
     const params = new URLSearchParams({ operation });
     if (services.length) params.set('services', services.join(','));
     try {
-      const plan = await api('GET', `/stacks/${encodeURIComponent(this.name)}/plan?${params}`);
+      const plan = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}/plan?${params}`));
       this.pending = { operation, services };
       const section = this.querySelector('.plan');
       section.hidden = false;
@@ -281,7 +282,7 @@ class StackPage extends HTMLElement {
     const body = { services };
     if (removeVolumes) body.remove_volumes = true;
     try {
-      const queued = await withConfirmation('POST', `/stacks/${encodeURIComponent(this.name)}/${operation}`, body);
+      const queued = await withConfirmation('POST', engine(`/stacks/${encodeURIComponent(this.name)}/${operation}`), body);
       if (!queued) return;
       this.querySelector('.plan').hidden = true;
       const progress = document.createElement('task-progress');
@@ -305,7 +306,7 @@ class StackPage extends HTMLElement {
       case 'run': await this.run(this.pending.operation, this.pending.services, this.querySelector('[name=remove_volumes]').checked); break;
       case 'adopt':
         try {
-          await api('POST', `/stacks/${encodeURIComponent(this.name)}/adopt`, {});
+          await api('POST', engine(`/stacks/${encodeURIComponent(this.name)}/adopt`), {});
           await this.load();
         } catch (error) {
           this.banner(`adopt failed: ${error.message}`);
@@ -313,8 +314,8 @@ class StackPage extends HTMLElement {
         break;
       case 'delete': {
         try {
-          const deleted = await withConfirmation('DELETE', `/stacks/${encodeURIComponent(this.name)}`);
-          if (deleted) location.hash = '#/stacks';
+          const deleted = await withConfirmation('DELETE', engine(`/stacks/${encodeURIComponent(this.name)}`));
+          if (deleted) location.hash = hostHash('/stacks');
         } catch (error) {
           this.banner(`delete failed: ${error.message}`);
         }
@@ -333,14 +334,14 @@ class StackPage extends HTMLElement {
 
   async loadServices() {
     try {
-      const services = await api('GET', `/stacks/${encodeURIComponent(this.name)}/services`);
+      const services = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}/services`));
       this.serviceNames = services.map((s) => s.name);
       mount(this.querySelector('.services tbody'), services.length ? html`${services.map((service) => html`
         <tr data-service="${service.name}">
           <td><span class="svc svc-${this.colour(service.name)}">${service.name}</span></td>
           <td class="image">${service.image ?? ''}</td>
           <td>${service.containers.length ? service.containers.map((c) => html`<div>
-              <a class="name" href="#/containers/${c.id}">${c.name}</a>
+              <a class="name" href="${hostHash('/containers/' + c.id)}">${c.name}</a>
               <span class="badge state-${c.state}" data-testid="service-state">${c.state}</span>
               ${c.health ? html`<span class="badge health-${c.health}">${c.health}</span>` : ''}
               <span class="muted small">${c.status}</span></div>`) : html`<span class="muted">not created (${service.replicas} wanted)</span>`}</td>
@@ -362,7 +363,7 @@ class StackPage extends HTMLElement {
 
   async loadHistory() {
     try {
-      const history = await api('GET', `/stacks/${encodeURIComponent(this.name)}/history?page_size=50`);
+      const history = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}/history?page_size=50`));
       mount(this.querySelector('.history tbody'), history.items.length ? html`${history.items.map((task) => html`
         <tr>
           <td><a href="#/tasks/${task.id}">${task.title}</a></td>
@@ -392,7 +393,7 @@ class StackPage extends HTMLElement {
       this.logs = this.pollLogs();
       return;
     }
-    this.logs = subscribe(`/api/v1/stacks/${encodeURIComponent(this.name)}/logs/follow?tail=200`, {
+    this.logs = subscribe(engineUrl(`/stacks/${encodeURIComponent(this.name)}/logs/follow?tail=200`), {
       log: (line) => this.addLine(line),
       state: (event) => { live.textContent = event.state; },
     }, { onState: setState });
@@ -410,10 +411,10 @@ class StackPage extends HTMLElement {
   pollLogs() {
     const cursors = new Map();
     return poll(async () => {
-      const services = await api('GET', `/stacks/${encodeURIComponent(this.name)}/services`);
+      const services = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}/services`));
       for (const service of services) {
         for (const container of service.containers) {
-          const result = await logLinesAfter(container.id, cursors.get(container.id), { tail: 100 });
+          const result = await logLinesAfter(engine(`/containers/${encodeURIComponent(container.id)}/logs`), cursors.get(container.id), { tail: 100 });
           for (const entry of result.lines) {
             this.addLine({ service: service.name, container: container.name, stream: entry.stream, time: entry.time, line: entry.line });
           }

@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { engine, hostHash } from '../../lib/hosts.js';
 
 const STARTER = `services:
   web:
@@ -50,13 +51,13 @@ class StacksView extends HTMLElement {
   async load() {
     const banner = this.querySelector('.error');
     try {
-      const { items, root } = await api('GET', '/stacks');
+      const { items, root } = await api('GET', engine('/stacks'));
       banner.hidden = true;
       this.querySelector('.count').textContent = items.length;
       this.querySelector('.root').textContent = `folder ${root}`;
       mount(this.querySelector('tbody'), items.length ? html`${items.map((stack) => html`
         <tr data-stack="${stack.name}">
-          <td><a href="#/stacks/${encodeURIComponent(stack.name)}">${stack.name}</a>
+          <td><a href="${hostHash('/stacks/' + encodeURIComponent(stack.name))}">${stack.name}</a>
             ${stack.external ? html` <span class="badge" title="Started outside the stacks folder">external</span>` : ''}</td>
           <td><span class="badge stack-${stack.status}" data-testid="stack-status">${stack.status}</span></td>
           <td>${stack.services}</td>
@@ -74,8 +75,8 @@ class StacksView extends HTMLElement {
     const form = event.target;
     const body = { name: form.name.value.trim(), compose: form.compose.value, env: form.env.value };
     try {
-      await api('POST', '/stacks', body);
-      location.hash = `#/stacks/${encodeURIComponent(body.name)}`;
+      await api('POST', engine('/stacks'), body);
+      location.hash = hostHash(`/stacks/${encodeURIComponent(body.name)}`);
     } catch (error) {
       mount(form.querySelector('.issues'), html`${(error.issues ?? [{ message: error.message }]).map((issue) => html`
         <li class="error">${issue.line ? `line ${issue.line}: ` : ''}${issue.path ? issue.path + ': ' : ''}${issue.message}</li>`)}`);

@@ -66,7 +66,8 @@ class TasksView extends HTMLElement {
       if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">No tasks yet.</td></tr>`); return; }
       mount(body, html`${result.items.map((task) => html`
         <tr data-testid="task-row" data-state="${task.state}">
-          <td><a href="#/tasks/${task.id}">${task.title}</a> <small class="muted">${task.kind}</small></td>
+          <td><a href="#/tasks/${task.id}">${task.title}</a> <small class="muted">${task.kind}</small>
+            ${task.host ? html` <span class="badge" data-testid="task-host" title="Host">${task.host}</span>` : ''}</td>
           <td><span class="badge task-${task.state}">${task.state}</span></td>
           <td>${task.created_by ?? '—'}</td>
           <td class="muted">${ago(Date.parse(task.created_at) / 1000)}</td>

@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { engine } from '../../lib/hosts.js';
 
 let xterm = null;
 /** xterm.js, bundled from Debian's packages at build time (scripts/bundle-xterm.py). */
@@ -60,7 +61,7 @@ class TerminalPanel extends HTMLElement {
     this.setState('connecting');
     try {
       const { Terminal, fit } = await loadXterm();
-      const grant = await api('POST', `/containers/${encodeURIComponent(this.id)}/exec`,
+      const grant = await api('POST', engine(`/containers/${encodeURIComponent(this.id)}/exec`),
         { cmd: [this.querySelector('[name=shell]').value], tty: true });
       this.term?.dispose();
       this.transcript = '';
