@@ -165,6 +165,10 @@ def test_cross_host_search_finds_containers_on_every_host(client, near, far):
         items = wait_for("three hosts' containers", found, 20)
         assert {(c["host"], c["name"]) for c in items} == {
             ("local", f"t-x-{tag}-local"), ("t-near", f"t-x-{tag}-near"), ("t-far", f"t-x-{tag}-far")}
+        images = client.get(f"/images?host=*&q={IMAGE.split(':')[0]}").json()
+        assert {"local", "t-near", "t-far"} <= {i["host"] for i in images["items"]}, "each engine's copy of the test image"
+        stacks = client.get("/stacks?host=*").json()
+        assert "skipped_hosts" in stacks and all("host" in s for s in stacks["items"])
         overview = {h["name"]: h for h in client.get("/overview").json()["hosts"]}
         assert overview["t-far"]["state"] == "online" and overview["t-far"]["latency_ms"] >= 400, "250 ms each way"
         assert overview["t-near"]["containers"]["running"] >= 1
@@ -210,6 +214,8 @@ def test_stack_up_and_down_on_a_remote_host(client, near):
     assert created.status_code == 201, created.text
     assert name not in {s["name"] for s in client.get("/stacks").json()["items"]}, "the local host has no such stack"
     assert os.path.isdir(os.path.join(client.get("/hosts/t-near/stacks").json()["root"], name))
+    plan = client.get(f"/hosts/t-near/stacks/{name}/plan").json()
+    assert plan["notes"] == [], "no bind mounts, nothing to say"
     task = run_task(client, f"/stacks/{name}/up", {}, "t-near")
     assert task["state"] == "succeeded", task
     assert task["host"] == "t-near"
@@ -253,3 +259,15 @@ def test_unknown_and_archived_hosts(client, near):
     assert client.post("/hosts/local/archive").json()["error"]["code"] == "host_is_default"
     assert client.post("/hosts/t-archive/unarchive").json()["archived"] is False
     assert archived["name"] in names(client)
+
+
+def test_a_remote_stack_says_its_binds_are_on_that_host_and_refuses_inline_files(client, near):
+    name = f"t-rbind-{uuid.uuid4().hex[:6]}"
+    compose = (f"services:\n  app:\n    image: {IMAGE}\n    command: [\"sleep\", \"300\"]\n    volumes: [\"/srv/data:/data\"]\n"
+               "    configs: [greeting]\nconfigs:\n  greeting:\n    content: hello\n")
+    assert client.post("/hosts/t-near/stacks", json={"name": name, "compose": compose}).status_code == 201
+    plan = client.get(f"/hosts/t-near/stacks/{name}/plan").json()
+    assert any("/srv/data" in note and "t-near" in note for note in plan["notes"]), plan
+    refused = client.post(f"/hosts/t-near/stacks/{name}/up", json={})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "remote_inline_file", refused.text
+    assert client.delete(f"/hosts/t-near/stacks/{name}").status_code in (200, 428)

@@ -66,16 +66,19 @@ enum ImageRoutes {
                                            params: ["gzip": String(body.gzip ?? false)])
                 return try accepted(try await context.host.imageTasks.save(body, by: context.principal!), context)
             },
-            Route("GET", "/api/v1/images", access: .role(.viewer)) { context in
+            Route("GET", "/api/v1/images", access: .role(.viewer), offlineReadable: true) { context in
                 let dangling: Bool?
                 switch context.request.query["dangling"] ?? "" {
                 case "": dangling = nil
                 default: dangling = try context.boolQuery("dangling", default: false)
                 }
-                return try .json(try await context.host.images.list(ImageQuery(
+                let query = ImageQuery(
                     text: context.request.query["q"], dangling: dangling,
                     page: try context.intQuery("page", default: 1, range: 1...1_000_000),
-                    pageSize: try context.intQuery("page_size", default: 50, range: 1...500))))
+                    pageSize: try context.intQuery("page_size", default: 50, range: 1...500))
+                if context.request.query["host"] == "*" { return try .json(try await environment.hostManagement.images(query)) }
+                try context.host.requireOnline()
+                return try .json(try await context.host.images.list(query))
             },
             Route("GET", "/api/v1/images/{id}", access: .role(.viewer)) { context in
                 try .json(try await context.host.images.find(context.parameter("id")))

@@ -4,14 +4,24 @@ import JarvisCore
 import JarvisStore
 
 enum StackRoutes {
-    struct StackList: Encodable { let items: [StackSummary]; let root: String }
+    struct StackList: Encodable {
+        let items: [StackSummary]
+        let root: String
+        /// Cross-host lists: the hosts that were offline or did not answer.
+        var skippedHosts: [String]?
+    }
     struct Deleted: Encodable { let name: String; let movedTo: String }
     struct History: Encodable { let items: [TaskView]; let total: Int; let page: Int; let pageSize: Int }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
         var routes = [
-            Route("GET", "/api/v1/stacks", access: .role(.viewer)) { context in
-                try .json(StackList(items: try await context.host.stacks.list(), root: context.host.stacks.folder.root))
+            Route("GET", "/api/v1/stacks", access: .role(.viewer), offlineReadable: true) { context in
+                if context.request.query["host"] == "*" {
+                    let (items, skipped) = try await environment.hostManagement.stacks()
+                    return try .json(StackList(items: items, root: environment.config.stacksDir, skippedHosts: skipped))
+                }
+                try context.host.requireOnline()
+                return try .json(StackList(items: try await context.host.stacks.list(), root: context.host.stacks.folder.root))
             },
             Route("POST", "/api/v1/stacks", access: .role(.operator_), audit: "stack.create") { context in
                 let files = try context.decode(StackFiles.self)

@@ -98,6 +98,8 @@ public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
     public let pageSize: Int
     /// Where the list came from: `mirror` (store kept by jarvis-sse) or `engine`.
     public let source: String?
+    /// In lists that span hosts and ask each engine: the hosts that were offline or did not answer.
+    public var skippedHosts: [String]?
 
     public init(items: [Item], total: Int, page: Int, pageSize: Int, source: String? = nil) {
         self.items = items

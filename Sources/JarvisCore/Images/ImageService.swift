@@ -11,6 +11,8 @@ public struct ImageView: Encodable, Sendable {
     public let created: Int64
     public let dangling: Bool
     public let containers: [UsingContainer]
+    /// The host's name, in lists that span hosts.
+    public var host: String?
 
     public struct UsingContainer: Encodable, Sendable {
         public let id: String

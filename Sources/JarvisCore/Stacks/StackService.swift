@@ -13,6 +13,8 @@ public struct StackSummary: Encodable, Sendable {
     public let path: String?
     /// Started from a folder outside the stacks folder (by the CLI, usually).
     public let external: Bool
+    /// The host's name, in lists that span hosts.
+    public var host: String?
 }
 
 public struct StackDocument: Encodable, Sendable {
@@ -45,6 +47,8 @@ public struct StackPlanView: Encodable, Sendable {
     public let empty: Bool
     /// Host ports already held by other containers: `up` would fail on them.
     public let conflicts: [String]
+    /// On another host: what its bind mounts refer to (that machine's filesystem).
+    public let notes: [String]
 }
 
 public struct StackContainerView: Encodable, Sendable {
@@ -200,7 +204,8 @@ public final class StackService: Sendable {
                                                                               renewAnonymousVolumes: request.renewAnonVolumes ?? false)
             let conflicts = operation == .up
                 ? try await withEngineErrors { try await StackLoading.portConflicts(project, services: services, docker: docker) } : []
-            return StackPlanView(operation: operation.rawValue, text: plan.text, empty: plan.isEmpty, conflicts: conflicts)
+            return StackPlanView(operation: operation.rawValue, text: plan.text, empty: plan.isEmpty, conflicts: conflicts,
+                                 notes: RemoteStack.notes(project, host: host))
         } catch let error as TaskFailure {
             throw JarvisError(422, "invalid_stack", error.description)
         } catch let error as PlanError {
@@ -325,8 +330,11 @@ public final class StackService: Sendable {
                 refusal.issues = error.issues
                 throw refusal
             }
-            _ = try selectedServices(request, in: project)
-            if operation == .up { try Self.requireAdmin(for: project, principal, to: "deploy") }
+            let services = try selectedServices(request, in: project)
+            if operation == .up {
+                try Self.requireAdmin(for: project, principal, to: "deploy")
+                try RemoteStack.requireDeployable(project, services: services, host: host)
+            }
         }
         let timeout = request.waitTimeout ?? 300
         guard (1...3600).contains(timeout) else { throw JarvisError.invalidField("wait_timeout", "seconds, 1 to 3600") }
