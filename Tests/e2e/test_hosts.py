@@ -271,3 +271,25 @@ def test_a_remote_stack_says_its_binds_are_on_that_host_and_refuses_inline_files
     refused = client.post(f"/hosts/t-near/stacks/{name}/up", json={})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "remote_inline_file", refused.text
     assert client.delete(f"/hosts/t-near/stacks/{name}").status_code in (200, 428)
+
+
+@pytest.mark.parametrize("engine,host", [("far", "t-far"), ("near", "t-ssh")])
+def test_terminal_on_a_remote_host(client, engine, host):
+    from test_terminal import connect, control_messages_until_closed, read_until
+    if host == "t-ssh":
+        add(client, remote_hosts.ssh_host_body("t-ssh"))
+    else:
+        add(client, remote_hosts.tls_host_body("far", "t-far"))
+    name = f"t-term-{uuid.uuid4().hex[:6]}"
+    remote_hosts.docker(engine, "run", "-d", "--name", name, IMAGE, "sleep", "300")
+    try:
+        grant = client.post(f"/hosts/{host}/containers/{name}/exec", json={"cmd": ["/bin/sh"]})
+        assert grant.status_code == 201, grant.text
+        ws = connect(client, grant.json()["websocket_path"])
+        ws.send_binary(b"echo on-$((6*7)); hostname\n")
+        output = read_until(ws, b"on-42", seconds=20)
+        ws.send_binary(b"exit 5\n")
+        assert {"type": "exit", "code": 5} in control_messages_until_closed(ws)
+        assert b"on-42" in output
+    finally:
+        remote_hosts.docker(engine, "rm", "-f", name, check=False)
