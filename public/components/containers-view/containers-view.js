@@ -2,7 +2,7 @@ import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
-import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost, offlineReason } from '../../lib/hosts.js';
+import { currentHost, engine, engineUrl, hostHash, hostInfo, hostList, isMultiHost, offlineReason } from '../../lib/hosts.js';
 import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
@@ -163,6 +163,11 @@ class ContainersView extends HTMLElement {
   render(result) {
     const { items, total } = result;
     const all = this.allHosts;
+    // Reloads come from events, timers and reconnects: an unchanged answer leaves the rows as they are.
+    const key = JSON.stringify([result, all, this.sort, this.order, [...this.busy], [...this.selected],
+      hostList().map((h) => h.state)]);
+    if (key === this.shown) return;
+    this.shown = key;
     this.querySelector('table.containers').classList.toggle('all-hosts', all);
     this.querySelector('.count').textContent = total;
     const staleBanner = this.querySelector('.stale-banner');
@@ -238,6 +243,7 @@ class ContainersView extends HTMLElement {
       this.showError(`${action} ${name} failed: ${error.message}`);
     } finally {
       this.busy.delete(id);
+      this.shown = null;  // the buttons were disabled by hand: draw the row again
       this.load();
     }
   }
