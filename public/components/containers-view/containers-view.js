@@ -152,9 +152,12 @@ class ContainersView extends HTMLElement {
     const banner = this.querySelector('.banner');
     try {
       const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
-      banner.hidden = true;
+      // A failed load's message goes once the list is back; an action's refusal (host_offline…) stays.
+      if (this.loadFailed) banner.hidden = true;
+      this.loadFailed = false;
       this.render(result);
     } catch (error) {
+      this.loadFailed = true;
       banner.textContent = `Could not load containers: ${error.message}`;
       banner.hidden = false;
     }
@@ -236,6 +239,7 @@ class ContainersView extends HTMLElement {
     }
     if (action === 'kill' && !confirm(`Kill ${name}? The process gets SIGKILL and cannot clean up.`)) return;
     this.busy.add(id);
+    this.querySelector('.banner').hidden = true;
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
       await runAction(id, action, host || currentHost());
