@@ -31,7 +31,7 @@ JARVIS_TEST_DOCKER_HOST=$DOCKER_HOST JARVIS_REQUIRE_ENGINE=1 swift test 2>&1 \
 step "stack on https://127.0.0.1:$port"
 # Short terminal idle limit, so the idle-close test takes seconds, not half an hour.
 # A 64 MiB upload limit, so the oversize test sends little.
-JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 harness_start_stack "$port"
+JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 JARVIS_HOST_CHECK_INTERVAL=2 harness_start_stack "$port"
 
 step "end-to-end and browser tests"
 status=0

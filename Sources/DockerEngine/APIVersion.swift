@@ -22,7 +22,7 @@ public struct APIVersion: Comparable, Sendable, CustomStringConvertible {
     /// min(ours, the engine's), refusing engines older than we support.
     public static func negotiate(engine: APIVersion) throws -> APIVersion {
         guard engine >= oldestSupported else {
-            throw EngineError(.unsupportedVersion,
+            throw EngineError(.engineTooOld,
                               message: "engine speaks API \(engine), Jarvis needs at least \(oldestSupported) (Docker 20.10)")
         }
         return min(engine, newestKnown)

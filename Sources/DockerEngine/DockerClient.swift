@@ -72,7 +72,7 @@ public final class DockerClient: @unchecked Sendable {
     public func openStream(_ request: EngineRequest) async throws -> EngineByteStream {
         try await admit(request)
         let version = request.versioned ? try await apiVersion() : nil
-        let transfer = CurlTransfer(request: request, host: host, version: version)
+        let transfer = CurlTransfer(request: request, route: try await route(), version: version)
         if let error = transfer.setupError { throw error }
         transfer.isStreaming = true
         transfer.setReceiveBuffer(request.streamBufferSize)
@@ -100,7 +100,7 @@ public final class DockerClient: @unchecked Sendable {
             Timer(label: "jarvis_engine_request_duration_seconds", dimensions: [("method", request.method), ("endpoint", request.endpoint)])
                 .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         }
-        let transfer = CurlTransfer(request: request, host: host, version: version)
+        let transfer = CurlTransfer(request: request, route: try await route(), version: version)
         if let error = transfer.setupError { throw error }
         loop.start(transfer)
         do {
@@ -109,16 +109,30 @@ public final class DockerClient: @unchecked Sendable {
             } onCancel: { transfer.cancel() }
             var body: [UInt8] = []
             while let chunk = try await transfer.nextChunk() { body += chunk }
-            return EngineResponse(status: head.status, headers: head.headers, body: body)
+            return EngineResponse(status: head.status, headers: head.headers, body: body,
+                                  peerCertificates: request.collectCertificates ? transfer.peerCertificates() : [])
         } catch let error as EngineError {
             forgetVersionIfUnreachable(error)
             throw error
         }
     }
 
+    /// How the next request reaches the engine (starts an SSH tunnel when needed).
+    func route() async throws -> EngineRoute {
+        do { return try await host.route() } catch let error as EngineError {
+            forgetVersionIfUnreachable(error)
+            throw error
+        }
+    }
+
+    /// Sends a request without the version prefix or the admission door (the probe's raw reads).
+    func performRaw(_ request: EngineRequest) async throws -> EngineResponse {
+        try await perform(request, version: nil)
+    }
+
     /// A restarted or upgraded engine may speak another version: ask again next time.
     private func forgetVersionIfUnreachable(_ error: EngineError) {
-        if error.code == .engineUnreachable { lock.withLock { negotiated = nil } }
+        if error.code.isUnreachable { lock.withLock { negotiated = nil } }
     }
 
     /// Transfers in flight in this process (all clients share one curl loop).

@@ -8,8 +8,26 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
 
         /// No engine answered at the configured address.
         public static let engineUnreachable = Code("engine_unreachable")
-        /// The engine's API is older than the oldest this client speaks.
-        public static let unsupportedVersion = Code("unsupported_version")
+        /// The engine's API is older than the oldest this client speaks (below 1.41).
+        public static let engineTooOld = Code("engine_too_old")
+        /// The name `engineTooOld` had before remote hosts; the same code.
+        public static let unsupportedVersion = engineTooOld
+        /// The engine's certificate is not signed by the given CA, or not for the expected name.
+        public static let tlsUntrusted = Code("tls_untrusted")
+        /// The engine's certificate has expired.
+        public static let tlsExpired = Code("tls_expired")
+        /// The engine refused our client certificate.
+        public static let tlsClientRejected = Code("tls_client_rejected")
+        /// Nothing listens at the remote address.
+        public static let connectionRefused = Code("connection_refused")
+        /// The engine (or the network to it) did not answer in time.
+        public static let timeout = Code("timeout")
+        /// The SSH server presented another host key than the pinned one.
+        public static let hostKeyChanged = Code("host_key_changed")
+        /// The SSH server refused our key.
+        public static let sshAuthFailed = Code("ssh_auth_failed")
+        /// The given CA, certificate, key or SSH key cannot be read.
+        public static let invalidCredentials = Code("invalid_credentials")
         /// 404 from the engine: no such container, image, ….
         public static let notFound = Code("not_found")
         /// 409 from the engine: name in use, container running, ….
@@ -31,6 +49,16 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// The client's admission rule kept the request from leaving (host access).
         public static let refused = Code("refused")
+
+        /// True when the request never reached a working engine: the host counts as offline,
+        /// and a client negotiates the API version again next time. `engineUnreachable` and
+        /// every connection-level code of remote hosts (TLS, SSH, refused, timeout).
+        public var isUnreachable: Bool { Self.unreachable.contains(self) }
+
+        private static let unreachable: Set<Code> = [
+            .engineUnreachable, .connectionRefused, .timeout, .tlsUntrusted, .tlsExpired, .tlsClientRejected,
+            .hostKeyChanged, .sshAuthFailed, .invalidCredentials,
+        ]
     }
 
     public let code: Code

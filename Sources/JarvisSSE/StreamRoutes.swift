@@ -130,7 +130,7 @@ struct StreamRoutes: Sendable {
             do {
                 events = try await target.docker.events(options)
             } catch let error as EngineError {
-                if error.code != .engineUnreachable { return Self.error(JarvisError.from(error), request) }
+                if !error.code.isUnreachable { return Self.error(JarvisError.from(error), request) }
             }
         }
         let resumeAfter = lastNano

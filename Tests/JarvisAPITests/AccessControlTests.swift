@@ -80,7 +80,29 @@ final class AccessControlTests: XCTestCase {
         "PATCH /api/v1/users/{id}": .role(.admin),
         "DELETE /api/v1/users/{id}": .role(.admin),
         "POST /api/v1/users/{id}/password": .role(.admin),
+        "GET /api/v1/hosts": .role(.viewer),
+        "POST /api/v1/hosts": .role(.admin),
+        "POST /api/v1/hosts/probe": .role(.admin),
+        "GET /api/v1/hosts/{host}": .role(.viewer),
+        "PATCH /api/v1/hosts/{host}": .role(.admin),
+        "DELETE /api/v1/hosts/{host}": .role(.admin),
+        "POST /api/v1/hosts/{host}/archive": .role(.admin),
+        "POST /api/v1/hosts/{host}/unarchive": .role(.admin),
+        "POST /api/v1/hosts/{host}/check": .role(.operator_),
+        "GET /api/v1/hosts/{host}/history": .role(.viewer),
+        "GET /api/v1/overview": .role(.viewer),
     ]
+
+    /// Every engine route also answers under `/api/v1/hosts/{host}`, with the same role.
+    static var fullMatrix: [String: Access] {
+        var all = matrix
+        for (operation, access) in matrix {
+            let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
+            guard ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/"].contains(where: parts[1].hasPrefix) else { continue }
+            all["\(parts[0]) /api/v1/hosts/{host}" + parts[1].dropFirst("/api/v1".count)] = access
+        }
+        return all
+    }
 
     override func setUp() async throws {
         environment = try await TestEnvironment.start("acl")
@@ -107,12 +129,12 @@ final class AccessControlTests: XCTestCase {
 
     func testEveryRouteIsInTheMatrixAndEnforcesItsRole() async throws {
         let served = Dictionary(uniqueKeysWithValues: api.router.routes.map { ("\($0.method) \($0.pattern)", $0.access) })
-        XCTAssertEqual(Set(served.keys), Set(Self.matrix.keys), "routes and the role matrix differ")
-        for (operation, access) in Self.matrix {
+        XCTAssertEqual(Set(served.keys), Set(Self.fullMatrix.keys), "routes and the role matrix differ")
+        for (operation, access) in Self.fullMatrix {
             XCTAssertEqual(served[operation], access, operation)
             guard case let .role(needed) = access else { continue }  // localOrRole: testMetricsAreOpenLocallyAndToAdminsElsewhere
             let parts = operation.split(separator: " ")
-            let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "999")
+            let path = String(parts[1]).replacingOccurrences(of: "{id}", with: "999").replacingOccurrences(of: "{host}", with: "local")
             let (anonymous, body) = await send(String(parts[0]), path)
             XCTAssertEqual(anonymous.status, 401, "\(operation) without a session")
             XCTAssertEqual(code(body), "unauthorized")

@@ -1,5 +1,7 @@
 """openapi.yaml is valid and the running API answers in its shapes."""
 import os
+import subprocess
+import sys
 
 import yaml
 from openapi_schema_validator import OAS30Validator
@@ -12,6 +14,26 @@ SPEC = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "
 
 def test_spec_is_valid_openapi():
     validate_spec(SPEC)
+
+
+def test_every_engine_path_has_its_host_scoped_form():
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    checked = subprocess.run([sys.executable, os.path.join(root, "scripts", "openapi-hosts.py"), "--check"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    for path in SPEC["paths"]:
+        if path.startswith(("/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/")):
+            assert "/api/v1/hosts/{host}" + path[len("/api/v1"):] in SPEC["paths"], path
+
+
+def test_host_routes_answer_in_the_spec_shapes(client):
+    check(client.get("/hosts"), "/api/v1/hosts")
+    check(client.get("/hosts/local"), "/api/v1/hosts/{host}")
+    check(client.get("/hosts/local/history"), "/api/v1/hosts/{host}/history")
+    check(client.get("/overview"), "/api/v1/overview")
+    check(client.get("/hosts/local/containers"), "/api/v1/hosts/{host}/containers")
+    check(client.get("/containers?host=*"), "/api/v1/containers")
+    check(client.get("/hosts/nope/containers"), "/api/v1/hosts/{host}/containers")
+    check(client.post("/hosts/probe", json={"endpoint": "tcp://127.0.0.1:1"}), "/api/v1/hosts/probe", "post")
 
 
 def check(response, template, method="get"):

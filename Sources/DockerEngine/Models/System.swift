@@ -29,13 +29,21 @@ public struct SystemInfo: Codable, Sendable {
     public let kernelVersion: String?
     public let driver: String?
     public let dockerRootDir: String?
+    public let swarm: Swarm?
+
+    /// The `Swarm` part: whether this engine is in a swarm.
+    public struct Swarm: Codable, Sendable {
+        /// `inactive`, `pending`, `active`, `error` or `locked`.
+        public let localNodeState: String?
+        enum CodingKeys: String, CodingKey { case localNodeState = "LocalNodeState" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case id = "ID", name = "Name", serverVersion = "ServerVersion", containers = "Containers"
         case containersRunning = "ContainersRunning", containersPaused = "ContainersPaused"
         case containersStopped = "ContainersStopped", images = "Images", cpus = "NCPU", memTotal = "MemTotal"
         case operatingSystem = "OperatingSystem", kernelVersion = "KernelVersion", driver = "Driver"
-        case dockerRootDir = "DockerRootDir"
+        case dockerRootDir = "DockerRootDir", swarm = "Swarm"
     }
 }
 

@@ -56,7 +56,9 @@ final class CurlLoop: @unchecked Sendable {
             var remaining: Int32 = 0
             while let message = curl_multi_info_read(multi, &remaining) {
                 guard jarvis_curl_msg_is_done(message) != 0, let easy = jarvis_curl_msg_handle(message) else { continue }
-                finish(easy, result: Self.map(jarvis_curl_msg_result(message), easy: easy))
+                let code = jarvis_curl_msg_result(message)
+                finish(easy, result: code == CURLE_OK ? .success(()) : .failure(lock.withLock { active[easy] }?.failure(code)
+                    ?? EngineError(.transport, message: String(cString: curl_easy_strerror(code)))))
             }
             curl_multi_poll(multi, nil, 0, waitingForInput.isEmpty ? 1000 : 5, nil)
             let waiting = waitingForInput
@@ -86,17 +88,4 @@ final class CurlLoop: @unchecked Sendable {
         guard let transfer = lock.withLock({ active.removeValue(forKey: easy) }) else { return }
         transfer.complete(result)
     }
-
-    private static func map(_ code: CURLcode, easy: UnsafeMutableRawPointer) -> Result<Void, EngineError> {
-        switch code {
-        case CURLE_OK:
-            return .success(())
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return .failure(EngineError(.engineUnreachable, message: "cannot connect to the Docker engine: \(describe(code))"))
-        default:
-            return .failure(EngineError(.transport, message: "engine transfer failed: \(describe(code))"))
-        }
-    }
-
-    private static func describe(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
 }

@@ -6,6 +6,10 @@ import Foundation
 final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// CONNECT_TO entry of a TLS host with a server name; curl keeps only the pointer.
+    private var connectToList: UnsafeMutablePointer<curl_slist>?
+    /// curl's reasons for a failure; released after the handle (see deinit).
+    private var diagnostics: CurlDiagnostics!
     private let requestBody: [UInt8]
     private var requestBodyOffset = 0
     /// Open file behind `EngineRequest.bodyFile`, read on curl's demand.
@@ -33,15 +37,16 @@ final class CurlTransfer: @unchecked Sendable {
     static let highWater = 1 << 20
     static let lowWater = 256 << 10
 
-    init(request: EngineRequest, host: DockerHost, version: APIVersion?) {
+    init(request: EngineRequest, route: EngineRoute, version: APIVersion?) {
         easy = curl_easy_init()
         requestBody = request.body ?? []
         followsWriter = request.bodyFile != nil && request.bodyFollowsWriter
-        let url = request.url(base: host.baseURL, version: version)
+        let url = request.url(base: route.baseURL, version: version)
         jarvis_curl_setopt_string(easy, CURLOPT_URL, url)
-        if case let .unix(path) = host.transport {
-            jarvis_curl_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, path)
-        }
+        connectToList = route.apply(to: easy)
+        diagnostics = CurlDiagnostics(easy: easy, route: route)
+        if request.collectCertificates { jarvis_curl_setopt_long(easy, CURLOPT_CERTINFO, 1) }
+        if request.freshConnection { jarvis_curl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1) }
         jarvis_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         jarvis_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, 5)
         jarvis_curl_setopt_long(easy, CURLOPT_TIMEOUT, request.timeout)
@@ -98,6 +103,17 @@ final class CurlTransfer: @unchecked Sendable {
         if bodyFD >= 0 { close(bodyFD) }
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
+        curl_slist_free_all(connectToList)
+    }
+
+    /// The failure of this transfer as an `EngineError` (loop thread, once curl finished).
+    func failure(_ code: CURLcode) -> EngineError { diagnostics.error(code) }
+
+    /// The peer's certificate chain as PEM, leaf first (after a TLS transfer with `collectCertificates`).
+    func peerCertificates() -> [String] {
+        (0..<jarvis_curl_certinfo_count(easy)).compactMap { index in
+            jarvis_curl_certinfo_field(easy, index, "Cert").map { String(cString: $0) }
+        }
     }
 
     func attach(to loop: CurlLoop) { self.loop = loop }

@@ -23,6 +23,11 @@ public struct EngineRequest: Sendable {
     /// it failed by unlinking the file; no growth for `writerStallSeconds` fails too.
     public var bodyFollowsWriter = false
     public static let writerStallSeconds = 120
+    /// Keep the peer's certificate chain (TLS; the probe reads it). Needs `freshConnection`,
+    /// as a reused connection has no handshake to report.
+    var collectCertificates = false
+    /// A new connection rather than one from curl's pool.
+    var freshConnection = false
 
     public init(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8]? = nil, timeout: Int = 60, versioned: Bool = true) {
@@ -61,6 +66,15 @@ public struct EngineResponse: Sendable {
     public let status: Int
     public let headers: [String: String]
     public let body: [UInt8]
+    /// The TLS peer's chain as PEM, leaf first, when the request asked for it.
+    var peerCertificates: [String] = []
+
+    init(status: Int, headers: [String: String], body: [UInt8], peerCertificates: [String] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.peerCertificates = peerCertificates
+    }
 
     /// The named header, matched without regard to case.
     public func header(_ name: String) -> String? { headers[name.lowercased()] }

@@ -13,30 +13,45 @@ public final class HijackedConnection: @unchecked Sendable {
     /// Bytes that arrived together with the HTTP answer's head.
     private var pending: [UInt8] = []
 
-    private init(easy: UnsafeMutableRawPointer, socket: Int32) {
+    private let connectTo: UnsafeMutablePointer<curl_slist>?
+    private let diagnostics: CurlDiagnostics
+    /// Why the last read failed (a TLS alert, a reset), for the upgrade's error.
+    private var readFailure: CURLcode = CURLE_OK
+
+    private init(easy: UnsafeMutableRawPointer, socket: Int32, connectTo: UnsafeMutablePointer<curl_slist>?, diagnostics: CurlDiagnostics) {
         self.easy = easy
         self.socket = socket
+        self.connectTo = connectTo
+        self.diagnostics = diagnostics
     }
 
-    deinit { curl_easy_cleanup(easy) }
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(connectTo)
+    }
 
     /// Connects, sends `request` as HTTP/1.1 with the upgrade headers, and returns once
     /// the engine answered 101. Other answers throw with the engine's message.
-    static func open(host: DockerHost, request: EngineRequest, version: APIVersion?) throws -> HijackedConnection {
+    /// With TLS the handshake happens here and `curl_easy_send`/`recv` encrypt; for SSH `route`
+    /// names the tunnel's local socket.
+    static func open(route: EngineRoute, request: EngineRequest, version: APIVersion?) throws -> HijackedConnection {
         guard let easy = curl_easy_init() else { throw EngineError(.transport, message: "curl_easy_init failed") }
-        jarvis_curl_setopt_string(easy, CURLOPT_URL, host.baseURL)
-        if case let .unix(path) = host.transport { jarvis_curl_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, path) }
+        jarvis_curl_setopt_string(easy, CURLOPT_URL, route.baseURL)
+        let connectTo = route.apply(to: easy)
+        let diagnostics = CurlDiagnostics(easy: easy, route: route)
         jarvis_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1)
         jarvis_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, 5)
         jarvis_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         let code = curl_easy_perform(easy)
         guard code == CURLE_OK else {
+            let error = diagnostics.error(code)
             curl_easy_cleanup(easy)
-            throw EngineError(.engineUnreachable, message: "cannot connect to the Docker engine: \(String(cString: curl_easy_strerror(code)))")
+            curl_slist_free_all(connectTo)
+            throw error
         }
         var socket: curl_socket_t = -1
         jarvis_curl_getinfo_socket(easy, &socket)
-        let connection = HijackedConnection(easy: easy, socket: socket)
+        let connection = HijackedConnection(easy: easy, socket: socket, connectTo: connectTo, diagnostics: diagnostics)
         let body = request.body ?? []
         var head = "\(request.method) \(request.url(base: "", version: version)) HTTP/1.1\r\nHost: docker\r\n"
         head += "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: \(body.count)\r\n\r\n"
@@ -50,6 +65,10 @@ public final class HijackedConnection: @unchecked Sendable {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         while true {
             guard let chunk = try read(), !chunk.isEmpty else {
+                if readFailure != CURLE_OK {
+                    // A TLS 1.3 server judges our certificate after the handshake: its alert arrives here.
+                    throw diagnostics.error(readFailure)
+                }
                 throw EngineError(.transport, message: "the engine closed the connection before answering the upgrade")
             }
             buffer += chunk
@@ -100,7 +119,7 @@ public final class HijackedConnection: @unchecked Sendable {
             var received = 0
             let code = buffer.withUnsafeMutableBytes { curl_easy_recv(easy, $0.baseAddress!, $0.count, &received) }
             if code == CURLE_AGAIN { try wait(for: Int16(POLLIN)); continue }
-            if code != CURLE_OK { return nil }
+            if code != CURLE_OK { readFailure = code; return nil }
             if received == 0 { return nil }
             return Array(buffer[..<received])
         }
@@ -167,10 +186,10 @@ extension DockerClient {
                                     body: Array(#"{"Detach":false,"Tty":\#(tty)}"#.utf8))
         try await admit(request)
         let version = try await apiVersion()
-        let host = self.host
+        let route = try await route()
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try HijackedConnection.open(host: host, request: request, version: version) })
+                continuation.resume(with: Result { try HijackedConnection.open(route: route, request: request, version: version) })
             }
         }
     }

@@ -131,8 +131,10 @@ public struct Route: Sendable {
     /// Engine resources: every one has a canonical `/api/v1/hosts/{host}/…` form; the plain one is the default host.
     static let hostScopedPrefixes = ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/"]
 
+    /// An engine route (its plain form acts on the default host); the host's own routes under `/hosts/{host}` are not.
     public var hostScoped: Bool {
-        pattern.hasPrefix("/api/v1/hosts/{host}/") || Self.hostScopedPrefixes.contains { pattern.hasPrefix($0) }
+        let plain = pattern.hasPrefix("/api/v1/hosts/{host}/") ? "/api/v1" + pattern.dropFirst("/api/v1/hosts/{host}".count) : pattern
+        return Self.hostScopedPrefixes.contains { plain.hasPrefix($0) }
     }
 
     /// The same route under `/api/v1/hosts/{host}`.

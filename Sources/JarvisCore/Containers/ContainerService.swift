@@ -73,6 +73,21 @@ public struct ContainerQuery: Sendable {
     }
 
     public static let states: Set<String> = ["created", "restarting", "running", "removing", "paused", "exited", "dead"]
+
+    /// The same filters, order and page for the store's snapshot of these hosts.
+    func snapshot(hosts: [Int64]) -> ContainerSnapshotQuery {
+        var snapshot = ContainerSnapshotQuery()
+        snapshot.hostIDs = hosts
+        snapshot.text = query
+        snapshot.state = state
+        snapshot.runningOnly = !all
+        snapshot.labels = labels
+        snapshot.sort = sort
+        snapshot.descending = descending
+        snapshot.limit = pageSize
+        snapshot.offset = (page - 1) * pageSize
+        return snapshot
+    }
 }
 
 /// Page of results with the total count before paging.
@@ -130,17 +145,7 @@ public final class ContainerService: Sendable {
 
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
         if try answerFromMirror() {
-            var snapshotQuery = ContainerSnapshotQuery()
-            snapshotQuery.hostIDs = [host.id]
-            snapshotQuery.text = query.query
-            snapshotQuery.state = query.state
-            snapshotQuery.runningOnly = !query.all
-            snapshotQuery.labels = query.labels
-            snapshotQuery.sort = query.sort
-            snapshotQuery.descending = query.descending
-            snapshotQuery.limit = query.pageSize
-            snapshotQuery.offset = (query.page - 1) * query.pageSize
-            let (rows, total) = try database.containerSnapshot(snapshotQuery)
+            let (rows, total) = try database.containerSnapshot(query.snapshot(hosts: [host.id]))
             let stale = host.state == "offline"
             return Page(items: rows.map { ContainerSnapshot.view($0.0, stats: $0.1, stale: stale) }, total: total, page: query.page,
                         pageSize: query.pageSize, source: stale ? "last_known" : "mirror")

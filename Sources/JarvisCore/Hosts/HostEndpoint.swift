@@ -42,10 +42,19 @@ public enum HostEndpoint {
 
     public static func dockerHost(endpoint: String, transport: String, credentials: HostCredentials?) throws -> DockerHost {
         switch transport {
-        case "unix", "tcp":
-            return try DockerHost.parse(endpoint)
+        case "tls":
+            guard let credentials, let ca = credentials.ca, let cert = credentials.cert, let key = credentials.key,
+                  case let .tcp(host, port) = try DockerHost.parse(endpoint).transport else {
+                throw JarvisError.invalidField("tls", "a TLS host needs tcp://host:port, the CA, the client certificate and its key")
+            }
+            return DockerHost(.tls(host: host, port: port, TLSMaterial(caPEM: ca, certPEM: cert, keyPEM: key, serverName: credentials.serverName)))
+        case "ssh":
+            guard let key = credentials?.sshKey else { throw JarvisError.invalidField("ssh.private_key", "an SSH host needs its private key") }
+            return DockerHost(.ssh(try SSHEndpoint.parse(endpoint, privateKeyPEM: key,
+                                                         remoteSocket: credentials?.sshSocket ?? "/var/run/docker.sock",
+                                                         knownHostsLine: credentials?.sshKnownHost)))
         default:
-            throw JarvisError(501, "transport_unavailable", "this build cannot reach \(transport) hosts yet")
+            return try DockerHost.parse(endpoint)
         }
     }
 }

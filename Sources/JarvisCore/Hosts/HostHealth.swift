@@ -11,9 +11,8 @@ public enum HostHealth {
             _ = try await client.send(EngineRequest("GET", "/_ping", timeout: 30, versioned: false))
             let latency = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
             async let version = client.version()
-            async let info = client.send(EngineRequest("GET", "/info", timeout: 30))
-            let facts = try await EngineFacts(version: version, info: JSONDecoder().decode(EngineInfo.self, from: Data(info.body)),
-                                              api: client.apiVersion())
+            async let info = client.info()
+            let facts = try await HostEngineFacts(version: version, info: info, api: client.apiVersion())
             return HostCheckResult(online: true, latencyMs: latency, error: nil, engine: jsonText(facts))
         } catch let error as EngineError {
             return HostCheckResult(online: false, latencyMs: nil, error: error.message, engine: nil)
@@ -23,41 +22,29 @@ public enum HostHealth {
     }
 }
 
-/// What an engine says about itself, as stored in `hosts.engine`.
-struct EngineFacts: Encodable {
-    let version: String?
+/// What an engine says about itself, as stored in `hosts.engine` (the same keys as a probe's facts).
+struct HostEngineFacts: Encodable {
+    let version: String
     let apiVersion: String
-    let os: String?
-    let kernel: String?
-    let cpus: Int?
-    let memoryBytes: Int64?
-    let storageDriver: String?
-    let name: String?
-    let swarm: String?
+    let os: String
+    let kernel: String
+    let cpus: Int
+    let memoryBytes: Int64
+    let storageDriver: String
+    let swarm: String
+    let name: String
 
-    init(version: SystemVersion, info: EngineInfo, api: APIVersion) {
+    init(version: SystemVersion, info: SystemInfo, api: APIVersion) {
         self.version = version.version
         apiVersion = "\(api)"
-        os = info.OperatingSystem
-        kernel = info.KernelVersion
-        cpus = info.NCPU
-        memoryBytes = info.MemTotal
-        storageDriver = info.Driver
-        name = info.Name
-        swarm = info.Swarm?.LocalNodeState
+        os = info.operatingSystem ?? version.os ?? ""
+        kernel = info.kernelVersion ?? version.kernelVersion ?? ""
+        cpus = info.cpus ?? 0
+        memoryBytes = info.memTotal ?? 0
+        storageDriver = info.driver ?? ""
+        swarm = info.swarm?.localNodeState ?? "inactive"
+        name = info.name ?? ""
     }
-}
-
-/// The parts of `GET /info` a host's facts keep (Swarm's state included).
-struct EngineInfo: Decodable {
-    struct Swarm: Decodable { let LocalNodeState: String? }
-    let Name: String?
-    let OperatingSystem: String?
-    let KernelVersion: String?
-    let NCPU: Int?
-    let MemTotal: Int64?
-    let Driver: String?
-    let Swarm: Swarm?
 }
 
 /// Host labels: `key=value` tags, stored as a JSON object.

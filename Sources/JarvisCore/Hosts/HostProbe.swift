@@ -13,24 +13,63 @@ public struct HostProbe: Encodable, Sendable {
     public let ssh: JSONValue?
     /// The host key to pin (SSH), kept with the sealed credentials.
     let knownHostsLine: String?
+    let endpoint: SSHEndpoint?
 
     enum CodingKeys: String, CodingKey { case engine, latencyMs, fingerprint, tls, ssh }
 
-    /// Connects (5 s) and asks the engine (30 s); failures are 422s with a code per cause.
+    /// Connects (5 s) and asks the engine (30 s); each cause of failure is a 422 with its own code, and nothing is kept.
     static func run(_ host: DockerHost) async throws -> HostProbe {
-        let client = DockerClient(host: host, readOnly: true)
-        let result = await HostHealth.check(client)
-        guard result.online, let engine = result.engine.flatMap(JSONValue.parse) else {
-            throw JarvisError(422, "connection_failed", "cannot reach the engine at \(host): \(result.error ?? "no answer")").field("endpoint")
+        let result: ProbeResult
+        do {
+            result = try await EngineProbe.probe(host)
+        } catch let error as EngineError {
+            let code = error.code == .engineUnreachable || error.code == .transport ? "connection_failed" : error.code.description
+            throw JarvisError(422, code, error.message).field(Self.field(for: error.code))
         }
-        return HostProbe(engine: engine, latencyMs: result.latencyMs ?? 0, fingerprint: nil, tls: nil, ssh: nil, knownHostsLine: nil)
+        var tls: JSONValue?
+        if let server = result.serverCertificate {
+            tls = .object(["server": certificate(server)])
+        }
+        var ssh: JSONValue?
+        var endpoint: SSHEndpoint?
+        if let key = result.hostKey {
+            ssh = .object(["host_key": .string(key.fingerprint), "key_type": .string(key.type)])
+            if case let .ssh(probed) = result.host.transport { endpoint = probed }
+        }
+        return HostProbe(engine: JSONValue.parse(jsonText(result.engine)) ?? .object([:]), latencyMs: result.latencyMs,
+                         fingerprint: result.fingerprint, tls: tls, ssh: ssh, knownHostsLine: result.hostKey?.knownHostsLine,
+                         endpoint: endpoint)
+    }
+
+    static func field(for code: EngineError.Code) -> String {
+        switch code {
+        case .tlsClientRejected: return "tls.cert"
+        case .tlsUntrusted, .tlsExpired: return "tls.ca"
+        case .sshAuthFailed: return "ssh.private_key"
+        case .invalidCredentials: return "tls"
+        default: return "endpoint"
+        }
+    }
+
+    static func certificate(_ facts: CertificateFacts) -> JSONValue {
+        .object(["subject": .string(facts.subject), "issuer": .string(facts.issuer), "sha256": .string(facts.sha256),
+                 "not_after": .string(Timestamp.string(facts.notAfter))])
     }
 
     /// The public facts of the credentials, kept in `credential_facts` for the Hosts page.
     func facts(credentials: HostCredentials?) -> JSONValue {
         var object: [String: JSONValue] = [:]
-        if let tls { object["tls"] = tls }
-        if let ssh { object["ssh"] = ssh }
+        if let credentials, let ca = credentials.ca, let cert = credentials.cert, let key = credentials.key,
+           let parsed = try? TLSMaterial(caPEM: ca, certPEM: cert, keyPEM: key).credentialFacts() {
+            var tlsFacts: [String: JSONValue] = ["ca": Self.certificate(parsed.ca), "client": Self.certificate(parsed.client),
+                                                 "server_name": credentials.serverName.map(JSONValue.string) ?? .null]
+            if case let .object(server)? = tls { tlsFacts.merge(server) { current, _ in current } }
+            object["tls"] = .object(tlsFacts)
+        }
+        if let endpoint {
+            object["ssh"] = .object(["user": .string(endpoint.user), "host": .string(endpoint.host), "port": .number(Double(endpoint.port)),
+                                     "socket": .string(endpoint.remoteSocket), "host_key": ssh?["host_key"] ?? .null])
+        }
         return .object(object)
     }
 }

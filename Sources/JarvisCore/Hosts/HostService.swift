@@ -127,18 +127,8 @@ public final class HostService: Sendable {
     public func containers(_ query: ContainerQuery) throws -> Page<ContainerView> {
         let hosts = try database.hosts()
         let byID = Dictionary(uniqueKeysWithValues: hosts.map { ($0.id, $0) })
-        var snapshot = ContainerSnapshotQuery()
-        snapshot.hostIDs = hosts.map(\.id)
-        snapshot.text = query.query
-        snapshot.state = query.state
-        snapshot.runningOnly = !query.all
-        snapshot.labels = query.labels
-        snapshot.sort = query.sort
-        snapshot.descending = query.descending
-        snapshot.limit = query.pageSize
-        snapshot.offset = (query.page - 1) * query.pageSize
         let now = ContainerService.now()
-        let (rows, total) = try database.containerSnapshot(snapshot)
+        let (rows, total) = try database.containerSnapshot(query.snapshot(hosts: hosts.map(\.id)))
         return Page(items: rows.map { row, stats in
             let host = byID[row.hostID]
             let live = host?.state != "offline" && (host?.mirrorSyncedAt).map { now - $0 < ContainerService.mirrorMaxAge } == true
