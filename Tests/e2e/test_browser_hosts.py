@@ -210,6 +210,7 @@ def test_admin_adds_a_host_through_the_form_and_switches_to_it(browser, client, 
         shot(browser, "hosts-page-phone")
         browser.get(BASE + f"/#/h/{name}/dashboard")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=overview-host]"))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=dashboard] [data-testid=host-card]"))
         assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
         shot(browser, "hosts-dashboard-overview-phone")
         # The mistyped socket's 422 is the only refusal on the console.

@@ -29,9 +29,19 @@ export async function api(method, path, body, { retry = true, headers: extra = {
   const headers = { Accept: 'application/json', ...extra };
   if (method !== 'GET') headers['X-CSRF-Token'] = cookie('jarvis_csrf');
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch('/api/v1' + path, {
-    method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch('/api/v1' + path, {
+      method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    // The connection dropped (the network changed under the browser): reads and sign-in are safe to send once more.
+    if (retry && (method === 'GET' || path === '/auth/login')) {
+      await new Promise((resolve) => { setTimeout(resolve, 300); });
+      return api(method, path, body, { retry: false, headers: extra });
+    }
+    throw new ApiError(0, 'network', 'the connection to Jarvis was interrupted; try again', null);
+  }
   if (response.status === 401 && retry && !path.startsWith('/auth/')) {
     const payload = await response.clone().json().catch(() => ({}));
     if (payload.error?.code === 'token_expired' && await refreshSession()) {

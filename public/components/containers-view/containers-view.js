@@ -2,7 +2,7 @@ import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
-import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost, offlineReason } from '../../lib/hosts.js';
+import { currentHost, engine, engineUrl, hostHash, hostInfo, hostList, isMultiHost, offlineReason } from '../../lib/hosts.js';
 import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
@@ -152,9 +152,12 @@ class ContainersView extends HTMLElement {
     const banner = this.querySelector('.banner');
     try {
       const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
-      banner.hidden = true;
+      // A failed load's message goes once the list is back; an action's refusal (host_offline…) stays.
+      if (this.loadFailed) banner.hidden = true;
+      this.loadFailed = false;
       this.render(result);
     } catch (error) {
+      this.loadFailed = true;
       banner.textContent = `Could not load containers: ${error.message}`;
       banner.hidden = false;
     }
@@ -163,6 +166,11 @@ class ContainersView extends HTMLElement {
   render(result) {
     const { items, total } = result;
     const all = this.allHosts;
+    // Reloads come from events, timers and reconnects: an unchanged answer leaves the rows as they are.
+    const key = JSON.stringify([result, all, this.sort, this.order, [...this.busy], [...this.selected],
+      hostList().map((h) => h.state)]);
+    if (key === this.shown) return;
+    this.shown = key;
     this.querySelector('table.containers').classList.toggle('all-hosts', all);
     this.querySelector('.count').textContent = total;
     const staleBanner = this.querySelector('.stale-banner');
@@ -231,6 +239,7 @@ class ContainersView extends HTMLElement {
     }
     if (action === 'kill' && !confirm(`Kill ${name}? The process gets SIGKILL and cannot clean up.`)) return;
     this.busy.add(id);
+    this.querySelector('.banner').hidden = true;
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
       await runAction(id, action, host || currentHost());
@@ -238,6 +247,7 @@ class ContainersView extends HTMLElement {
       this.showError(`${action} ${name} failed: ${error.message}`);
     } finally {
       this.busy.delete(id);
+      this.shown = null;  // the buttons were disabled by hand: draw the row again
       this.load();
     }
   }

@@ -71,9 +71,12 @@ class HostsView extends HTMLElement {
       const { items } = await api('GET', '/hosts' + (archived ? '?archived=1' : ''));
       this.items = items;
       this.querySelector('.count').textContent = items.length;
-      this.querySelector('.banner').hidden = true;
+      // A failed load's message goes once the list is back; an action's refusal stays until the next action.
+      if (this.loadFailed) this.say(null);
+      this.loadFailed = false;
       this.render();
     } catch (error) {
+      this.loadFailed = true;
       this.say(TEXT.loadFailed(error.message));
     }
   }
@@ -133,6 +136,8 @@ class HostsView extends HTMLElement {
     const path = `/hosts/${encodeURIComponent(h.name)}`;
     const action = button.dataset.action;
     button.disabled = true;
+    this.say(null);
+    this.loadFailed = false;
     try {
       if (action === 'check') {
         button.textContent = TEXT.checking;
