@@ -221,7 +221,7 @@ def test_create_from_the_form_then_logs_search_terminal_and_removal(browser, cli
         dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
         assert f"remove container {name}" in dialog.text and "killed" in dialog.text
         dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
-        wait.until(lambda d: d.execute_script("return location.hash") == "#/containers")
+        wait.until(lambda d: d.execute_script("return location.hash") == "#/h/local/containers")
         wait.until(lambda d: state_of(d, name) is None)
         assert docker("ps", "-aq", "--filter", f"name=^{name}$") == ""
     finally:
