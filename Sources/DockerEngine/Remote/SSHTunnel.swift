@@ -72,9 +72,13 @@ final class SSHTunnel: @unchecked Sendable {
         let label = endpoint.description
         let child = try ChildProcess(SSHTunnels.sshPath, arguments(), captureStdout: false) { line in
             let text = SSHTunnel.filter(line).trimmingCharacters(in: .whitespaces)
-            if !text.isEmpty { logger.info("ssh: \(text)", metadata: ["host": "\(label)"]) }
+            if !text.isEmpty { logger.warning("ssh reported", metadata: ["host": "\(label)", "line": "\(text)"]) }
         }
-        logger.info(restart ? "restarting SSH tunnel" : "starting SSH tunnel", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        if restart {
+            logger.notice("SSH tunnel restarted", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        } else {
+            logger.debug("SSH tunnel started", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        }
         let deadline = Date().addingTimeInterval(Self.startTimeout)
         while Date() < deadline {
             if !child.isRunning {
