@@ -132,7 +132,9 @@ public final class DockerClient: @unchecked Sendable {
 
     /// A restarted or upgraded engine may speak another version: ask again next time.
     private func forgetVersionIfUnreachable(_ error: EngineError) {
-        if error.code.isUnreachable { lock.withLock { negotiated = nil } }
+        guard error.code.isUnreachable else { return }
+        lock.withLock { negotiated = nil }
+        if case let .ssh(endpoint) = host.transport { SSHTunnels.shared.recover(endpoint) }
     }
 
     /// Transfers in flight in this process (all clients share one curl loop).

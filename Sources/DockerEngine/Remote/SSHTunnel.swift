@@ -12,6 +12,8 @@ final class SSHTunnel: @unchecked Sendable {
     private var starting: Task<Void, Error>?
     private var keyChecked = false
     private var starts = 0
+    /// Set by `stop()`: a start still in flight must not leave its ssh behind.
+    private var stopped = false
 
     /// How long a start may take before it counts as a timeout (ssh's own ConnectTimeout is 5 s).
     static let startTimeout: Double = 20
@@ -30,6 +32,15 @@ final class SSHTunnel: @unchecked Sendable {
 
     var processID: Int32? { lock.withLock { child.flatMap { $0.isRunning ? $0.pid : nil } } }
 
+    /// After a request found the tunnel's socket dead while ssh still runs (the socket
+    /// file was removed, ssh hangs): end that ssh, so the next request starts a new one.
+    func recoverIfDead() {
+        let running = lock.withLock { child }
+        guard let running, running.isRunning, !Self.accepts(socketPath) else { return }
+        lock.withLock { if child === running { child = nil } }
+        kill(running.pid, SIGTERM)
+    }
+
     /// The local socket, once the tunnel accepts connections; starts ssh when it is not running.
     func socket() async throws -> String {
         let task: Task<Void, Error>? = lock.withLock {
@@ -46,7 +57,7 @@ final class SSHTunnel: @unchecked Sendable {
     }
 
     func stop() {
-        let running = lock.withLock { () -> ChildProcess? in defer { child = nil }; return child }
+        let running = lock.withLock { () -> ChildProcess? in defer { child = nil; stopped = true }; return child }
         if let running, running.isRunning { kill(running.pid, SIGTERM) }
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -86,7 +97,14 @@ final class SSHTunnel: @unchecked Sendable {
                 throw await failure(stderr: child.standardError, status: status, pinned: pinned)
             }
             if Self.accepts(socketPath) {
-                lock.withLock { self.child = child }
+                let kept = lock.withLock { () -> Bool in
+                    if !stopped { self.child = child }
+                    return !stopped
+                }
+                guard kept else {
+                    kill(child.pid, SIGTERM)
+                    throw EngineError(.cancelled, message: "the SSH tunnel to \(endpoint) was stopped while it started")
+                }
                 return
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
