@@ -95,6 +95,15 @@ public final class DockerClient: @unchecked Sendable {
     }
 
     private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
+        do { return try await performOnce(request, version: version) } catch let error as EngineError
+            where error.closedAfterHandshake && ["GET", "HEAD"].contains(request.method) {
+            var again = request
+            again.freshConnection = true
+            return try await performOnce(again, version: version)
+        }
+    }
+
+    private func performOnce(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         defer {
             Timer(label: "jarvis_engine_request_duration_seconds", dimensions: [("method", request.method), ("endpoint", request.endpoint)])

@@ -133,7 +133,8 @@ final class SSHTunnel: @unchecked Sendable {
         let text = Self.filter(stderr)
         let lower = text.lowercased()
         let target = "\(DockerHost.bracketed(endpoint.host)):\(endpoint.port)"
-        let lastLine = text.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "exit \(ChildProcess.exitCode(status))"
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lastLine = lines.last ?? "exit \(ChildProcess.exitCode(status))"
         if lower.contains("host key verification failed") || lower.contains("remote host identification has changed") {
             let presented = (try? await SSHHostKey.scan(host: endpoint.host, port: endpoint.port)) ?? []
             let shown = presented.first { $0.type == pinned.type } ?? presented.first
@@ -150,7 +151,7 @@ final class SSHTunnel: @unchecked Sendable {
         if lower.contains("timed out") {
             return EngineError(.timeout, message: "no SSH answer from \(target) within 5 s")
         }
-        if lower.contains("load key") || lower.contains("invalid format") {
+        if lower.contains("load key") || lower.contains("invalid format") || lower.contains("libcrypto") {
             return EngineError(.invalidCredentials, message: "ssh cannot use the private key: \(lastLine)")
         }
         return EngineError(.engineUnreachable, message: "the SSH tunnel to \(endpoint) ended: \(lastLine)")
@@ -204,8 +205,10 @@ final class SSHTunnel: @unchecked Sendable {
         }
     }
 
-    /// ssh's stderr without anything that could be key material (long base64 runs).
+    /// ssh's stderr without anything that could be key material (long base64 runs)
+    /// or our private file names (`Load key "/tmp/…/key": …`).
     static func filter(_ text: String) -> String {
         text.replacingOccurrences(of: "[A-Za-z0-9+/=]{32,}", with: "[…]", options: .regularExpression)
+            .replacingOccurrences(of: #"Load key "[^"]*": "#, with: "", options: .regularExpression)
     }
 }
