@@ -95,6 +95,15 @@ public final class DockerClient: @unchecked Sendable {
     }
 
     private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
+        do { return try await performOnce(request, version: version) } catch let error as EngineError
+            where error.closedAfterHandshake && ["GET", "HEAD"].contains(request.method) {
+            var again = request
+            again.freshConnection = true
+            return try await performOnce(again, version: version)
+        }
+    }
+
+    private func performOnce(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
         let started = DispatchTime.now().uptimeNanoseconds
         defer {
             Timer(label: "jarvis_engine_request_duration_seconds", dimensions: [("method", request.method), ("endpoint", request.endpoint)])
@@ -132,7 +141,9 @@ public final class DockerClient: @unchecked Sendable {
 
     /// A restarted or upgraded engine may speak another version: ask again next time.
     private func forgetVersionIfUnreachable(_ error: EngineError) {
-        if error.code.isUnreachable { lock.withLock { negotiated = nil } }
+        guard error.code.isUnreachable else { return }
+        lock.withLock { negotiated = nil }
+        if case let .ssh(endpoint) = host.transport { SSHTunnels.shared.recover(endpoint) }
     }
 
     /// Transfers in flight in this process (all clients share one curl loop).

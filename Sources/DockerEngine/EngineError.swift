@@ -65,6 +65,10 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
     /// HTTP status from the engine, when it answered.
     public let status: Int?
     public let message: String
+    /// A TLS connection the peer closed right after the handshake, before we could read
+    /// why: with TLS 1.3 a refused client certificate looks like this when our request
+    /// crossed the server's alert. A GET is tried once more to read the alert.
+    var closedAfterHandshake = false
 
     public init(_ code: Code, status: Int? = nil, message: String) {
         self.code = code

@@ -82,10 +82,20 @@ final class SSHTransportTests: XCTestCase {
         // Streams go through the tunnel as well.
         let events = try await client.openStream(EngineRequest("GET", "/events", query: [("since", "0"), ("until", String(Int(Date().timeIntervalSince1970)))], timeout: 0))
         _ = try await events.next()
+        // The socket file gone under a live ssh: the failed request ends that ssh, the next starts a new one.
+        let socket = "\(SSHTunnels.shared.directory)/\(getpid())/\(SSHTunnels.id(pinned))/docker.sock"
+        XCTAssertEqual(unlink(socket), 0, socket)
+        await expectEngineError(.engineUnreachable) { _ = try await client.ping() }
+        let pinged = try await client.ping()
+        XCTAssertTrue(pinged)
+        let third = try XCTUnwrap(SSHTunnels.shared.processID(for: pinned))
+        XCTAssertNotEqual(third, second)
+
         SSHTunnels.shared.stop(pinned)
         XCTAssertNil(SSHTunnels.shared.processID(for: pinned))
-        for _ in 0..<50 where kill(second, 0) == 0 { try await Task.sleep(nanoseconds: 100_000_000) }
-        XCTAssertNotEqual(kill(second, 0), 0, "stop ends (and reaps) the ssh process")
+        for _ in 0..<50 where kill(third, 0) == 0 || kill(second, 0) == 0 { try await Task.sleep(nanoseconds: 100_000_000) }
+        XCTAssertNotEqual(kill(second, 0), 0, "the ssh with the dead socket was ended (and reaped)")
+        XCTAssertNotEqual(kill(third, 0), 0, "stop ends (and reaps) the ssh process")
     }
 
     func testChangedHostKeyIsRefusedNamingBothFingerprints() async throws {

@@ -25,7 +25,7 @@ public struct CertificateFacts: Sendable, Equatable, Codable {
     public static func parse(der: [UInt8]) throws -> CertificateFacts {
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: der) } catch {
-            throw EngineError(.invalidCredentials, message: "the certificate cannot be read: \(error)")
+            throw EngineError(.invalidCredentials, message: "the certificate cannot be read (not an X.509 certificate)")
         }
         return CertificateFacts(certificate, der: der)
     }
@@ -49,14 +49,14 @@ extension TLSMaterial {
         }
         let certificate: Certificate
         do { certificate = try Certificate(derEncoded: clientDER) } catch {
-            throw EngineError(.invalidCredentials, message: "the client certificate cannot be read: \(error)")
+            throw EngineError(.invalidCredentials, message: "the client certificate cannot be read (not an X.509 certificate)")
         }
         if keyPEM.contains("ENCRYPTED PRIVATE KEY") || keyPEM.contains("Proc-Type: 4,ENCRYPTED") {
             throw EngineError(.invalidCredentials, message: "the client key is protected by a passphrase: Jarvis needs the key without one")
         }
         let key: Certificate.PrivateKey
         do { key = try Certificate.PrivateKey(pemEncoded: keyPEM.trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
-            throw EngineError(.invalidCredentials, message: "the client key cannot be read (PEM RSA, EC or PKCS#8 private key expected): \(error)")
+            throw EngineError(.invalidCredentials, message: "the client key cannot be read: a PEM RSA, EC, Ed25519 or PKCS#8 private key without passphrase is expected")
         }
         guard key.publicKey == certificate.publicKey else {
             throw EngineError(.invalidCredentials, message: "the client key does not belong to the client certificate")

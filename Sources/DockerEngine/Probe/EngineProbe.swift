@@ -47,6 +47,7 @@ public enum EngineProbe {
         switch host.transport {
         case let .tls(_, _, material):
             _ = try material.credentialFacts()
+            try await TLSHandshakeCheck.run(EngineRoute(direct: host))
         case var .ssh(endpoint):
             try endpoint.validate()
             if let line = endpoint.knownHostsLine, !line.isEmpty {

@@ -60,16 +60,6 @@ final class ChildProcess: @unchecked Sendable {
         (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
-    /// SIGTERM now and SIGKILL after `grace` seconds if it is still there.
-    func terminate(grace: Double = 2) {
-        guard isRunning else { return }
-        kill(pid, SIGTERM)
-        let pid = self.pid
-        DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in
-            if self?.isRunning == true { kill(pid, SIGKILL) }
-        }
-    }
-
     /// Runs to the end and returns (exit code, stdout, stderr); killed after `timeout` seconds.
     static func run(_ path: String, _ arguments: [String], timeout: Double) async throws -> (Int32, String, String) {
         let child = try ChildProcess(path, arguments)

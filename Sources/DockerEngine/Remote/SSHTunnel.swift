@@ -12,6 +12,8 @@ final class SSHTunnel: @unchecked Sendable {
     private var starting: Task<Void, Error>?
     private var keyChecked = false
     private var starts = 0
+    /// Set by `stop()`: a start still in flight must not leave its ssh behind.
+    private var stopped = false
 
     /// How long a start may take before it counts as a timeout (ssh's own ConnectTimeout is 5 s).
     static let startTimeout: Double = 20
@@ -30,6 +32,15 @@ final class SSHTunnel: @unchecked Sendable {
 
     var processID: Int32? { lock.withLock { child.flatMap { $0.isRunning ? $0.pid : nil } } }
 
+    /// After a request found the tunnel's socket dead while ssh still runs (the socket
+    /// file was removed, ssh hangs): end that ssh, so the next request starts a new one.
+    func recoverIfDead() {
+        let running = lock.withLock { child }
+        guard let running, running.isRunning, !Self.accepts(socketPath) else { return }
+        lock.withLock { if child === running { child = nil } }
+        kill(running.pid, SIGTERM)
+    }
+
     /// The local socket, once the tunnel accepts connections; starts ssh when it is not running.
     func socket() async throws -> String {
         let task: Task<Void, Error>? = lock.withLock {
@@ -46,7 +57,7 @@ final class SSHTunnel: @unchecked Sendable {
     }
 
     func stop() {
-        let running = lock.withLock { () -> ChildProcess? in defer { child = nil }; return child }
+        let running = lock.withLock { () -> ChildProcess? in defer { child = nil; stopped = true }; return child }
         if let running, running.isRunning { kill(running.pid, SIGTERM) }
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -72,9 +83,13 @@ final class SSHTunnel: @unchecked Sendable {
         let label = endpoint.description
         let child = try ChildProcess(SSHTunnels.sshPath, arguments(), captureStdout: false) { line in
             let text = SSHTunnel.filter(line).trimmingCharacters(in: .whitespaces)
-            if !text.isEmpty { logger.info("ssh: \(text)", metadata: ["host": "\(label)"]) }
+            if !text.isEmpty { logger.warning("ssh reported", metadata: ["host": "\(label)", "line": "\(text)"]) }
         }
-        logger.info(restart ? "restarting SSH tunnel" : "starting SSH tunnel", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        if restart {
+            logger.notice("SSH tunnel restarted", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        } else {
+            logger.debug("SSH tunnel started", metadata: ["host": "\(label)", "pid": "\(child.pid)"])
+        }
         let deadline = Date().addingTimeInterval(Self.startTimeout)
         while Date() < deadline {
             if !child.isRunning {
@@ -82,7 +97,14 @@ final class SSHTunnel: @unchecked Sendable {
                 throw await failure(stderr: child.standardError, status: status, pinned: pinned)
             }
             if Self.accepts(socketPath) {
-                lock.withLock { self.child = child }
+                let kept = lock.withLock { () -> Bool in
+                    if !stopped { self.child = child }
+                    return !stopped
+                }
+                guard kept else {
+                    kill(child.pid, SIGTERM)
+                    throw EngineError(.cancelled, message: "the SSH tunnel to \(endpoint) was stopped while it started")
+                }
                 return
             }
             try? await Task.sleep(nanoseconds: 50_000_000)
@@ -111,7 +133,8 @@ final class SSHTunnel: @unchecked Sendable {
         let text = Self.filter(stderr)
         let lower = text.lowercased()
         let target = "\(DockerHost.bracketed(endpoint.host)):\(endpoint.port)"
-        let lastLine = text.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "exit \(ChildProcess.exitCode(status))"
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lastLine = lines.last ?? "exit \(ChildProcess.exitCode(status))"
         if lower.contains("host key verification failed") || lower.contains("remote host identification has changed") {
             let presented = (try? await SSHHostKey.scan(host: endpoint.host, port: endpoint.port)) ?? []
             let shown = presented.first { $0.type == pinned.type } ?? presented.first
@@ -128,7 +151,7 @@ final class SSHTunnel: @unchecked Sendable {
         if lower.contains("timed out") {
             return EngineError(.timeout, message: "no SSH answer from \(target) within 5 s")
         }
-        if lower.contains("load key") || lower.contains("invalid format") {
+        if lower.contains("load key") || lower.contains("invalid format") || lower.contains("libcrypto") {
             return EngineError(.invalidCredentials, message: "ssh cannot use the private key: \(lastLine)")
         }
         return EngineError(.engineUnreachable, message: "the SSH tunnel to \(endpoint) ended: \(lastLine)")
@@ -182,8 +205,10 @@ final class SSHTunnel: @unchecked Sendable {
         }
     }
 
-    /// ssh's stderr without anything that could be key material (long base64 runs).
+    /// ssh's stderr without anything that could be key material (long base64 runs)
+    /// or our private file names (`Load key "/tmp/…/key": …`).
     static func filter(_ text: String) -> String {
         text.replacingOccurrences(of: "[A-Za-z0-9+/=]{32,}", with: "[…]", options: .regularExpression)
+            .replacingOccurrences(of: #"Load key "[^"]*": "#, with: "", options: .regularExpression)
     }
 }

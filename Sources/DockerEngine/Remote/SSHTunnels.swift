@@ -44,6 +44,11 @@ public final class SSHTunnels: @unchecked Sendable {
         lock.withLock { tunnels[Self.id(endpoint)] }?.processID
     }
 
+    /// Called after a failed request: restarts the tunnel next time if its socket is dead.
+    func recover(_ endpoint: SSHEndpoint) {
+        lock.withLock { tunnels[Self.id(endpoint)] }?.recoverIfDead()
+    }
+
     /// Ends the tunnel of `endpoint` (a host removed or its settings changed).
     public func stop(_ endpoint: SSHEndpoint) {
         let tunnel = lock.withLock { tunnels.removeValue(forKey: Self.id(endpoint)) }

@@ -24,14 +24,15 @@ final class CurlDiagnostics {
         trace?.deallocate()
     }
 
-    /// The failure as an `EngineError` (once curl is done with the handle).
-    func error(_ code: CURLcode) -> EngineError {
+    /// The failure as an `EngineError` (once curl is done with the handle); `answered`
+    /// when the engine's answer had begun (a TLS failure then is not about the handshake).
+    func error(_ code: CURLcode, answered: Bool = false) -> EngineError {
         var traced = ""
         if let trace {
             traced = withUnsafePointer(to: &trace.pointee.text) {
                 $0.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: trace.pointee.text)) { String(cString: $0) }
             }
         }
-        return CurlFailure.error(code, detail: String(cString: errorBuffer), trace: traced, route: route)
+        return CurlFailure.error(code, detail: String(cString: errorBuffer), trace: traced, answered: answered, route: route)
     }
 }

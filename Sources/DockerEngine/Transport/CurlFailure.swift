@@ -4,7 +4,7 @@ import Foundation
 /// Turns a failed curl transfer into the `EngineError` an operator can act on. curl's
 /// code says which phase failed; its error buffer (OpenSSL's reason) says why.
 enum CurlFailure {
-    static func error(_ code: CURLcode, detail: String, trace: String = "", route: EngineRoute) -> EngineError {
+    static func error(_ code: CURLcode, detail: String, trace: String = "", answered: Bool = false, route: EngineRoute) -> EngineError {
         var reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         // A TLS reason in the trace beats the first failure curl kept (often an unrelated getpeername()).
         let tlsWords = ["alert", "certificate", "ssl"]
@@ -24,7 +24,7 @@ enum CurlFailure {
                 return EngineError(.transport, message: "engine transfer failed: \(reason)")
             }
         }
-        if let tls = tlsError(code, lower: lower, reason: reason, route: route) { return tls }
+        if let tls = tlsError(code, lower: lower, reason: reason, answered: answered, route: route) { return tls }
         switch code {
         case CURLE_COULDNT_CONNECT:
             if lower.contains("timed out") { return EngineError(.timeout, message: "no answer from \(at) within the connect timeout: \(reason)") }
@@ -47,7 +47,7 @@ enum CurlFailure {
     }
 
     /// TLS failures by what went wrong; nil when the failure is not about TLS.
-    private static func tlsError(_ code: CURLcode, lower: String, reason: String, route: EngineRoute) -> EngineError? {
+    private static func tlsError(_ code: CURLcode, lower: String, reason: String, answered: Bool, route: EngineRoute) -> EngineError? {
         guard route.kind == .tls else { return nil }
         let at = route.label
         let name = route.tls?.serverName.map { "\"\($0)\"" } ?? "its address"
@@ -79,6 +79,11 @@ enum CurlFailure {
             return EngineError(.invalidCredentials, message: "the client certificate or key cannot be used (\(reason))")
         case CURLE_SSL_CACERT_BADFILE:
             return EngineError(.invalidCredentials, message: "the CA certificate cannot be used (\(reason))")
+        case CURLE_SEND_ERROR where !answered, CURLE_RECV_ERROR where !answered, CURLE_GOT_NOTHING where !answered:
+            var error = EngineError(.engineUnreachable, message: "the engine at \(at) closed the connection right after the TLS handshake (\(reason)): "
+                + "it may have refused our client certificate, or the engine behind a TLS proxy is down")
+            error.closedAfterHandshake = true
+            return error
         default:
             return nil
         }

@@ -107,7 +107,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     /// The failure of this transfer as an `EngineError` (loop thread, once curl finished).
-    func failure(_ code: CURLcode) -> EngineError { diagnostics.error(code) }
+    func failure(_ code: CURLcode) -> EngineError { diagnostics.error(code, answered: lock.withLock { status != 0 }) }
 
     /// The peer's certificate chain as PEM, leaf first (after a TLS transfer with `collectCertificates`).
     func peerCertificates() -> [String] {
