@@ -57,12 +57,6 @@ enum CurlFailure {
         if clientAlerts.contains(where: lower.contains) {
             return EngineError(.tlsClientRejected, message: "the engine at \(at) refused our client certificate (\(reason)): is it signed by the CA the engine trusts (--tlscacert)?")
         }
-        // TLS 1.3: the server checks our certificate after the handshake and closes at once when it refuses it;
-        // curl then fails on getpeername() or meets the reset before it could read the alert.
-        let closedAfterHandshake = ["getpeername", "connection reset", "not connected"].contains(where: lower.contains)
-        if [CURLE_SEND_ERROR, CURLE_RECV_ERROR].contains(code) && closedAfterHandshake {
-            return EngineError(.tlsClientRejected, message: "the engine at \(at) closed the connection right after the TLS handshake: it most likely refused our client certificate (is it signed by the CA the engine trusts, --tlscacert?)")
-        }
         switch code {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR:
             if lower.contains("certificate has expired") {

@@ -45,8 +45,9 @@ public struct JarvisError: Error, Sendable, CustomStringConvertible {
 
     /// The one place engine failures become HTTP answers.
     public static func from(_ error: EngineError) -> JarvisError {
+        if error.code.isUnreachable { return JarvisError(503, "engine_unavailable", error.message) }
         switch error.code {
-        case .engineUnreachable, .unsupportedVersion: return JarvisError(503, "engine_unavailable", error.message)
+        case .unsupportedVersion: return JarvisError(503, "engine_unavailable", error.message)
         case .notFound: return JarvisError(404, "not_found", error.message)
         case .conflict: return JarvisError(409, "conflict", error.message)
         case .badRequest, .invalidArgument: return JarvisError(400, "bad_request", error.message)
