@@ -101,6 +101,17 @@ public final class HostRegistry: @unchecked Sendable {
                                     credentials: try record.sealedCredentials.map { try HostCredentials.open($0, box: secrets()) })
     }
 
+    /// An SSH host's tunnel in this process ends with the settings it was opened for (changed or deleted host).
+    static func closeTunnel(_ host: DockerHost) {
+        if case let .ssh(endpoint) = host.transport { SSHTunnels.shared.stop(endpoint) }
+    }
+
+    /// Forgets the client of a host whose settings changed or that was deleted, and closes its tunnel.
+    func forget(_ record: HostRecord) {
+        guard let cached = lock.withLock({ clients.removeValue(forKey: record.id) }) else { return }
+        Self.closeTunnel(cached.client.host)
+    }
+
     func secrets() throws -> SecretBox {
         if let box = lock.withLock({ secretBox }) { return box }
         let box = try SecretBox.load(dataDir: config.dataDir)

@@ -112,6 +112,7 @@ extension HostService {
             changed.credentialFacts = jsonText(probe.facts(credentials: stored))
         }
         try database.updateHostSettings(changed)
+        registry.forget(record)
         if patch.default == true { try database.makeDefaultHost(id: record.id) }
         return try view(try database.host(id: record.id) ?? changed)
     }
@@ -141,6 +142,7 @@ extension HostService {
                               + busy.prefix(5).map { "\($0.title) (\($0.id), \($0.state))" }.joined(separator: "; "))
         }
         try database.deleteHost(id: record.id)
+        registry.forget(record)
     }
 
     /// The client settings a request describes, validated, with the credentials to seal.

@@ -17,7 +17,7 @@ public final class HostSupervisor: @unchecked Sendable {
     let concurrency: Int
     let statsInterval: Double
     private let lock = NSLock()
-    private var watchers: [Int64: (key: String, work: Task<Void, Never>, watermark: Watermark)] = [:]
+    private var watchers: [Int64: (key: String, work: Task<Void, Never>, watermark: Watermark, engine: DockerHost)] = [:]
 
     public init(environment: JarvisEnvironment, logger: Logger) {
         registry = environment.hosts
@@ -98,6 +98,7 @@ public final class HostSupervisor: @unchecked Sendable {
             for (id, entry) in watchers where wanted[id].map(Self.key) != entry.key {
                 entry.work.cancel()
                 watchers[id] = nil
+                HostRegistry.closeTunnel(entry.engine)
                 try? database.markContainerMirrorStale(hostID: id)
                 logger.info("host watchers stopped", metadata: ["host": "\(id)"])
             }
@@ -113,7 +114,7 @@ public final class HostSupervisor: @unchecked Sendable {
                         if sampling { group.addTask { await sampler.run() } }
                     }
                 }
-                watchers[id] = (Self.key(host), work, mirror.watermark)
+                watchers[id] = (Self.key(host), work, mirror.watermark, services.docker.host)
                 logger.info("host watchers started", metadata: ["host": "\(host.name)"])
             }
         }
