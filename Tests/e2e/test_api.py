@@ -95,7 +95,7 @@ def test_stop_and_start_change_state_and_write_audit_rows(client, container):
     row = audit_rows(client, action="container.stop")[0]
     assert row["resource_id"] == cid and row["resource_name"] == name and row["result"] == "success"
     assert row["username"] == "admin" and row["ip"] == "127.0.0.1" and row["request_id"] == stop.headers["X-Request-Id"]
-    assert row["params"] == {"timeout": "5"}
+    assert row["params"] == {"timeout": "5", "host": "local"}, "an engine action names its host"
 
     start = client.post(f"/containers/{cid}/start")
     assert start.status_code == 200 and start.json()["state"]["running"] is True

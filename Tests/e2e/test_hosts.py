@@ -12,7 +12,20 @@ from conftest import IMAGE, Client, data, docker, open_stream, wait_for
 from remote_hosts import remote_engines  # noqa: F401  (fixture)
 from test_host_boundary import user
 
-pytestmark = pytest.mark.usefixtures("remote_engines")
+pytestmark = pytest.mark.usefixtures("remote_engines", "hosts_removed_afterwards")
+
+
+@pytest.fixture(scope="module")
+def hosts_removed_afterwards():
+    """The hosts this file adds are deleted at its end, so later files see the local host alone."""
+    yield
+    admin = Client()
+    admin.login()
+    for name in names(admin):
+        if name.startswith("t-"):
+            asked = admin.delete(f"/hosts/{name}")
+            token = asked.json().get("confirmation", {}).get("token", "")
+            admin.delete(f"/hosts/{name}", headers={"X-Confirmation-Token": token})
 
 
 def names(client):
