@@ -37,6 +37,7 @@ def test_the_image_builds_offline_and_jarvis_runs_it_as_a_stack(client):
            f"DOCKER_SOCKET={DOCKER_HOST.removeprefix('unix://')}\nSTACKS_DIR={stacks}\n")
     compose = open(os.path.join(ROOT, "deploy", "compose", "compose.yaml")).read()
     try:
+        client.login()  # the build outlasts an access token
         created = client.post("/stacks", json={"name": name, "compose": compose, "env": env})
         assert created.status_code == 201, created.text
         assert any("docker.sock" in issue["message"] for issue in created.json()["host_access"]), "the socket mount is flagged"
