@@ -1,0 +1,575 @@
+#!/usr/bin/env python3
+"""Host benchmarks of issue 16, run by `scripts/bench.sh` (or `scripts/bench.sh hosts`)
+against the stack it started and the remote engines of scripts/remote-engines.sh.
+Every figure is measured in the same run as its baseline.
+
+1. Health of 200 TLS host endpoints (bench/hosts_tls_endpoints.py --answer), each
+   registered through the API (a probe for its fingerprint, then POST /api/v1/hosts;
+   timed apart). One round as jarvis-sse runs it, from the hosts' own `last_seen`
+   (set when each check ends) vs 200 raw pings with curl, 10 in parallel.
+2. GET /api/v1/hosts/far/containers (the far host, 250 ms each way) vs
+   /api/v1/hosts/local/containers, both from the mirror: p50 ratio.
+3. A log line written on the far host -> SSE event of /api/v1/hosts/far/containers/{id}/logs/follow:
+   latency from the engine's timestamp, vs a raw follow through the same delaying proxy
+   and vs the injected round trip.
+4. jarvis-sse with 10 hosts of 100 containers each (10 TLS endpoints relaying to the
+   near and far engines): resident memory and CPU over 60 s with no client.
+
+Environment: JARVIS_BENCH_URL, JARVIS_BENCH_PASSWORD, JARVIS_BENCH_DATA_DIR, DOCKER_HOST,
+JARVIS_REMOTE_ENGINES (hosts.json), JARVIS_HOST_CHECK_INTERVAL (the stack's, seconds).
+"""
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "e2e"))
+import remote_hosts  # noqa: E402  (hosts.json and the POST bodies, shared with the e2e tests)
+
+URL = os.environ["JARVIS_BENCH_URL"]
+PASSWORD = os.environ["JARVIS_BENCH_PASSWORD"]
+DATA = os.environ["JARVIS_BENCH_DATA_DIR"]
+LOCAL_SOCKET = os.environ["DOCKER_HOST"].removeprefix("unix://")
+INTERVAL = float(os.environ.get("JARVIS_HOST_CHECK_INTERVAL", "60"))
+HOST, PORT = URL.removeprefix("https://").split(":")
+CA = os.path.join(DATA, "etc", "tls.crt")
+IMAGE = remote_hosts.IMAGE
+ENDPOINTS = os.path.join(ROOT, "bench", "hosts_tls_endpoints.py")
+LABEL = "jarvis.bench.hosts"
+results = {}
+
+
+def hosts_json():
+    return remote_hosts.load()
+
+
+def engine_socket(name):
+    """The unix socket of an engine: local (the harness's private engine), near or far."""
+    return LOCAL_SOCKET if name == "local" else remote_hosts.host(name)["unix"].removeprefix("unix://")
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=60):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+def engine(name, method, path, body=None):
+    connection = UnixConnection(engine_socket(name))
+    connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers={"Content-Type": "application/json"} if body is not None else {})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    assert response.status < 300 or response.status == 304, (name, path, response.status, data[:200])
+    return json.loads(data) if data else None
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def sse_pid():
+    return open(os.path.join(DATA, "run", "jarvis-sse.pid")).read().strip()
+
+
+def rss_mb(pid=None):
+    for line in open(f"/proc/{pid or sse_pid()}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid=None):
+    fields = open(f"/proc/{pid or sse_pid()}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Api:
+    """Bearer-token requests to the stack; logs in again before the 15-minute token runs out."""
+
+    def __init__(self):
+        self.http = requests.Session()
+        self.http.verify = CA
+        self.http.trust_env = False
+        self.logged_in = 0
+
+    def token(self):
+        if time.time() - self.logged_in > 300:
+            r = self.http.post(URL + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD})
+            r.raise_for_status()
+            self._token, self.logged_in = r.json()["access_token"], time.time()
+        return self._token
+
+    def request(self, method, path, expect=(200,), **kwargs):
+        r = self.http.request(method, URL + path, headers={"Authorization": "Bearer " + self.token()}, timeout=120, **kwargs)
+        if r.status_code not in expect:
+            raise AssertionError(f"{method} {path}: {r.status_code} {r.text[:300]}")
+        return r.json() if r.content else None
+
+    def add_tls_host(self, name, endpoint, engine_name, server_name):
+        """Probe (its fingerprint), then POST /api/v1/hosts with it; returns (probe s, add s)."""
+        body = remote_hosts.tls_probe_body(engine_name, endpoint=endpoint, server_name=server_name)
+        started = time.perf_counter()
+        probe = self.request("POST", "/api/v1/hosts/probe", json=body)
+        probed = time.perf_counter()
+        self.request("POST", "/api/v1/hosts", expect=(201,), json=remote_hosts.add_body(body, name, probe["fingerprint"]))
+        return probed - started, time.perf_counter() - probed
+
+    def delete_host(self, name):
+        """DELETE /api/v1/hosts/{name}, confirmed with the token of its 428 challenge."""
+        path = URL + f"/api/v1/hosts/{name}"
+        headers = {"Authorization": "Bearer " + self.token()}
+        r = self.http.delete(path, headers=headers, timeout=60)
+        if r.status_code == 428:
+            headers["X-Confirmation-Token"] = r.json()["confirmation"]["token"]
+            r = self.http.delete(path, headers=headers, timeout=60)
+        if r.status_code not in (200, 204):
+            raise AssertionError(f"DELETE {path}: {r.status_code} {r.text[:300]}")
+
+    def hosts(self):
+        return {h["name"]: h for h in self.request("GET", "/api/v1/hosts")["items"]}
+
+    def wait_online(self, names, seconds=120):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            hosts = self.hosts()
+            if all(hosts.get(n, {}).get("state") == "online" for n in names):
+                return hosts
+            time.sleep(0.5)
+        states = {n: (hosts.get(n) or {}).get("state") for n in names if (hosts.get(n) or {}).get("state") != "online"}
+        raise AssertionError(f"hosts not online after {seconds} s: {dict(list(states.items())[:5])} ({len(states)} in all)")
+
+    def wait_listed(self, host, count, seconds=120):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            page = self.request("GET", f"/api/v1/hosts/{host}/containers", params={"all": 1, "label": f"{LABEL}=1", "page_size": 1})
+            if page["total"] >= count:
+                return page
+            time.sleep(0.5)
+        raise AssertionError(f"{host}: the mirror lists {page['total']} of {count} containers after {seconds} s")
+
+
+def start_endpoints(count, engine_name, answer, state):
+    command = [sys.executable, ENDPOINTS, "start", str(count), "--hosts", os.path.join(hosts_json()["dir"], "hosts.json"),
+               "--engine", engine_name, "--state", state] + (["--answer"] if answer else [])
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def stop_endpoints(state):
+    subprocess.run([sys.executable, ENDPOINTS, "stop", "--hosts", os.path.join(hosts_json()["dir"], "hosts.json"),
+                    "--state", state], check=False)
+
+
+def pem_files(directory):
+    """The test CA and client certificate of hosts.json as files, for curl."""
+    hosts = hosts_json()
+    paths = {}
+    for key, field in (("ca", "ca"), ("cert", "client_cert"), ("key", "client_key")):
+        paths[key] = os.path.join(directory, key + ".pem")
+        with open(paths[key], "w") as f:
+            f.write(hosts[field])
+    return paths
+
+
+def curl_pings(ports, server_name, pems, parallel=10):
+    """Wall time of one /_ping per endpoint, `parallel` curl processes at a time (each its own TLS handshake)."""
+    lines = "".join(f"{p}\n" for p in ports)
+    script = (f'curl -sf -o /dev/null --max-time 10 --cacert {pems["ca"]} --cert {pems["cert"]} --key {pems["key"]} '
+              f'--connect-to {server_name}:$0:127.0.0.1:$0 https://{server_name}:$0/_ping || echo FAIL $0')
+    started = time.perf_counter()
+    out = subprocess.run(["xargs", "-P", str(parallel), "-n", "1", "sh", "-c", script], input=lines,
+                         capture_output=True, text=True).stdout
+    elapsed = time.perf_counter() - started
+    assert "FAIL" not in out, out[:300]
+    return elapsed
+
+
+def parse_time(stamp):
+    """Seconds since the epoch of an RFC 3339 UTC time with any number of fraction digits."""
+    seconds_part, _, rest = stamp.rstrip("Z").partition(".")
+    whole = time.mktime(time.strptime(seconds_part[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    return whole + (float("0." + rest) if rest else 0.0)
+
+
+def rounds_of(samples, names, interval):
+    """Check rounds from every distinct last_seen (the end of each host's check):
+    completions are grouped into one round while closer than interval/2 to the
+    previous one. Returns [(first, last, hosts checked)] of complete rounds."""
+    ends = sorted({(t, n) for n, values in samples.items() if n in names for t in values})
+    rounds, current = [], []
+    for t, n in ends:
+        if current and t - current[-1][0] > interval / 2:
+            rounds.append(current)
+            current = []
+        current.append((t, n))
+    rounds.append(current)
+    full = [r for r in rounds[1:-1] if len({n for _, n in r}) == len(names)]  # the first and last may be cut
+    return [(r[0][0], r[-1][0], len(r)) for r in full]
+
+
+def bench_health(api, count, observe_seconds, keep=False):
+    print(f"\n1. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, jarvis-sse's host_check_concurrency)")
+    state = os.path.join(hosts_json()["dir"], "tls-health.json")
+    endpoints = start_endpoints(count, "near", True, state)
+    names = [f"tls-{i:03d}" for i in range(count)]
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            pems = pem_files(directory)
+            curl = [curl_pings(endpoints["ports"], endpoints["server_name"], pems) for _ in range(3)]
+        curl_s = statistics.median(curl)
+        print(f"raw: {count} x curl /_ping, 10 in parallel: {curl_s * 1000:.0f} ms (median of 3: "
+              f"{', '.join(f'{c * 1000:.0f}' for c in curl)})")
+
+        probes, adds = [], []
+        started = time.perf_counter()
+        for name, endpoint in zip(names, endpoints["endpoints"]):
+            probe_s, add_s = api.add_tls_host(name, endpoint, "near", endpoints["server_name"])
+            probes.append(probe_s * 1000)
+            adds.append(add_s * 1000)
+        registration = time.perf_counter() - started
+        print(f"registration of {count} hosts one after the other: {registration:.1f} s; per host probe p50 "
+              f"{percentile(probes, 50):.0f} ms (p95 {percentile(probes, 95):.0f}), POST /api/v1/hosts p50 "
+              f"{percentile(adds, 50):.0f} ms (p95 {percentile(adds, 95):.0f})")
+
+        hosts = api.wait_online(names)
+        checked = len([h for h in hosts.values() if not h.get("archived")])
+        time.sleep(INTERVAL + 2)  # the watchers of every new host have started
+        samples = {}
+        cpu_before, wall_before = cpu_seconds(), time.time()
+        listed = []
+        while time.time() - wall_before < observe_seconds:
+            t = time.perf_counter()
+            hosts = api.hosts()
+            listed.append((time.perf_counter() - t) * 1000)
+            for name, host in hosts.items():
+                if host.get("last_seen"):
+                    samples.setdefault(name, set()).add(parse_time(host["last_seen"]))
+            time.sleep(0.25)
+        sse_cpu = (cpu_seconds() - cpu_before) / (time.time() - wall_before) * 100
+        offline = [n for n in names if hosts[n]["state"] != "online"]
+        latencies = [hosts[n]["latency_ms"] for n in names if hosts[n].get("latency_ms") is not None]
+        rounds = rounds_of(samples, set(names), INTERVAL)
+        periods = [b - a for n in names for a, b in zip(sorted(samples[n]), sorted(samples[n])[1:])]
+        period = statistics.median(periods) if periods else float("nan")
+        ping_p50 = statistics.median(latencies) if latencies else float("nan")
+        spreads = [(last - first) * 1000 for first, last, _ in rounds]
+        if rounds:
+            spread = statistics.median(spreads)
+            # The round starts one check before its first completion: a check is a
+            # /_ping, then /version and /info at once, about two ping round trips.
+            estimate = spread + 2 * ping_p50
+            verdict = "PASS" if estimate <= 1000 else "FAIL"
+        else:  # rounds run back to back (longer than the interval): the period is the round
+            spread = estimate = period * 1000
+            verdict = "PASS" if estimate <= 1000 else "FAIL"
+        print(f"jarvis-sse checks {checked} hosts a round ({count} bench + the others); {len(rounds)} complete rounds observed "
+              f"in {observe_seconds} s; period per host {period:.2f} s; {len(offline)} bench hosts not online")
+        print(f"round: first -> last check completion p50 {spread:.0f} ms (each round: "
+              f"{', '.join(f'{s:.0f}' for s in spreads)}); ping latency p50 {ping_p50:.1f} ms; "
+              f"round estimate {estimate:.0f} ms   target <= 1000: {verdict}")
+        print(f"ratio round / raw curl: {estimate / (curl_s * 1000):.2f}; jarvis-sse CPU meanwhile {sse_cpu:.1f} % of one core "
+              f"(checks plus the mirror and stats watchers of {count} hosts); RSS {rss_mb():.1f} MB; "
+              f"GET /api/v1/hosts ({len(hosts)} hosts) p50 {percentile(listed, 50):.0f} ms")
+        results["health"] = {"hosts": count, "registration_s": round(registration, 1),
+                             "probe_p50_ms": round(percentile(probes, 50)), "add_p50_ms": round(percentile(adds, 50)),
+                             "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
+                             "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
+                             "curl_200_parallel10_ms": round(curl_s * 1000), "sse_cpu_percent": round(sse_cpu, 1),
+                             "sse_rss_mb": round(rss_mb(), 1), "hosts_list_p50_ms": round(percentile(listed, 50))}
+    finally:
+        if not keep:
+            for name in names:
+                try:
+                    api.delete_host(name)
+                except Exception as error:  # noqa: BLE001 - clean up what we can
+                    print(f"  could not delete {name}: {error}")
+            stop_endpoints(state)
+
+
+def populate(engine_name, count, running, prefix):
+    """`count` busybox containers labelled LABEL=1 on an engine (the first `running` of them started)."""
+    have = engine(engine_name, "GET", "/containers/json?all=1&filters=" + urllib.parse.quote(json.dumps({"label": [f"{LABEL}=1"]})))
+    names = {c["Names"][0][1:] for c in have}
+
+    def make(i):
+        name = f"{prefix}-{i:04d}"
+        if name in names:
+            return
+        created = engine(engine_name, "POST", f"/containers/create?name={name}", {
+            "Image": IMAGE, "Cmd": ["sh", "-c", "while true; do sleep 5; done"], "Labels": {LABEL: "1"},
+            "HostConfig": {"NetworkMode": "none"}})
+        if i < running:
+            engine(engine_name, "POST", f"/containers/{created['Id']}/start")
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, range(count)))
+
+
+def remove_labelled(engine_name):
+    have = engine(engine_name, "GET", "/containers/json?all=1&filters=" + urllib.parse.quote(json.dumps({"label": [f"{LABEL}=1"]})))
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda c: engine(engine_name, "DELETE", f"/containers/{c['Id']}?force=1"), have))
+
+
+def get(connection, path, headers):
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    assert response.status == 200, body[:300]
+    return body
+
+
+def far_tls_connection(timeout=30):
+    """A raw Engine API connection to far through the delaying proxy, as Jarvis makes it (test CA, client cert)."""
+    hosts = hosts_json()
+    far = remote_hosts.host("far")
+    with tempfile.TemporaryDirectory() as directory:
+        pems = pem_files(directory)
+        context = ssl.create_default_context(cafile=pems["ca"])
+        context.load_cert_chain(pems["cert"], pems["key"])
+    address, port = far["tls_endpoint"].removeprefix("tcp://").rsplit(":", 1)
+
+    class Connection(http.client.HTTPSConnection):
+        def connect(self):
+            sock = socket.create_connection((address, int(port)), timeout=timeout)
+            self.sock = context.wrap_socket(sock, server_hostname=far["server_name"])
+
+    del hosts
+    return Connection(far["server_name"], int(port), context=context, timeout=timeout)
+
+
+def bench_far_list(api, count, requests_count):
+    print(f"\n2. GET /api/v1/hosts/far/containers vs /api/v1/hosts/local/containers ({count} containers each, "
+          f"{requests_count} requests each, from the mirror)")
+    populate("local", count, count, "hl")
+    populate("far", count, count, "hf")
+    for host in ("local", "far"):
+        api.wait_listed(host, count)
+    connection = http.client.HTTPSConnection(HOST, int(PORT), context=ssl.create_default_context(cafile=CA))
+    auth = {"Authorization": "Bearer " + api.token()}
+    paths = {h: f"/api/v1/hosts/{h}/containers?all=1&label={LABEL}%3D1" for h in ("local", "far")}
+    times = {"local": [], "far": []}
+    pages = {}
+    for _ in range(20):
+        for path in paths.values():
+            get(connection, path, auth)
+    for i in range(requests_count):  # interleaved, in turns first, so drift and order hit both
+        for host in (("local", "far") if i % 2 else ("far", "local")):
+            path = paths[host]
+            started = time.perf_counter()
+            body = get(connection, path, auth)
+            times[host].append((time.perf_counter() - started) * 1000)
+            pages[host] = json.loads(body)
+    connection.close()
+    raw = far_tls_connection()
+    raw_times = []
+    version = json.loads(get(raw, "/version", {}))["ApiVersion"]
+    for _ in range(10):
+        started = time.perf_counter()
+        get(raw, f"/v{version}/containers/json?all=1", {})
+        raw_times.append((time.perf_counter() - started) * 1000)
+    raw.close()
+    p = {h: (percentile(t, 50), percentile(t, 95)) for h, t in times.items()}
+    ratio = p["far"][0] / p["local"][0]
+    for host in ("local", "far"):
+        print(f"{host:>5}: {pages[host]['total']} listed, source {pages[host].get('source')}: p50 {p[host][0]:.2f} ms, p95 {p[host][1]:.2f} ms")
+    print(f"p50 ratio far / local {ratio:.2f}   target <= 1.5: {'PASS' if ratio <= 1.5 else 'FAIL'}")
+    print(f"(raw GET /containers/json on far through the delaying proxy, kept connection: p50 {percentile(raw_times, 50):.0f} ms)")
+    results["far_list"] = {"local_p50_ms": round(p["local"][0], 2), "far_p50_ms": round(p["far"][0], 2),
+                           "local_p95_ms": round(p["local"][1], 2), "far_p95_ms": round(p["far"][1], 2),
+                           "p50_ratio": round(ratio, 3), "source": [pages["local"].get("source"), pages["far"].get("source")],
+                           "raw_far_engine_p50_ms": round(percentile(raw_times, 50))}
+
+
+def sse_delays(api, container, count, out, ready):
+    """Engine timestamp -> arrival of each `log` event of the far host's follow through nginx + jarvis-sse."""
+    response = api.http.get(URL + f"/api/v1/hosts/far/containers/{container}/logs/follow?tail=0", stream=True, timeout=60,
+                            headers={"Authorization": "Bearer " + api.token()})
+    assert response.status_code == 200, response.text[:300]
+    ready.set()
+    for line in response.iter_lines():
+        if line.startswith(b"data: "):
+            event = json.loads(line[6:])
+            if "tick" in event.get("line", event.get("text", "tick")):
+                out.append((time.time() - parse_time(event["time"])) * 1000)
+                if len(out) == count:
+                    break
+    response.close()
+
+
+def raw_delays(container, count, out, ready):
+    """The same through a raw follow on far's TLS endpoint (the same delaying proxy), timestamps=1."""
+    connection = far_tls_connection(timeout=60)
+    connection.request("GET", f"/containers/{container}/logs?follow=1&stdout=1&stderr=1&tail=0&timestamps=1")
+    response = connection.getresponse()
+    assert response.status == 200
+    ready.set()
+    buffer = b""
+    while len(out) < count:
+        buffer += response.read1(65536) or b""
+        while len(buffer) >= 8:
+            size = int.from_bytes(buffer[4:8], "big")
+            if len(buffer) < 8 + size:
+                break
+            payload, buffer = buffer[8:8 + size], buffer[8 + size:]
+            now = time.time()
+            for text in payload.decode().splitlines():
+                stamp, _, rest = text.partition(" ")
+                if rest.startswith("tick"):
+                    out.append((now - parse_time(stamp)) * 1000)
+    connection.close()
+
+
+def bench_far_follow(api, lines):
+    delay = remote_hosts.host("far").get("delay_ms_each_way", 250)
+    print(f"\n3. Log line written on far -> event received ({lines} lines, 10 a second; proxy delay {delay} ms each way)")
+    name = "hb-ticker"
+    try:
+        engine("far", "DELETE", f"/containers/{name}?force=1")
+    except AssertionError:
+        pass
+    created = engine("far", "POST", f"/containers/create?name={name}", {
+        "Image": IMAGE, "Labels": {LABEL: "ticker"}, "HostConfig": {"NetworkMode": "none"},
+        "Cmd": ["sh", "-c", f"sleep 4; i=0; while [ $i -lt {lines} ]; do i=$((i+1)); echo tick $i; sleep 0.1; done; sleep 600"]})
+    engine("far", "POST", f"/containers/{created['Id']}/start")
+    api.wait_listed("far", 1)  # any row: the ticker is addressed by name, which the far host resolves
+    sse, raw = [], []
+    ready = [threading.Event(), threading.Event()]
+    threads = [threading.Thread(target=sse_delays, args=(api, name, lines, sse, ready[0]), daemon=True),
+               threading.Thread(target=raw_delays, args=(name, lines, raw, ready[1]), daemon=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=lines / 10 + 60)
+    rtt = []
+    connection = far_tls_connection()
+    for _ in range(10):
+        started = time.perf_counter()
+        get(connection, "/_ping", {})
+        rtt.append((time.perf_counter() - started) * 1000)
+    connection.close()
+    engine("far", "DELETE", f"/containers/{name}?force=1")
+    rtt_p50 = percentile(rtt, 50)
+    assert len(sse) == lines and len(raw) == lines, (len(sse), len(raw))
+    s50, s95, r50, r95 = percentile(sse, 50), percentile(sse, 95), percentile(raw, 50), percentile(raw, 95)
+    target = 2 * delay + 50
+    print(f"raw engine follow through the proxy: p50 {r50:.0f} ms, p95 {r95:.0f} ms")
+    print(f"Jarvis SSE (/api/v1/hosts/far/…/logs/follow): p50 {s50:.0f} ms, p95 {s95:.0f} ms; +{s50 - r50:.0f} ms over raw")
+    print(f"injected round trip {2 * delay} ms (measured /_ping p50 {rtt_p50:.0f} ms)   target p50 <= {target}: "
+          f"{'PASS' if s50 <= target else 'FAIL'}")
+    results["far_follow_ms"] = {"sse_p50": round(s50), "sse_p95": round(s95), "raw_p50": round(r50), "raw_p95": round(r95),
+                                "rtt_injected": 2 * delay, "rtt_ping_p50": round(rtt_p50)}
+
+
+def bench_many(api, hosts_count, containers, seconds):
+    half = hosts_count // 2
+    print(f"\n4. jarvis-sse with {hosts_count} hosts of {containers} containers each ({half} TLS endpoints relaying to near, "
+          f"{hosts_count - half} to far's engine socket; all containers running), no client, {seconds} s")
+    for name in list(api.hosts()):
+        if name != "local":
+            api.delete_host(name)
+    remove_labelled("local")
+    remove_labelled("far")
+    time.sleep(3)
+    idle_rss = rss_mb()
+    before, started = cpu_seconds(), time.time()
+    time.sleep(20)
+    idle_cpu = (cpu_seconds() - before) / (time.time() - started) * 100
+    print(f"baseline, the local host only (0 bench containers): RSS {idle_rss:.1f} MB, CPU {idle_cpu:.2f} % of one core over 20 s")
+    populate("near", containers, containers, "hm")
+    populate("far", containers, containers, "hm")
+    directory = hosts_json()["dir"]
+    states = [os.path.join(directory, "tls-many-near.json"), os.path.join(directory, "tls-many-far.json")]
+    sets = [("near", half, states[0]), ("far", hosts_count - half, states[1])]
+    names = []
+    try:
+        for engine_name, n, state in sets:
+            endpoints = start_endpoints(n, engine_name, False, state)
+            for i, endpoint in enumerate(endpoints["endpoints"]):
+                name = f"many-{engine_name}-{i}"
+                api.add_tls_host(name, endpoint, engine_name, endpoints["server_name"])
+                names.append(name)
+        api.wait_online(names)
+        for name in names:
+            api.wait_listed(name, containers, seconds=180)
+        # Let every stats sampler finish a first round before measuring.
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            sampled = [sum(1 for c in api.request("GET", f"/api/v1/hosts/{n}/containers",
+                                                  params={"page_size": 500, "label": f"{LABEL}=1"})["items"]
+                           if c.get("cpu_percent") is not None) for n in names]
+            if min(sampled) >= containers:
+                break
+            time.sleep(2)
+        print(f"containers with a CPU figure per host: {sampled}")
+        time.sleep(5)
+        rss_start = rss_mb()
+        before, started = cpu_seconds(), time.time()
+        time.sleep(seconds)
+        cpu = (cpu_seconds() - before) / (time.time() - started) * 100
+        rss = rss_mb()
+        status = {k: v for k, v in (line.split(":", 1) for line in open(f"/proc/{sse_pid()}/status")) if k in ("VmHWM", "Threads")}
+        print(f"jarvis-sse RSS {rss_start:.1f} MB before, {rss:.1f} MB after ({status['VmHWM'].strip()} peak, "
+              f"{status['Threads'].strip()} threads)")
+        print(f"jarvis-sse CPU {cpu:.2f} % of one core over {seconds} s (health checks every {INTERVAL:g} s, "
+              f"mirrors, stats of {hosts_count * containers} running containers)   target <= 5: {'PASS' if cpu <= 5 else 'FAIL'}")
+        results["many"] = {"hosts": hosts_count, "containers_each": containers, "rss_mb": round(rss, 1),
+                           "rss_before_mb": round(rss_start, 1), "cpu_percent_of_core": round(cpu, 2),
+                           "baseline_rss_mb": round(idle_rss, 1), "baseline_cpu_percent": round(idle_cpu, 2)}
+    finally:
+        for state in states:
+            stop_endpoints(state)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", nargs="*", default=["health", "list", "follow", "many"])
+    parser.add_argument("--endpoints", type=int, default=200)
+    parser.add_argument("--observe-seconds", type=int, default=20)
+    parser.add_argument("--containers", type=int, default=20, help="per host, for the list benchmark")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--lines", type=int, default=100)
+    parser.add_argument("--many-hosts", type=int, default=10)
+    parser.add_argument("--many-containers", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=60)
+    args = parser.parse_args()
+    api = Api()
+    print(f"stack {URL}; remote engines {hosts_json()['dir']}; host_check_interval {INTERVAL:g} s")
+    if "health" in args.only:
+        bench_health(api, args.endpoints, args.observe_seconds)
+    if {"list", "follow"} & set(args.only):
+        far = remote_hosts.host("far")
+        if "far" not in api.hosts():
+            api.add_tls_host("far", far["tls_endpoint"], "far", far["server_name"])
+        api.wait_online(["far"])
+    if "list" in args.only:
+        bench_far_list(api, args.containers, args.requests)
+    if "follow" in args.only:
+        bench_far_follow(api, args.lines)
+    if "many" in args.only:
+        bench_many(api, args.many_hosts, args.many_containers, args.seconds)
+    print("\n" + json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
