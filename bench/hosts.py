@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Host benchmarks of issue 16, run by `scripts/bench.sh` (or `scripts/bench.sh hosts`)
 against the stack it started and the remote engines of scripts/remote-engines.sh.
-Every figure is measured in the same run as its baseline.
+Every figure is measured in the same run as its baseline. Order: a baseline of
+jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 1, 2, 3.
 
 1. Health of 200 TLS host endpoints (bench/hosts_tls_endpoints.py --answer), each
    registered through the API (a probe for its fingerprint, then POST /api/v1/hosts;
@@ -44,6 +45,7 @@ PASSWORD = os.environ["JARVIS_BENCH_PASSWORD"]
 DATA = os.environ["JARVIS_BENCH_DATA_DIR"]
 LOCAL_SOCKET = os.environ["DOCKER_HOST"].removeprefix("unix://")
 INTERVAL = float(os.environ.get("JARVIS_HOST_CHECK_INTERVAL", "60"))
+CONCURRENCY = int(os.environ.get("JARVIS_HOST_CHECK_CONCURRENCY", "10"))
 HOST, PORT = URL.removeprefix("https://").split(":")
 CA = os.path.join(DATA, "etc", "tls.crt")
 IMAGE = remote_hosts.IMAGE
@@ -204,6 +206,20 @@ def curl_pings(ports, server_name, pems, parallel=10):
     return elapsed
 
 
+def curl_parallel_pings(ports, server_name, pems, parallel=10):
+    """Wall time of the same pings from ONE curl process, --parallel-max 10 (no process start per ping;
+    still a TLS handshake per endpoint, as each is a host of its own)."""
+    config = "".join(f'url = "https://{server_name}:{p}/_ping"\noutput = "/dev/null"\n' for p in ports)
+    connect = [a for p in ports for a in ("--connect-to", f"{server_name}:{p}:127.0.0.1:{p}")]
+    started = time.perf_counter()
+    result = subprocess.run(["curl", "-sf", "--parallel", "--parallel-max", str(parallel), "--max-time", "10",
+                             "--cacert", pems["ca"], "--cert", pems["cert"], "--key", pems["key"], *connect, "-K", "-"],
+                            input=config, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr[:300]
+    return elapsed
+
+
 def parse_time(stamp):
     """Seconds since the epoch of an RFC 3339 UTC time with any number of fraction digits."""
     seconds_part, _, rest = stamp.rstrip("Z").partition(".")
@@ -226,7 +242,7 @@ def rounds_of(samples, names):
 
 
 def bench_health(api, count, observe_seconds, keep=False):
-    print(f"\n1. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, jarvis-sse's host_check_concurrency)")
+    print(f"\n1. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, concurrency {CONCURRENCY})")
     state = os.path.join(hosts_json()["dir"], "tls-health.json")
     endpoints = start_endpoints(count, "near", True, state)
     names = [f"tls-{i:03d}" for i in range(count)]
@@ -234,9 +250,12 @@ def bench_health(api, count, observe_seconds, keep=False):
         with tempfile.TemporaryDirectory() as directory:
             pems = pem_files(directory)
             curl = [curl_pings(endpoints["ports"], endpoints["server_name"], pems) for _ in range(3)]
-        curl_s = statistics.median(curl)
-        print(f"raw: {count} x curl /_ping, 10 in parallel: {curl_s * 1000:.0f} ms (median of 3: "
+            multi = [curl_parallel_pings(endpoints["ports"], endpoints["server_name"], pems) for _ in range(3)]
+        curl_s, multi_s = statistics.median(curl), statistics.median(multi)
+        print(f"raw: {count} x curl /_ping, 10 processes in parallel: {curl_s * 1000:.0f} ms (median of 3: "
               f"{', '.join(f'{c * 1000:.0f}' for c in curl)})")
+        print(f"raw: {count} x /_ping from one curl --parallel-max 10: {multi_s * 1000:.0f} ms (median of 3: "
+              f"{', '.join(f'{c * 1000:.0f}' for c in multi)})")
 
         probes, adds = [], []
         started = time.perf_counter()
@@ -253,7 +272,7 @@ def bench_health(api, count, observe_seconds, keep=False):
         checked = len([h for h in hosts.values() if not h.get("archived")])
         time.sleep(INTERVAL + 2)  # the watchers of every new host have started
         samples = {}
-        cpu_before, wall_before = cpu_seconds(), time.time()
+        cpu_before, fixture_before, wall_before = cpu_seconds(), cpu_seconds(endpoints["pid"]), time.time()
         listed = []
         while time.time() - wall_before < observe_seconds:
             t = time.perf_counter()
@@ -264,6 +283,8 @@ def bench_health(api, count, observe_seconds, keep=False):
                     samples.setdefault(name, set()).add(parse_time(host["last_seen"]))
             time.sleep(0.7)  # each last_seen stands for one interval; the list costs jarvis-fcgi CPU
         sse_cpu = (cpu_seconds() - cpu_before) / (time.time() - wall_before) * 100
+        fixture_cpu = (cpu_seconds(endpoints["pid"]) - fixture_before) / (time.time() - wall_before) * 100
+        load = open("/proc/loadavg").read().split()[0]
         offline = [n for n in names if hosts[n]["state"] != "online"]
         latencies = [hosts[n]["latency_ms"] for n in names if hosts[n].get("latency_ms") is not None]
         rounds = rounds_of(samples, names)
@@ -289,11 +310,14 @@ def bench_health(api, count, observe_seconds, keep=False):
         print(f"ratio round / raw curl: {estimate / (curl_s * 1000):.2f}; jarvis-sse CPU meanwhile {sse_cpu:.1f} % of one core "
               f"(checks plus the mirror and stats watchers of {count} hosts); RSS {rss_mb():.1f} MB; "
               f"GET /api/v1/hosts ({len(hosts)} hosts) p50 {percentile(listed, 50):.0f} ms")
+        print(f"the endpoints' process (one Python asyncio loop for all {count}) used {fixture_cpu:.1f} % of one core; "
+              f"machine load average {load} (2 cores)")
         results["health"] = {"hosts": count, "registration_s": round(registration, 1),
                              "probe_p50_ms": round(percentile(probes, 50)), "add_p50_ms": round(percentile(adds, 50)),
                              "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
                              "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
-                             "curl_200_parallel10_ms": round(curl_s * 1000), "sse_cpu_percent": round(sse_cpu, 1),
+                             "curl_200_parallel10_ms": round(curl_s * 1000), "curl_multi_parallel10_ms": round(multi_s * 1000),
+                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "load": load,
                              "sse_rss_mb": round(rss_mb(), 1), "hosts_list_p50_ms": round(percentile(listed, 50))}
     finally:
         if not keep:
@@ -556,8 +580,12 @@ def bench_many(api, hosts_count, containers, seconds):
         running = measure_idle(names, seconds, ports, f"{hosts_count * containers} containers, all running (stats sampled)")
         results["many"] = {"hosts": hosts_count, "containers_each": containers, "stopped": stopped, "running": running}
     finally:
+        for name in names:
+            api.delete_host(name)
         for state in states:
             stop_endpoints(state)
+        for engine_name in ("near", "far"):
+            remove_labelled(engine_name)
 
 
 def baseline(seconds=20):
@@ -568,6 +596,54 @@ def baseline(seconds=20):
     cpu = (cpu_seconds() - before) / (time.time() - started) * 100
     print(f"\n0. Baseline: jarvis-sse with the local host only: RSS {rss:.1f} MB, CPU {cpu:.2f} % of one core over {seconds} s")
     results["baseline"] = {"sse_rss_mb": round(rss, 1), "sse_cpu_percent": round(cpu, 2)}
+
+
+def write_table(args):
+    """The figures of this run as a Markdown table: printed, and written to bench/results-hosts.md."""
+    r, rows = results, []
+    if "baseline" in r:
+        b = r["baseline"]
+        rows.append(("0. jarvis-sse, local host only (before any host)", f"RSS {b['sse_rss_mb']} MB, CPU {b['sse_cpu_percent']} %", "", "", ""))
+    if "health" in r:
+        h = r["health"]
+        rows.append((f"1. registration of {h['hosts']} TLS hosts (probe + POST, one after the other)",
+                     f"{h['registration_s']} s; probe p50 {h['probe_p50_ms']} ms, add p50 {h['add_p50_ms']} ms", "", "", ""))
+        rows.append((f"1. one health round, {h['hosts']} TLS hosts (+ local), concurrency {CONCURRENCY}",
+                     f"{h['round_estimate_ms']} ms ({h['rounds']} rounds; ping p50 {h['ping_p50_ms']} ms)",
+                     f"curl x10 processes {h['curl_200_parallel10_ms']} ms; one curl --parallel-max 10 {h['curl_multi_parallel10_ms']} ms",
+                     "<= 1000 ms", "PASS" if h["round_estimate_ms"] <= 1000 else "FAIL"))
+        rows.append((f"1. meanwhile (checks every {INTERVAL:g} s + {h['hosts']} hosts' watchers)",
+                     f"jarvis-sse CPU {h['sse_cpu_percent']} %, RSS {h['sse_rss_mb']} MB; GET /api/v1/hosts p50 {h['hosts_list_p50_ms']} ms",
+                     f"endpoints' process CPU {h['fixture_cpu_percent']} %; load {h['load']}", "", ""))
+    if "far_list" in r:
+        f = r["far_list"]
+        rows.append((f"2. GET /api/v1/hosts/far/containers ({args.containers} containers, mirror)",
+                     f"p50 {f['far_p50_ms']} ms (p95 {f['far_p95_ms']})", f"local p50 {f['local_p50_ms']} ms (p95 {f['local_p95_ms']}); "
+                     f"raw far engine {f['raw_far_engine_p50_ms']} ms", f"ratio {f['p50_ratio']} <= 1.5", "PASS" if f["p50_ratio"] <= 1.5 else "FAIL"))
+    if "far_follow_ms" in r:
+        f = r["far_follow_ms"]
+        rows.append(("3. far log line -> SSE event (engine timestamp)", f"p50 {f['sse_p50']} ms (p95 {f['sse_p95']})",
+                     f"raw follow through the proxy p50 {f['raw_p50']} ms; RTT {f['rtt_injected']} ms (ping {f['rtt_ping_p50']})",
+                     f"<= {f['rtt_injected'] + 50} ms", "PASS" if f["sse_p50"] <= f["rtt_injected"] + 50 else "FAIL"))
+    if "many" in r:
+        m = r["many"]
+        for key, what in (("stopped", "none running"), ("running", "all running, stats sampled")):
+            x = m[key]
+            rows.append((f"4. jarvis-sse, {m['hosts']} hosts x {m['containers_each']} containers, {what}, no client, {args.seconds} s",
+                         f"CPU {x['cpu_percent_of_core']} % of one core; RSS {x['rss_mb']} MB (peak {x['rss_peak']})",
+                         f"baseline {r.get('baseline', {}).get('sse_cpu_percent', '?')} %, {r.get('baseline', {}).get('sse_rss_mb', '?')} MB",
+                         "CPU <= 5 %", "PASS" if x["cpu_percent_of_core"] <= 5 else "FAIL"))
+    binary = os.environ.get("JARVIS_BIN", ".build/release")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    table = ["| benchmark | Jarvis | baseline (same run) | target | verdict |", "|---|---|---|---|---|"]
+    table += ["| " + " | ".join(row) + " |" for row in rows]
+    text = "\n".join(table)
+    print("\n" + text)
+    header = (f"# Host benchmarks (bench/hosts.py)\n\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
+              f"binaries {binary}, host_check_interval {INTERVAL:g} s, host_check_concurrency {CONCURRENCY}, "
+              f"{os.cpu_count()} cores shared with other work. CPU is of one core (utime+stime from /proc), RSS is VmRSS.\n\n")
+    with open(args.out, "w") as out:
+        out.write(header + text + "\n")
 
 
 def main():
@@ -581,10 +657,14 @@ def main():
     parser.add_argument("--many-hosts", type=int, default=10)
     parser.add_argument("--many-containers", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results-hosts.md"), help="the Markdown table")
     args = parser.parse_args()
     api = Api()
     print(f"stack {URL}; remote engines {hosts_json()['dir']}; host_check_interval {INTERVAL:g} s")
     baseline()
+    # 10 hosts first, while jarvis-sse has not yet grown with the 200 of the health round.
+    if "many" in args.only:
+        bench_many(api, args.many_hosts, args.many_containers, args.seconds)
     if "health" in args.only:
         bench_health(api, args.endpoints, args.observe_seconds)
     if {"list", "follow"} & set(args.only):
@@ -596,9 +676,8 @@ def main():
         bench_far_list(api, args.containers, args.requests)
     if "follow" in args.only:
         bench_far_follow(api, args.lines)
-    if "many" in args.only:
-        bench_many(api, args.many_hosts, args.many_containers, args.seconds)
     print("\n" + json.dumps(results))
+    write_table(args)
 
 
 if __name__ == "__main__":
