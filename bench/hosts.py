@@ -285,6 +285,7 @@ def bench_health(api, count, observe_seconds, keep=False):
         sse_cpu = (cpu_seconds() - cpu_before) / (time.time() - wall_before) * 100
         fixture_cpu = (cpu_seconds(endpoints["pid"]) - fixture_before) / (time.time() - wall_before) * 100
         load = open("/proc/loadavg").read().split()[0]
+        sockets = sockets_on(endpoints["ports"])
         offline = [n for n in names if hosts[n]["state"] != "online"]
         latencies = [hosts[n]["latency_ms"] for n in names if hosts[n].get("latency_ms") is not None]
         rounds = rounds_of(samples, names)
@@ -312,12 +313,13 @@ def bench_health(api, count, observe_seconds, keep=False):
               f"GET /api/v1/hosts ({len(hosts)} hosts) p50 {percentile(listed, 50):.0f} ms")
         print(f"the endpoints' process (one Python asyncio loop for all {count}) used {fixture_cpu:.1f} % of one core; "
               f"machine load average {load} (2 cores)")
+        print(f"TCP sockets on the {count} endpoints' ports at the end (TIME-WAIT: closed within the last minute): {sockets}")
         results["health"] = {"hosts": count, "registration_s": round(registration, 1),
                              "probe_p50_ms": round(percentile(probes, 50)), "add_p50_ms": round(percentile(adds, 50)),
                              "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
                              "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
                              "curl_200_parallel10_ms": round(curl_s * 1000), "curl_multi_parallel10_ms": round(multi_s * 1000),
-                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "load": load,
+                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "load": load, "sockets": sockets,
                              "sse_rss_mb": round(rss_mb(), 1), "hosts_list_p50_ms": round(percentile(listed, 50))}
     finally:
         if not keep:
