@@ -304,6 +304,7 @@ def bench_health(api, count, observe_seconds, keep=False):
         waited = (run_delay_seconds() - waited_before) / (time.time() - wall_before) * 100
         load = open("/proc/loadavg").read().split()[0]
         sockets = sockets_on(endpoints["ports"])
+        relays = relayed_connections(endpoints["pid"])
         offline = [n for n in names if hosts[n]["state"] != "online"]
         latencies = [hosts[n]["latency_ms"] for n in names if hosts[n].get("latency_ms") is not None]
         rounds = rounds_of(samples, names)
@@ -334,13 +335,14 @@ def bench_health(api, count, observe_seconds, keep=False):
               f"any check sent on a connection that a watcher's request had made a relay); "
               f"machine load average {load} (2 cores)")
         print(f"jarvis-sse's threads waited for a CPU {waited:.1f} % of the time (sum over threads; run queue delay from schedstat)")
-        print(f"TCP sockets on the {count} endpoints' ports at the end (TIME-WAIT: closed within the last minute): {sockets}")
+        print(f"TCP sockets on the {count} endpoints' ports at the end (TIME-WAIT: closed within the last minute): {sockets}; "
+              f"of the endpoints' {sockets.get('ESTAB', 0) // 2} client connections {relays} relay to near's dockerd")
         results["health"] = {"hosts": count, "registration_s": round(registration, 1),
                              "probe_p50_ms": round(percentile(probes, 50)), "add_p50_ms": round(percentile(adds, 50)),
                              "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
                              "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
                              "curl_200_parallel10_ms": round(curl_s * 1000), "curl_multi_parallel10_ms": round(multi_s * 1000),
-                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "near_dockerd_cpu_percent": round(near_cpu, 1), "sse_cpu_wait_percent": round(waited, 1), "load": load, "sockets": sockets,
+                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "near_dockerd_cpu_percent": round(near_cpu, 1), "sse_cpu_wait_percent": round(waited, 1), "load": load, "sockets": sockets, "relayed_connections": relays,
                              "sse_rss_mb": round(rss_mb(), 1), "hosts_list_p50_ms": round(percentile(listed, 50))}
     finally:
         if not keep:
@@ -538,6 +540,13 @@ def sockets_on(ports):
     return states
 
 
+def relayed_connections(pid):
+    """Unix sockets the endpoints' process holds: one per client connection it relays to the engine
+    (with --answer, a connection is relayed from its first request that is not /_ping, /version or /info)."""
+    out = subprocess.run(["ss", "-xpH"], capture_output=True, text=True).stdout
+    return sum(1 for line in out.splitlines() if f"pid={pid}," in line)
+
+
 def measure_idle(names, seconds, ports, label):
     """jarvis-sse's RSS and CPU share over `seconds` with no client."""
     rss_start = rss_mb()
@@ -670,8 +679,12 @@ def write_table(args):
     header = (f"# Host benchmarks (bench/hosts.py)\n\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
               f"binaries {binary}, host_check_interval {INTERVAL:g} s, host_check_concurrency {CONCURRENCY}, "
               f"{os.cpu_count()} cores shared with other work. CPU is of one core (utime+stime from /proc), RSS is VmRSS.\n\n")
+    notes = ""  # hand-written notes below the table survive a new run
+    if os.path.exists(args.out):
+        previous = open(args.out).read()
+        notes = previous[previous.find("\n## Notes"):] if "\n## Notes" in previous else ""
     with open(args.out, "w") as out:
-        out.write(header + text + "\n")
+        out.write(header + text + "\n" + notes)
 
 
 def main():
