@@ -7,7 +7,8 @@ jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 
 1. Health of 200 TLS host endpoints (bench/hosts_tls_endpoints.py --answer), each
    registered through the API (a probe for its fingerprint, then POST /api/v1/hosts;
    timed apart). One round as jarvis-sse runs it, from the hosts' own `last_seen`
-   (set when each check ends) vs 200 raw pings with curl, 10 in parallel.
+   (set when each check ends) vs 200 raw pings with curl, 10 in parallel (10 processes,
+   and one process with --parallel-max 10).
 2. GET /api/v1/hosts/far/containers (the far host, 250 ms each way) vs
    /api/v1/hosts/local/containers, both from the mirror: p50 ratio.
 3. A log line written on the far host -> SSE event of /api/v1/hosts/far/containers/{id}/logs/follow:
@@ -17,7 +18,8 @@ jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 
    near and far engines): resident memory and CPU over 60 s with no client.
 
 Environment: JARVIS_BENCH_URL, JARVIS_BENCH_PASSWORD, JARVIS_BENCH_DATA_DIR, DOCKER_HOST,
-JARVIS_REMOTE_ENGINES (hosts.json), JARVIS_HOST_CHECK_INTERVAL (the stack's, seconds).
+JARVIS_REMOTE_ENGINES (hosts.json), JARVIS_HOST_CHECK_INTERVAL and JARVIS_HOST_CHECK_CONCURRENCY
+(the stack's). Writes the table to bench/results-hosts.md (--out), keeping its "## Notes".
 """
 import argparse
 import concurrent.futures
@@ -255,7 +257,7 @@ def rounds_of(samples, names, gap=1.0):
             if len(c) == len(names) and len({n for _, n in c}) == len(names)]
 
 
-def bench_health(api, count, observe_seconds, keep=False):
+def bench_health(api, count, observe_seconds):
     print(f"\n1. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, concurrency {CONCURRENCY})")
     state = os.path.join(hosts_json()["dir"], "tls-health.json")
     endpoints = start_endpoints(count, "near", True, state)
@@ -342,16 +344,17 @@ def bench_health(api, count, observe_seconds, keep=False):
                              "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
                              "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
                              "curl_200_parallel10_ms": round(curl_s * 1000), "curl_multi_parallel10_ms": round(multi_s * 1000),
-                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1), "near_dockerd_cpu_percent": round(near_cpu, 1), "sse_cpu_wait_percent": round(waited, 1), "load": load, "sockets": sockets, "relayed_connections": relays,
+                             "sse_cpu_percent": round(sse_cpu, 1), "fixture_cpu_percent": round(fixture_cpu, 1),
+                             "near_dockerd_cpu_percent": round(near_cpu, 1), "sse_cpu_wait_percent": round(waited, 1),
+                             "load": load, "sockets": sockets, "relayed_connections": relays,
                              "sse_rss_mb": round(rss_mb(), 1), "hosts_list_p50_ms": round(percentile(listed, 50))}
     finally:
-        if not keep:
-            for name in names:
-                try:
-                    api.delete_host(name)
-                except Exception as error:  # noqa: BLE001 - clean up what we can
-                    print(f"  could not delete {name}: {error}")
-            stop_endpoints(state)
+        for name in names:
+            try:
+                api.delete_host(name)
+            except Exception as error:  # noqa: BLE001 - clean up what we can
+                print(f"  could not delete {name}: {error}")
+        stop_endpoints(state)
 
 
 def populate(engine_name, count, running, prefix):
@@ -390,7 +393,6 @@ def get(connection, path, headers):
 
 def far_tls_connection(timeout=30):
     """A raw Engine API connection to far through the delaying proxy, as Jarvis makes it (test CA, client cert)."""
-    hosts = hosts_json()
     far = remote_hosts.host("far")
     with tempfile.TemporaryDirectory() as directory:
         pems = pem_files(directory)
@@ -403,7 +405,6 @@ def far_tls_connection(timeout=30):
             sock = socket.create_connection((address, int(port)), timeout=timeout)
             self.sock = context.wrap_socket(sock, server_hostname=far["server_name"])
 
-    del hosts
     return Connection(far["server_name"], int(port), context=context, timeout=timeout)
 
 
