@@ -2,13 +2,15 @@
 """Host benchmarks of issue 16, run by `scripts/bench.sh` (or `scripts/bench.sh hosts`)
 against the stack it started and the remote engines of scripts/remote-engines.sh.
 Every figure is measured in the same run as its baseline. Order: a baseline of
-jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 1, 2, 3.
+jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 1, 1b, 2, 3.
 
 1. Health of 200 TLS host endpoints (bench/hosts_tls_endpoints.py --answer), each
    registered through the API (a probe for its fingerprint, then POST /api/v1/hosts;
    timed apart). One round as jarvis-sse runs it, from the hosts' own `last_seen`
    (set when each check ends) vs 200 raw pings with curl, 10 in parallel (10 processes,
    and one process with --parallel-max 10).
+1b. The same round against bench/hosts_fake_engines.py, which answers every request a
+   check or an idle watcher makes (no real engine behind it): Jarvis alone.
 2. GET /api/v1/hosts/far/containers (the far host, 250 ms each way) vs
    /api/v1/hosts/local/containers, both from the mirror: p50 ratio.
 3. A log line written on the far host -> SSE event of /api/v1/hosts/far/containers/{id}/logs/follow:
@@ -52,6 +54,7 @@ HOST, PORT = URL.removeprefix("https://").split(":")
 CA = os.path.join(DATA, "etc", "tls.crt")
 IMAGE = remote_hosts.IMAGE
 ENDPOINTS = os.path.join(ROOT, "bench", "hosts_tls_endpoints.py")
+FAKE_ENGINES = os.path.join(ROOT, "bench", "hosts_fake_engines.py")
 LABEL = "jarvis.bench.hosts"
 results = {}
 
@@ -190,6 +193,12 @@ def start_endpoints(count, engine_name, answer, state):
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
+def start_fake_engines(count, state):
+    command = [sys.executable, FAKE_ENGINES, "start", str(count), "--hosts", os.path.join(hosts_json()["dir"], "hosts.json"),
+               "--state", state]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
 def stop_endpoints(state):
     subprocess.run([sys.executable, ENDPOINTS, "stop", "--hosts", os.path.join(hosts_json()["dir"], "hosts.json"),
                     "--state", state], check=False)
@@ -276,10 +285,13 @@ def rounds_of(samples, names, gap=1.0):
             if len(c) == len(names) and len({n for _, n in c}) == len(names)]
 
 
-def bench_health(api, count, observe_seconds):
-    print(f"\n1. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, concurrency {CONCURRENCY})")
-    state = os.path.join(hosts_json()["dir"], "tls-health.json")
-    endpoints = start_endpoints(count, "near", True, state)
+def bench_health(api, count, observe_seconds, fake=False):
+    """fake: bench/hosts_fake_engines.py, which answers every request, instead of the --answer endpoints."""
+    key = "health_fake" if fake else "health"
+    print(f"\n1{'b' if fake else ''}. Health check of {count} TLS host endpoints (interval {INTERVAL:g} s, concurrency {CONCURRENCY})"
+          + (": fake engines answering every request, no real engine behind them" if fake else ""))
+    state = os.path.join(hosts_json()["dir"], "fake-health.json" if fake else "tls-health.json")
+    endpoints = start_fake_engines(count, state) if fake else start_endpoints(count, "near", True, state)
     names = [f"tls-{i:03d}" for i in range(count)]
     try:
         with tempfile.TemporaryDirectory() as directory:
@@ -361,7 +373,7 @@ def bench_health(api, count, observe_seconds):
         print(f"jarvis-sse's threads waited for a CPU {waited:.1f} % of the time (sum over threads; run queue delay from schedstat)")
         print(f"TCP sockets on the {count} endpoints' ports at the end (TIME-WAIT: closed within the last minute): {sockets}; "
               f"of the endpoints' {sockets.get('ESTAB', 0) // 2} client connections {relays} relay to near's dockerd")
-        results["health"] = {"hosts": count, "registration_s": round(registration, 1),
+        results[key] = {"hosts": count, "registration_s": round(registration, 1),
                              "probe_p50_ms": round(percentile(probes, 50)), "add_p50_ms": round(percentile(adds, 50)),
                              "round_spread_p50_ms": round(spread), "round_estimate_ms": round(estimate),
                              "rounds": len(rounds), "period_s": round(period, 2), "ping_p50_ms": round(ping_p50, 1),
@@ -664,16 +676,20 @@ def write_table(args):
     if "baseline" in r:
         b = r["baseline"]
         rows.append(("0. jarvis-sse, local host only (before any host)", f"RSS {b['sse_rss_mb']} MB, CPU {b['sse_cpu_percent']} %", "", "", ""))
-    if "health" in r:
-        h = r["health"]
-        rows.append((f"1. registration of {h['hosts']} TLS hosts (probe + POST, one after the other)",
+    for key in ("health", "health_fake"):
+        if key not in r:
+            continue
+        h, fake = r[key], key == "health_fake"
+        tag = "1b" if fake else "1"
+        kind = "fake engines answering every request" if fake else "TLS endpoints (--answer) before near's dockerd"
+        rows.append((f"{tag}. registration of {h['hosts']} TLS hosts (probe + POST, one after the other)",
                      f"{h['registration_s']} s; probe p50 {h['probe_p50_ms']} ms, add p50 {h['add_p50_ms']} ms", "", "", ""))
-        rows.append((f"1. one health round, {h['hosts']} TLS hosts (+ local), concurrency {CONCURRENCY}",
+        rows.append((f"{tag}. one health round, {h['hosts']} {kind} (+ local), concurrency {CONCURRENCY}",
                      f"{h['round_estimate_ms']} ms ({h['rounds']} rounds; ping p50 {h['ping_p50_ms']} ms)",
                      f"curl x10 processes {h['curl_200_parallel10_ms']} ms; one curl --parallel-max 10 {h['curl_multi_parallel10_ms']} ms; "
                      f"the checks' requests on near's socket {h.get('engine_checks_ms', '?')} ms",
                      "<= 1000 ms", "PASS" if h["round_estimate_ms"] <= 1000 else "FAIL"))
-        rows.append((f"1. meanwhile (checks every {INTERVAL:g} s + {h['hosts']} hosts' watchers)",
+        rows.append((f"{tag}. meanwhile (checks every {INTERVAL:g} s + {h['hosts']} hosts' watchers)",
                      f"jarvis-sse CPU {h['sse_cpu_percent']} %, RSS {h['sse_rss_mb']} MB; GET /api/v1/hosts p50 {h['hosts_list_p50_ms']} ms",
                      f"endpoints' process CPU {h['fixture_cpu_percent']} %, near dockerd {h['near_dockerd_cpu_percent']} %; "
                      f"jarvis-sse waited for a CPU {h['sse_cpu_wait_percent']} %; load {h['load']}", "", ""))
@@ -715,7 +731,7 @@ def write_table(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", nargs="*", default=["health", "list", "follow", "many"])
+    parser.add_argument("--only", nargs="*", default=["health", "fake", "list", "follow", "many"])
     parser.add_argument("--endpoints", type=int, default=200)
     parser.add_argument("--observe-seconds", type=int, default=30)
     parser.add_argument("--containers", type=int, default=20, help="per host, for the list benchmark")
@@ -739,6 +755,8 @@ def main():
         bench_many(api, args.many_hosts, args.many_containers, args.seconds)
     if "health" in args.only:
         bench_health(api, args.endpoints, args.observe_seconds)
+    if "fake" in args.only:
+        bench_health(api, args.endpoints, args.observe_seconds, fake=True)
     if {"list", "follow"} & set(args.only):
         far = remote_hosts.host("far")
         if "far" not in api.hosts():
