@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: benchmarks against a private engine, ratios against the raw Engine API.
+# `make bench`: benchmarks against a private engine, ratios against the raw Engine API;
+# then the host benchmarks (bench/hosts.py) against the remote engines.
+# `scripts/bench.sh hosts [ARGS]` runs only bench/hosts.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/harness.sh
@@ -8,8 +10,13 @@ scripts/install-deps.sh build run test
 python_env
 harness_start "$port"
 harness_start_registry "$((port - 3000))"
+harness_start_remote
 release_build
+# Host checks every 5 s instead of 60: bench/hosts.py sees several rounds, each with a pause after it.
+export JARVIS_HOST_CHECK_INTERVAL=${JARVIS_HOST_CHECK_INTERVAL:-5}
 harness_start_stack "$port"
-JARVIS_BENCH_URL="https://127.0.0.1:$port" JARVIS_BENCH_PASSWORD=$admin_password JARVIS_BENCH_DATA_DIR=$data_dir \
-JARVIS_BENCH_REGISTRY=$registry JARVIS_BENCH_REGISTRY_USER=$registry_user JARVIS_BENCH_REGISTRY_PASSWORD=$registry_password \
-  .venv-test/bin/python bench/bench.py "$@"
+export JARVIS_BENCH_URL="https://127.0.0.1:$port" JARVIS_BENCH_PASSWORD=$admin_password JARVIS_BENCH_DATA_DIR=$data_dir \
+JARVIS_BENCH_REGISTRY=$registry JARVIS_BENCH_REGISTRY_USER=$registry_user JARVIS_BENCH_REGISTRY_PASSWORD=$registry_password
+if [ "${1:-}" = hosts ]; then shift; .venv-test/bin/python bench/hosts.py "$@"; exit; fi
+.venv-test/bin/python bench/bench.py "$@"
+.venv-test/bin/python bench/hosts.py
