@@ -14,9 +14,13 @@ public final class StatsSampler: @unchecked Sendable {
     let logger: Logger
     let interval: Double
     let concurrency: Int
+    /// Shared by the samplers of every host.
+    let budget: StatsBudget?
     private var previous: [String: CPUCounters] = [:]  // touched by `run`'s task only
 
-    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double, concurrency: Int = 16) {
+    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double, concurrency: Int = 16,
+                budget: StatsBudget? = nil) {
+        self.budget = budget
         self.docker = docker
         self.database = database
         self.hostID = hostID
@@ -46,7 +50,12 @@ public final class StatsSampler: @unchecked Sendable {
             let batch = ids[index..<min(index + concurrency, ids.count)]
             index += concurrency
             await withTaskGroup(of: (String, ContainerStatsSample?).self) { group in
-                for id in batch { group.addTask { (id, try? await self.docker.containerStats(id)) } }
+                for id in batch {
+                    group.addTask {
+                        await self.budget?.take()
+                        return (id, try? await self.docker.containerStats(id))
+                    }
+                }
                 for await (id, sample) in group { if let sample { results.append((id, sample)) } }
             }
         }

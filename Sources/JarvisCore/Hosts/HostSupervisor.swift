@@ -16,8 +16,13 @@ public final class HostSupervisor: @unchecked Sendable {
     let interval: Double
     let concurrency: Int
     let statsInterval: Double
+    let statsBudget: StatsBudget
     private let lock = NSLock()
     private var watchers: [Int64: (key: String, work: Task<Void, Never>, watermark: Watermark, engine: DockerHost)] = [:]
+    /// Checks since each host's facts (`/version`, `/info`) were last read.
+    private var checksSinceFacts: [Int64: Int] = [:]
+    /// An online host's facts are read again every this many checks (10 minutes at the default interval).
+    static let factsEvery = 10
 
     public init(environment: JarvisEnvironment, logger: Logger) {
         registry = environment.hosts
@@ -26,6 +31,7 @@ public final class HostSupervisor: @unchecked Sendable {
         interval = Double(environment.config.hostCheckInterval)
         concurrency = environment.config.hostCheckConcurrency
         statsInterval = Double(environment.config.statsInterval)
+        statsBudget = StatsBudget(perSecond: environment.config.statsMaxRate)
     }
 
     /// The mirror's watermark of a host: event streams wait on it so a listed row is never older than the event.
@@ -58,8 +64,13 @@ public final class HostSupervisor: @unchecked Sendable {
 
     func check(_ host: HostRecord) async {
         let result: HostCheckResult
+        let facts = lock.withLock {
+            let due = host.state != "online" || checksSinceFacts[host.id, default: Self.factsEvery] >= Self.factsEvery
+            checksSinceFacts[host.id] = due ? 1 : checksSinceFacts[host.id, default: 0] + 1
+            return due
+        }
         do {
-            result = await HostHealth.check(try registry.client(for: host))
+            result = await HostHealth.check(try registry.client(for: host), facts: facts)
         } catch {
             result = HostCheckResult(online: false, latencyMs: nil, error: JarvisError.wrap(error).message, engine: nil)
         }
@@ -106,7 +117,7 @@ public final class HostSupervisor: @unchecked Sendable {
                 guard let services = try? registry.services(host) else { continue }
                 let mirror = ContainerMirror(docker: services.docker, database: database, hostID: id, logger: logger)
                 let sampler = StatsSampler(docker: services.docker, database: database, hostID: id, logger: logger,
-                                           interval: statsInterval)
+                                           interval: statsInterval, budget: statsBudget)
                 let sampling = statsInterval > 0
                 let work = Task.detached {
                     await withTaskGroup(of: Void.self) { group in

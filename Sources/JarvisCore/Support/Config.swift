@@ -27,6 +27,8 @@ public struct JarvisConfig: Sendable {
     public var auditRetentionDays: Int
     /// Seconds between container resource samples in jarvis-sse; 0 turns sampling off.
     public var statsInterval: Int
+    /// Stats calls per second across all hosts (0: no limit); past it a sampling round takes longer.
+    public var statsMaxRate: Int
     /// The web terminal (`exec`) for everyone; off makes the endpoint answer 403.
     public var terminalEnabled: Bool
     /// A terminal with no input or output for this long is closed.
@@ -57,7 +59,7 @@ public struct JarvisConfig: Sendable {
         "data_dir", "database", "docker_host", "fcgi_socket", "fcgi_socket_mode", "fcgi_threads", "fcgi_long_requests",
         "fcgi_long_per_user", "sse_socket",
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
-        "stats_interval", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
+        "stats_interval", "stats_max_rate", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
     ]
 
@@ -99,6 +101,7 @@ public struct JarvisConfig: Sendable {
         readOnly = (values["read_only"] ?? "false").lowercased() == "true"
         auditRetentionDays = try Self.int(values, "audit_retention_days", default: 90, range: 1...36500)
         statsInterval = try Self.int(values, "stats_interval", default: 10, range: 0...3600)
+        statsMaxRate = try Self.int(values, "stats_max_rate", default: 30, range: 0...10000)
         terminalEnabled = (values["terminal_enabled"] ?? "true").lowercased() != "false"
         terminalIdleSeconds = try Self.int(values, "terminal_idle_seconds", default: 1800, range: 10...86400)
         taskConcurrency = try Self.int(values, "task_concurrency", default: 4, range: 1...64)
