@@ -92,6 +92,23 @@ public struct HostEventRecord: Sendable, Equatable {
     public let previous: String
     public let error: String?
     public let latencyMs: Double?
+
+    init(id: Int64, hostID: Int64, hostName: String, at: String, state: String, previous: String, error: String?, latencyMs: Double?) {
+        self.id = id
+        self.hostID = hostID
+        self.hostName = hostName
+        self.at = at
+        self.state = state
+        self.previous = previous
+        self.error = error
+        self.latencyMs = latencyMs
+    }
+
+    /// A `host_events` row joined with its host's name.
+    init(row: Row) {
+        self.init(id: row["id"], hostID: row["host_id"], hostName: row["host_name"], at: row["at"], state: row["state"],
+                  previous: row["previous"], error: row["error"], latencyMs: row["latency_ms"])
+    }
 }
 
 /// What one health check saw.
@@ -203,10 +220,7 @@ extension AppDatabase {
             return try Row.fetchAll(db, sql: """
                 SELECT e.*, h.name AS host_name FROM host_events e JOIN hosts h ON h.id = e.host_id
                 WHERE e.id > ?\(filter) ORDER BY e.id LIMIT ?
-                """, arguments: arguments).map { row in
-                HostEventRecord(id: row["id"], hostID: row["host_id"], hostName: row["host_name"], at: row["at"], state: row["state"],
-                                previous: row["previous"], error: row["error"], latencyMs: row["latency_ms"])
-            }
+                """, arguments: arguments).map(HostEventRecord.init(row:))
         }
     }
 
@@ -216,10 +230,7 @@ extension AppDatabase {
             try Row.fetchAll(db, sql: """
                 SELECT e.*, h.name AS host_name FROM host_events e JOIN hosts h ON h.id = e.host_id
                 WHERE e.host_id = ? ORDER BY e.id DESC LIMIT ?
-                """, arguments: [hostID, limit]).map { row in
-                HostEventRecord(id: row["id"], hostID: row["host_id"], hostName: row["host_name"], at: row["at"], state: row["state"],
-                                previous: row["previous"], error: row["error"], latencyMs: row["latency_ms"])
-            }
+                """, arguments: [hostID, limit]).map(HostEventRecord.init(row:))
         }
     }
 
