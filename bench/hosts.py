@@ -28,6 +28,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import statistics
@@ -585,7 +586,14 @@ def relayed_connections(pid):
 
 
 def measure_idle(names, seconds, ports, label):
-    """jarvis-sse's RSS and CPU share over `seconds` with no client."""
+    """jarvis-sse's RSS and CPU share over `seconds` with no client.
+    JARVIS_BENCH_PERF=DIR also records a `perf record -g` profile of the window in DIR."""
+    profile = None
+    if os.environ.get("JARVIS_BENCH_PERF"):
+        os.makedirs(os.environ["JARVIS_BENCH_PERF"], exist_ok=True)
+        out = os.path.join(os.environ["JARVIS_BENCH_PERF"], re.sub(r"[^a-z0-9]+", "-", label.lower()) + ".data")
+        profile = subprocess.Popen(["perf", "record", "-q", "-F", "199", "-g", "-p", sse_pid(), "-o", out, "--", "sleep", str(seconds)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rss_start = rss_mb()
     before, waited, started = cpu_seconds(), run_delay_seconds(), time.time()
     time.sleep(seconds)
@@ -595,6 +603,8 @@ def measure_idle(names, seconds, ports, label):
     rss = rss_mb()
     status = {k: v.strip() for k, v in (line.split(":", 1) for line in open(f"/proc/{sse_pid()}/status")) if k in ("VmHWM", "Threads")}
     sockets = sockets_on(ports)
+    if profile:
+        profile.wait()
     print(f"{label}: jarvis-sse RSS {rss_start:.1f} MB before, {rss:.1f} MB after (peak {status['VmHWM']}, "
           f"{status['Threads']} threads); CPU {cpu:.2f} % of one core over {seconds} s   target <= 5: {'PASS' if cpu <= 5 else 'FAIL'}")
     print(f"  TCP sockets on the {len(ports)} endpoints' ports at the end: {sockets}; jarvis-sse waited for a CPU "
@@ -650,6 +660,10 @@ def bench_many(api, hosts_count, containers, seconds):
         print(f"containers with a CPU figure per host: {sampled}")
         time.sleep(5)
         running = measure_idle(names, seconds, ports, f"{hosts_count * containers} containers, all running (stats sampled)")
+        hold = float(os.environ.get("JARVIS_BENCH_HOLD", 0))  # seconds to keep the set-up for profiling by hand
+        if hold:
+            print(f"holding the set-up for {hold:g} s: jarvis-sse pid {sse_pid()}", flush=True)
+            time.sleep(hold)
         results["many"] = {"hosts": hosts_count, "containers_each": containers, "stopped": stopped, "running": running}
     finally:
         for name in names:

@@ -6,6 +6,7 @@ CURLcode jarvis_curl_setopt_string(CURL *handle, CURLoption option, const char *
 CURLcode jarvis_curl_setopt_pointer(CURL *handle, CURLoption option, void *value) { return curl_easy_setopt(handle, option, value); }
 CURLcode jarvis_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) { return curl_easy_setopt(handle, option, value); }
 CURLcode jarvis_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) { return curl_easy_setopt(handle, option, value); }
+CURLMcode jarvis_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) { return curl_multi_setopt(multi, option, value); }
 CURLcode jarvis_curl_setopt_write_function(CURL *handle, jarvis_curl_data_callback callback) { return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback); }
 CURLcode jarvis_curl_setopt_header_function(CURL *handle, jarvis_curl_data_callback callback) { return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback); }
 CURLcode jarvis_curl_setopt_read_function(CURL *handle, jarvis_curl_data_callback callback) { return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback); }

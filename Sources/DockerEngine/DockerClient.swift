@@ -148,6 +148,9 @@ public final class DockerClient: @unchecked Sendable {
 
     /// Transfers in flight in this process (all clients share one curl loop).
     public static var activeTransfers: Int { CurlLoop.shared.activeCount }
+
+    /// Engine connections this process opened so far; a request on a kept connection opens none.
+    public static var connectionsOpened: Int { CurlLoop.shared.connectionsOpened }
 }
 
 /// The body of a streaming call, pulled chunk by chunk. Stops the engine

@@ -60,6 +60,36 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertTrue(output.contains("got-tls-42"), output)
     }
 
+    func testRoundsOfStatsCallsKeepTheirTLSConnections() async throws {
+        // The stats sampler asks in rounds of concurrent calls. curl's default cache keeps 4
+        // connections per transfer in flight *now*, so it closed some after each round and the
+        // next round opened them again, each with a TLS set-up (the host's PEMs parsed again).
+        let client = DockerClient(host: tlsHost(try pki.material()))
+        var ids: [String] = []
+        for i in 0..<8 {
+            let id = try await client.createContainer(name: "jv-tls-rounds-\(i)-\(UUID().uuidString.prefix(4).lowercased())", body: [
+                "Image": "jarvis-test/busybox:latest", "Cmd": ["sleep", "300"], "Labels": ["jarvis.test": "1"],
+            ])
+            created.append((client, id))
+            ids.append(id)
+            try await client.startContainer(id)
+        }
+        func round() async throws {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in ids + ids { group.addTask { _ = try await client.containerStats(id) } }
+                try await group.waitForAll()
+            }
+        }
+        try await round()
+        let before = DockerClient.connectionsOpened
+        for _ in 0..<3 {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            try await round()
+        }
+        let opened = DockerClient.connectionsOpened - before
+        XCTAssertLessThanOrEqual(opened, 1, "three more rounds of 16 calls opened \(opened) new TLS connections")
+    }
+
     func testNoServerNameChecksTheAddressAgainstTheCertificate() async throws {
         // The certificate carries IP:127.0.0.1, so the address itself verifies.
         let client = DockerClient(host: tlsHost(try pki.material(serverName: nil)))

@@ -9,6 +9,7 @@ CURLcode jarvis_curl_setopt_string(CURL *_Nonnull handle, CURLoption option, con
 CURLcode jarvis_curl_setopt_pointer(CURL *_Nonnull handle, CURLoption option, void *_Nullable value);
 CURLcode jarvis_curl_setopt_slist(CURL *_Nonnull handle, CURLoption option, struct curl_slist *_Nullable value);
 CURLcode jarvis_curl_setopt_off_t(CURL *_Nonnull handle, CURLoption option, curl_off_t value);
+CURLMcode jarvis_curl_multi_setopt_long(CURLM *_Nonnull multi, CURLMoption option, long value);
 // Blob options (CAINFO_BLOB, SSLCERT_BLOB, SSLKEY_BLOB): curl copies the bytes (CURL_BLOB_COPY),
 // so the caller's buffer may go away once this returns.
 CURLcode jarvis_curl_setopt_blob(CURL *_Nonnull handle, CURLoption option, const void *_Nonnull data, size_t length);

@@ -1,4 +1,5 @@
 import CCurl
+import CoreMetrics
 import Foundation
 
 /// One thread that drives every engine transfer of the process with the curl
@@ -16,6 +17,14 @@ final class CurlLoop: @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     /// Transfers whose body file has no new bytes yet (loop thread only).
     private var waitingForInput: [CurlTransfer] = []
+    /// Most transfers in flight at once so far, and the idle-connection cache sized for it (loop thread only).
+    private var peakTransfers = 0
+    private var connectionCacheSize = 0
+
+    /// curl's default cache holds 4 connections per transfer *now* in flight, so when a burst
+    /// ends it closes connections the next burst opens again: with TLS each costs parsing the
+    /// host's CA, certificate and key (a few ms of CPU). Sized for the busiest moment instead.
+    static func cacheSize(forPeak peakTransfers: Int) -> Int { max(256, 4 * peakTransfers) }
 
     /// The process-wide loop; its thread lives as long as the process.
     static let shared = CurlLoop()
@@ -30,6 +39,9 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Number of transfers in flight (for metrics and tests).
     var activeCount: Int { lock.withLock { active.count } }
+    /// Connections opened so far (for metrics and tests): a transfer that reused one opened none.
+    var connectionsOpened: Int { lock.withLock { opened } }
+    private var opened = 0
 
     func start(_ transfer: CurlTransfer) {
         transfer.attach(to: self)
@@ -72,7 +84,15 @@ final class CurlLoop: @unchecked Sendable {
     private func apply(_ command: Command) {
         switch command {
         case let .add(transfer):
-            lock.withLock { active[transfer.easy] = transfer }
+            let count = lock.withLock { active[transfer.easy] = transfer; return active.count }
+            if count > peakTransfers || connectionCacheSize == 0 {
+                peakTransfers = max(peakTransfers, count)
+                let size = Self.cacheSize(forPeak: peakTransfers)
+                if size != connectionCacheSize {
+                    connectionCacheSize = size
+                    jarvis_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, size)
+                }
+            }
             curl_multi_add_handle(multi, transfer.easy)
         case let .cancel(transfer):
             guard lock.withLock({ active[transfer.easy] != nil }) else { return }
@@ -84,8 +104,13 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func finish(_ easy: UnsafeMutableRawPointer, result: Result<Void, EngineError>) {
+        var connects = 0
+        jarvis_curl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
         curl_multi_remove_handle(multi, easy)
-        guard let transfer = lock.withLock({ active.removeValue(forKey: easy) }) else { return }
+        guard let transfer = lock.withLock({ opened += connects; return active.removeValue(forKey: easy) }) else { return }
+        if connects > 0 {
+            Counter(label: "jarvis_engine_connections_opened_total", dimensions: [("engine", transfer.engineLabel)]).increment(by: connects)
+        }
         transfer.complete(result)
     }
 }

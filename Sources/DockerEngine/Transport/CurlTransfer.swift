@@ -20,6 +20,9 @@ final class CurlTransfer: @unchecked Sendable {
     /// Why reading a followed file stopped early; replaces curl's "aborted by callback".
     private var bodyError: EngineError?
 
+    /// The engine as metrics name it (`EngineRoute.label`).
+    let engineLabel: String
+
     private let lock = NSLock()
     private var status = 0
     private var headers: [String: String] = [:]
@@ -39,6 +42,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     init(request: EngineRequest, route: EngineRoute, version: APIVersion?) {
         easy = curl_easy_init()
+        engineLabel = route.label
         requestBody = request.body ?? []
         followsWriter = request.bodyFile != nil && request.bodyFollowsWriter
         let url = request.url(base: route.baseURL, version: version)
@@ -175,12 +179,20 @@ final class CurlTransfer: @unchecked Sendable {
                 headWaiter = nil
             }
             waiter?.resume()
-        } else if let colon = line.firstIndex(of: ":") {
+        } else if let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) {
+            // ASCII trimming by hand: Foundation's trimmingCharacters was a visible share of every request.
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = Self.trimmed(line.utf8[line.utf8.index(after: colon)...])
             lock.withLock { headers[name] = value }
         }
         return count
+    }
+
+    /// `bytes` without leading and trailing spaces, tabs, CR and LF.
+    static func trimmed(_ bytes: Substring.UTF8View) -> String {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 
     private func received(_ data: UnsafeMutablePointer<CChar>, _ count: Int) -> Int {
