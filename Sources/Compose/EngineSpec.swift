@@ -23,8 +23,13 @@ public enum ComposeLabel {
 /// named by `materialized`, which the caller writes.
 public struct EngineSpec: Sendable {
     public let project: ComposeProject
+    /// The negotiated Engine API minor version (1.x): fields that moved between versions follow it.
+    public var apiMinor: Int
 
-    public init(project: ComposeProject) { self.project = project }
+    public init(project: ComposeProject, apiMinor: Int = 47) {
+        self.project = project
+        self.apiMinor = apiMinor
+    }
 
     /// `imageID` is the id of the image the container runs: Compose v2 keeps it (it calls it the
     /// digest) under `com.docker.compose.image` to tell outdated containers; the reference stands in when unknown.
@@ -61,6 +66,7 @@ public struct EngineSpec: Sendable {
         if let address = attachment.ipv4Address { ipam["IPv4Address"] = address }
         if let address = attachment.ipv6Address { ipam["IPv6Address"] = address }
         if !ipam.isEmpty { endpoint["IPAMConfig"] = ipam }
+        applyAttachment(attachment, service: service, primary: networkKeys(for: service).first == key, to: &endpoint)
         return endpoint
     }
 
@@ -113,6 +119,10 @@ public struct EngineSpec: Sendable {
                     entry["Source"] = old.name
                 }
                 if mount.noCopy { entry["VolumeOptions"] = ["NoCopy": true] }
+                mounts.append(entry)
+            case .image:
+                var entry: [String: Any] = ["Type": "image", "Source": mount.source ?? "", "Target": mount.target, "ReadOnly": mount.readOnly]
+                if let subpath = mount.subpath { entry["ImageOptions"] = ["Subpath": subpath] }
                 mounts.append(entry)
             case .tmpfs:
                 var entry: [String: Any] = ["Type": "tmpfs", "Target": mount.target]
@@ -195,6 +205,7 @@ public struct EngineSpec: Sendable {
             host["Ulimits"] = service.ulimits.keys.sorted().map { ["Name": $0, "Soft": service.ulimits[$0]!.soft, "Hard": service.ulimits[$0]!.hard] }
         }
         if let logging = service.logging, let driver = logging.driver { host["LogConfig"] = ["Type": driver, "Config": logging.options] }
+        applySettings(service, body: &body, host: &host)
         body["HostConfig"] = host
         return body
     }
@@ -217,6 +228,7 @@ public struct EngineSpec: Sendable {
         let labels = resourceLabels(network.labels, ComposeLabel.network, key)
         var body: [String: Any] = ["Name": network.name, "CheckDuplicate": true, "Labels": labels,
                                    "Internal": network.isInternal, "Attachable": network.attachable, "EnableIPv6": network.enableIPv6]
+        if let ipv4 = network.enableIPv4 { body["EnableIPv4"] = ipv4 }
         if let driver = network.driver { body["Driver"] = driver }
         if !network.driverOpts.isEmpty { body["Options"] = network.driverOpts }
         if !network.subnets.isEmpty || network.ipamDriver != nil || !network.ipamOptions.isEmpty {

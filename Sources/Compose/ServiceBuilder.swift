@@ -43,8 +43,9 @@ struct ServiceBuilder {
         case "build": service.build = build(value)
         case "pull_policy":
             service.pullPolicy = value.text()
-            if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy) {
-                context.error(value, "pull_policy is always, never, missing or build, not \"\(policy)\"")
+            if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy),
+               PullPolicy.refreshInterval(policy) == nil {
+                context.error(value, "pull_policy is always, never, missing, build, daily, weekly or every_<duration>, not \"\(policy)\"")
             }
         case "scale": service.replicas = replicas(value) ?? service.replicas
         case "profiles": service.profiles = value.strings() ?? []
@@ -107,13 +108,7 @@ struct ServiceBuilder {
             }
         case "logging": service.logging = logging(value)
         case "ulimits": service.ulimits = ulimits(value)
-        case "extra_hosts":
-            service.extraHosts = (value.keyValues(separator: "=") ?? []).compactMap { host, address in
-                if let address { return "\(host):\(address)" }
-                // The list form is "host:ip" (the ip may hold colons).
-                guard let colon = host.firstIndex(of: ":") else { context.error(value, "extra_hosts entry \"\(host)\" needs host:ip"); return nil }
-                return "\(host[..<colon]):\(host[host.index(after: colon)...])"
-            }
+        case "extra_hosts": service.extraHosts = extraHosts(value)
         case "dns": service.dns = value.strings() ?? []
         case "cap_add":
             service.capAdd = value.strings() ?? []
@@ -140,7 +135,7 @@ struct ServiceBuilder {
         case "stop_signal": service.stopSignal = value.text()
         case "shm_size": service.shmSize = value.bytes()
         case "devices":
-            service.devices = value.strings() ?? []
+            service.devices = deviceEntries(value)
             if !service.devices.isEmpty { context.hostAccess(value, "passes host devices \(service.devices.joined(separator: ", "))") }
         case "sysctls":
             service.sysctls = value.stringMap()
@@ -153,7 +148,13 @@ struct ServiceBuilder {
         case "pids_limit": service.resources.pids = value.int().map(Int64.init)
         case "secrets": service.secrets = fileReferences(value, defaultDirectory: "/run/secrets/")
         case "configs": service.configs = fileReferences(value, defaultDirectory: "/")
+        case "post_start": service.postStart = hooks(value)
+        case "pre_stop": service.preStop = hooks(value)
+        // Jarvis never attaches to a service's output (logs are read from the engine), so `attach: false` changes nothing.
+        case "attach": _ = value.bool()
         default:
+            if applyEngineKey(key, value, to: &service) { return }
+            if let reason = Self.notApplicable[key] { context.warning(value, "\(key) is not applied: \(reason)"); return }
             if !key.hasPrefix("x-") { context.warning(value, "unsupported service setting, ignored") }
         }
     }
@@ -178,17 +179,36 @@ struct ServiceBuilder {
             case "target": spec.target = field.text()
             case "no_cache": spec.noCache = field.bool() ?? false
             case "pull": spec.pull = field.bool() ?? false
+            case "dockerfile_inline": spec.dockerfileInline = field.text()
+            case "cache_from": spec.cacheFrom = field.strings() ?? []
+            case "tags": spec.tags = field.strings() ?? []
+            case "labels": spec.labels = field.stringMap()
+            case "network":
+                spec.network = field.text()
+                if spec.network == "host" { context.hostAccess(field, "builds with the host's network stack") }
+            case "shm_size": spec.shmSize = field.bytes()
+            case "extra_hosts": spec.extraHosts = extraHosts(field)
+            case "isolation": spec.isolation = field.text()
+            case "platforms": spec.platforms = field.strings() ?? []
+            // The classic builder (POST /build without a BuildKit session) has no way to pass these.
+            case "secrets", "ssh", "additional_contexts", "cache_to", "entitlements", "privileged", "ulimits", "no_cache_filter":
+                if case .scalar = field.node, field.isNull { continue }
+                spec.needsBuildKit.append(key)
             default:
                 if !key.hasPrefix("x-") { context.warning(field, "unsupported build setting, ignored") }
             }
         }
+        if spec.dockerfile != nil && spec.dockerfileInline != nil {
+            context.error(value, "dockerfile and dockerfile_inline cannot both be set")
+        }
+        if spec.platforms.count > 1 { context.error(value, "build.platforms lists \(spec.platforms.count) platforms: a single engine builds one (leave one, or use docker buildx)") }
         return spec
     }
 
     private func resolveContext(_ context: String, _ cursor: Cursor) -> String {
         let remote = ["https://", "http://", "git://", "git@", "github.com/"].contains { context.hasPrefix($0) }
         if remote { return context }
-        let path = Paths.resolve(context, in: cursor.folder)
+        guard let path = hostPath(context, cursor) else { return context }
         if !Paths.isInside(path, folder) { self.context.hostAccess(cursor, "builds from the host folder \(path), outside the stack's folder") }
         return path
     }
@@ -210,7 +230,7 @@ struct ServiceBuilder {
         }
     }
 
-    private func commandLine(_ value: Cursor) -> [String]? {
+    func commandLine(_ value: Cursor) -> [String]? {
         if case .scalar = value.node {
             guard let line = value.text() else { return nil }
             guard let words = ShellSplit.words(line) else {
@@ -250,7 +270,7 @@ struct ServiceBuilder {
         }
         for entry in entries {
             let (path, cursor) = (entry.path, entry.cursor)
-            let absolute = Paths.resolve(path, in: cursor.folder)
+            guard let absolute = hostPath(path, cursor) else { continue }
             if !Paths.isInside(absolute, folder) { context.hostAccess(cursor, "reads env_file \(absolute), outside the stack's folder") }
             guard let data = FileManager.default.contents(atPath: absolute) else {
                 if entry.required { context.error(cursor, "env_file \(path) does not exist") }
@@ -350,8 +370,16 @@ struct ServiceBuilder {
                 switch key {
                 case "type":
                     guard let text = field.text() else { continue }
+                    if text == "npipe" {
+                        context.error(field, "volume type npipe mounts a Windows named pipe: it works only on Windows engines, and Jarvis deploys to Linux engines")
+                        return nil
+                    }
+                    if text == "cluster" {
+                        context.error(field, "volume type cluster needs Swarm cluster volumes, which a single engine does not have")
+                        return nil
+                    }
                     guard let kind = ServiceMount.Kind(rawValue: text) else {
-                        context.error(field, "volume type is volume, bind or tmpfs, not \"\(text)\"")
+                        context.error(field, "volume type is volume, bind, tmpfs or image, not \"\(text)\"")
                         return nil
                     }
                     mount.kind = kind
@@ -381,12 +409,20 @@ struct ServiceBuilder {
                     for (option, setting) in field.mapping() ?? [] {
                         if option == "size" { mount.tmpfsSize = setting.bytes() } else if option != "mode" { context.warning(setting, "unsupported tmpfs setting, ignored") }
                     }
+                case "image":
+                    for (option, setting) in field.mapping() ?? [] {
+                        if option == "subpath" { mount.subpath = setting.text() } else { context.warning(setting, "unsupported image setting, ignored") }
+                    }
                 case "consistency": break
                 default: context.warning(field, "unsupported mount setting, ignored")
                 }
             }
             guard mount.target.hasPrefix("/") else { context.error(value, "a mount needs an absolute target"); return nil }
-            if mount.kind == .bind, let source = mount.source { mount.source = Paths.resolve(source, in: value.folder) }
+            if mount.kind == .bind, let source = mount.source {
+                guard let path = hostPath(source, value) else { return nil }
+                mount.source = path
+            }
+            if mount.kind == .image && mount.source == nil { context.error(value, "an image mount needs a source (the image)"); return nil }
             if mount.kind == .bind && mount.source == nil { context.error(value, "a bind mount needs a source"); return nil }
             if mount.selinux != nil && !mount.createHostPath {
                 // The engine's Mounts form has no relabelling; only the Binds form (which creates the path) does.
@@ -416,11 +452,20 @@ struct ServiceBuilder {
         }
         let source = parts[0]
         if source.hasPrefix(".") || source.hasPrefix("/") || source.hasPrefix("~") {
-            if source.hasPrefix("~") { context.error(value, "~ paths are not supported: Jarvis has no home folder to expand; use an absolute path"); return nil }
-            return ServiceMount(kind: .bind, source: Paths.resolve(source, in: value.folder), target: target, readOnly: readOnly,
+            guard let path = hostPath(source, value) else { return nil }
+            return ServiceMount(kind: .bind, source: path, target: target, readOnly: readOnly,
                                 propagation: propagation, selinux: selinux)
         }
         return ServiceMount(kind: .volume, source: source, target: target, readOnly: readOnly, noCopy: noCopy)
+    }
+
+    /// A host path from the file, absolute; `~` is the stacks folder owner's home (see `HomeFolder`).
+    func hostPath(_ path: String, _ cursor: Cursor) -> String? {
+        guard path.hasPrefix("~") else { return Paths.resolve(path, in: cursor.folder) }
+        switch HomeFolder.expand(path, stackFolder: folder) {
+        case let .success(expanded): return (expanded as NSString).standardizingPath
+        case let .failure(failure): context.error(cursor, failure.message); return nil
+        }
     }
 
     static let propagations = ["private", "rprivate", "shared", "rshared", "slave", "rslave"]
@@ -445,7 +490,12 @@ struct ServiceBuilder {
             case "aliases": network.aliases = field.strings() ?? []
             case "ipv4_address": network.ipv4Address = field.text()
             case "ipv6_address": network.ipv6Address = field.text()
-            case "priority": break
+            case "link_local_ips": network.linkLocalIPs = field.strings() ?? []
+            case "mac_address": network.macAddress = field.text()
+            case "driver_opts": network.driverOpts = field.stringMap()
+            case "gw_priority": network.gwPriority = field.int()
+            case "interface_name": network.interfaceName = field.text()
+            case "priority": network.priority = field.int()
             default: context.warning(field, "unsupported network attachment setting, ignored")
             }
         }
@@ -521,6 +571,12 @@ struct ServiceBuilder {
                         case ("limits", "pids"): service.resources.pids = setting.int().map(Int64.init)
                         case ("reservations", "cpus"): service.resources.cpusReservation = setting.double()
                         case ("reservations", "memory"): service.resources.memoryReservation = setting.bytes()
+                        case ("reservations", "devices"):
+                            let requests = (setting.list() ?? []).compactMap { deviceRequest($0, impliedCapability: nil) }
+                            var engine = service.engine ?? EngineSettings()
+                            engine.deviceRequests = (engine.deviceRequests ?? []) + requests
+                            service.engine = engine
+                            if !requests.isEmpty { context.hostAccess(setting, "reserves host devices (\(requests.flatMap { $0.capabilities.joined() }.joined(separator: ", ")))") }
                         default: context.warning(setting, "unsupported resource setting, ignored")
                         }
                     }

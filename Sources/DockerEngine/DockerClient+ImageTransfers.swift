@@ -60,6 +60,15 @@ public struct BuildOptions: Sendable {
     /// A Git URL (`https://…`, `git://…`, with `#ref:subdir`) the engine clones itself.
     public var remote: String?
     public var labels: [String: String] = [:]
+    /// Images the builder may take cached layers from (`cachefrom`).
+    public var cacheFrom: [String] = []
+    /// `host:ip` lines for RUN steps' /etc/hosts (`extrahosts`).
+    public var extraHosts: [String] = []
+    public var shmSize: Int64?
+    /// The network RUN steps join (`networkmode`).
+    public var networkMode: String?
+    public var isolation: String?
+    public var platform: String?
 
     public init() {}
 
@@ -73,6 +82,12 @@ public struct BuildOptions: Sendable {
         if noCache { query.append(("nocache", "1")) }
         if pull { query.append(("pull", "1")) }
         if let remote { query.append(("remote", remote)) }
+        if !cacheFrom.isEmpty, let json = try? JSONEncoder().encode(cacheFrom) { query.append(("cachefrom", String(decoding: json, as: UTF8.self))) }
+        query += extraHosts.map { ("extrahosts", $0) }
+        if let shmSize { query.append(("shmsize", String(shmSize))) }
+        if let networkMode { query.append(("networkmode", networkMode)) }
+        if let isolation { query.append(("isolation", isolation)) }
+        if let platform { query.append(("platform", platform)) }
         return query
     }
 }
