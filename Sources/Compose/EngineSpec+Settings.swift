@@ -3,7 +3,7 @@ import Foundation
 /// The container fields of `EngineSettings` and the checks of what the negotiated engine can do.
 extension EngineSpec {
     /// Writes `service.engine` into the create body and its `HostConfig`, as docker compose does.
-    func applySettings(_ service: ComposeService, body: inout [String: Any], host: inout [String: Any]) {
+    func applySettings(_ service: ComposeService, number: Int, body: inout [String: Any], host: inout [String: Any]) {
         guard let engine = service.engine else { return }
         if let search = engine.dnsSearch, !search.isEmpty { host["DnsSearch"] = search }
         if let options = engine.dnsOptions, !options.isEmpty { host["DnsOptions"] = options }
@@ -29,8 +29,19 @@ extension EngineSpec {
             if !blkio.readIops.isEmpty { host["BlkioDeviceReadIOps"] = rate(blkio.readIops) }
             if !blkio.writeIops.isEmpty { host["BlkioDeviceWriteIOps"] = rate(blkio.writeIops) }
         }
-        let links = containerLinks(for: service)
-        if !links.isEmpty { host["Links"] = links }
+        let links = containerLinks(for: service, number: number)
+        if !links.isEmpty {
+            // Compose v2 gives links to the primary network's endpoint; without one (network_mode) they are the legacy HostConfig.Links.
+            if var networking = body["NetworkingConfig"] as? [String: Any], var endpoints = networking["EndpointsConfig"] as? [String: Any],
+               let name = endpoints.keys.first, var endpoint = endpoints[name] as? [String: Any] {
+                endpoint["Links"] = links
+                endpoints[name] = endpoint
+                networking["EndpointsConfig"] = endpoints
+                body["NetworkingConfig"] = networking
+            } else {
+                host["Links"] = links
+            }
+        }
         if let requests = engine.deviceRequests, !requests.isEmpty {
             host["DeviceRequests"] = requests.map { request -> [String: Any] in
                 var entry: [String: Any] = ["Driver": request.driver ?? "", "Capabilities": request.capabilities, "Options": request.options]
@@ -46,16 +57,16 @@ extension EngineSpec {
         if let mac = engine.macAddress, apiMinor < 44 || service.networkMode != nil { body["MacAddress"] = mac }
     }
 
-    /// `HostConfig.Links` as Compose v2 writes them (`getLinks`): each container of a linked service under the
-    /// link's alias, `<service>-<n>` and `<project>-<service>-<n>`; external links as given.
-    func containerLinks(for service: ComposeService) -> [String] {
+    /// Links as Compose v2 writes them (`getLinks`): each container of a linked service under the link's alias,
+    /// `<service>-<n>` and `<project>-<service>-<n>`, where n is the number of the container being created; external links as given.
+    func containerLinks(for service: ComposeService, number: Int) -> [String] {
         var links: [String] = []
         for link in service.engine?.links ?? [] {
             let parts = link.split(separator: ":", maxSplits: 1).map(String.init)
             let name = parts[0], alias = parts.count > 1 ? parts[1] : parts[0]
             guard let linked = project.services[name] else { continue }
-            for number in 1...max(linked.replicas, 1) {
-                let container = Planner.containerName(project: project.name, service: linked, number: number)
+            for index in 1...max(linked.replicas, 1) {
+                let container = Planner.containerName(project: project.name, service: linked, number: index)
                 links += ["\(container):\(alias)", "\(container):\(name)-\(number)", "\(container):\(project.name)-\(name)-\(number)"]
             }
         }

@@ -205,7 +205,7 @@ public struct EngineSpec: Sendable {
             host["Ulimits"] = service.ulimits.keys.sorted().map { ["Name": $0, "Soft": service.ulimits[$0]!.soft, "Hard": service.ulimits[$0]!.hard] }
         }
         if let logging = service.logging, let driver = logging.driver { host["LogConfig"] = ["Type": driver, "Config": logging.options] }
-        applySettings(service, body: &body, host: &host)
+        applySettings(service, number: number, body: &body, host: &host)
         body["HostConfig"] = host
         return body
     }
