@@ -27,15 +27,18 @@ extension ServiceBuilder {
 
 /// What `~` means in a stack's paths. The specification expands it to the home folder of the
 /// user running Compose; Jarvis runs as a service, so it uses the home folder of the user who
-/// owns the stacks folder (the stack folder's parent), read from the password database.
+/// owns the stacks folder (the stack folder's parent), read from the password database: on a
+/// standard install that is the user Jarvis runs as, whose data folder holds the stacks.
 enum HomeFolder {
     /// `~` or `~/x` expanded, or an error message saying what to write instead.
     static func expand(_ path: String, stackFolder: String) -> Result<String, HomeFolderError> {
         guard path == "~" || path.hasPrefix("~/") else {
             return .failure(HomeFolderError(message: "\(path.prefix(80)): ~user paths are not supported; write the absolute path"))
         }
-        let stacks = (stackFolder as NSString).deletingLastPathComponent
+        // Before the first stack is saved the stacks folder may not exist yet: the nearest folder above it stands in.
+        var stacks = (stackFolder as NSString).deletingLastPathComponent
         var info = stat()
+        while stat(stacks, &info) != 0 && stacks != "/" { stacks = (stacks as NSString).deletingLastPathComponent }
         guard stat(stacks, &info) == 0 else {
             return .failure(HomeFolderError(message: "~ is the home folder of the owner of \(stacks), which cannot be read; write an absolute path"))
         }

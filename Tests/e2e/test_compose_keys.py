@@ -4,9 +4,11 @@ links, namespaces, hooks, build options; the engine's own refusals where it cann
 (this engine speaks API 1.41, has runc only and no GPU); and the operator refusal of `pid: host`."""
 import json
 import os
+import pwd
+import shutil
 import uuid
 
-from conftest import IMAGE, docker
+from conftest import DATA_DIR, IMAGE, docker
 from test_stacks import project_containers, run_op, stack, stack_name  # noqa: F401 (stack is a fixture)
 
 LOOP = '["sh", "-c", "trap exit TERM; while true; do sleep 1; done"]'
@@ -18,17 +20,20 @@ def inspect(container):
 
 def test_applied_keys_reach_the_created_containers(client, stack):
     home_dir = f"jarvis-e2e-{uuid.uuid4().hex[:8]}"
+    # `~` is the home folder of the user owning the stacks folder (here the data folder's owner).
+    home = pwd.getpwuid(os.stat(DATA_DIR).st_uid).pw_dir
     compose = f"""\
 services:
   db:
     image: {IMAGE}
     command: {LOOP}
+    networks: [front]
   app:
     image: {IMAGE}
     command: {LOOP}
     dns_search: [example.com, example.org]
     dns_opt: ["ndots:2"]
-    group_add: [mail, "1234"]
+    group_add: ["1234", 4321]
     oom_score_adj: 300
     mem_limit: 64m
     memswap_limit: 128m
@@ -82,7 +87,7 @@ networks:
         host = app["HostConfig"]
         assert host["DnsSearch"] == ["example.com", "example.org"]
         assert host["DnsOptions"] == ["ndots:2"]
-        assert host["GroupAdd"] == ["mail", "1234"]
+        assert host["GroupAdd"] == ["1234", "4321"]
         assert host["OomScoreAdj"] == 300
         assert host["Memory"] == 64 << 20 and host["MemorySwap"] == 128 << 20
         assert (host["CpuShares"], host["CpuQuota"], host["CpuPeriod"], host["CpusetCpus"]) == (512, 50000, 100000, "0")
@@ -100,7 +105,7 @@ networks:
         assert endpoint["IPAMConfig"]["LinkLocalIPs"] == ["169.254.8.8"]
         assert f"{name}-db-1:database" in endpoint["Links"]
         assert docker("exec", f"{name}-app-1", "ping", "-c", "1", "-W", "2", "database").count("1 packets received") == 1
-        assert host["Binds"] == [f"/root/{home_dir}:/home-data:rw"], "~ is the home folder of the stacks folder's owner"
+        assert host["Binds"] == [f"{home}/{home_dir}:/home-data:rw"], "~ is the home folder of the stacks folder's owner"
         assert docker("exec", f"{name}-app-1", "cat", "/tmp/started") == "jarvis", "post_start ran in the container"
         network = json.loads(docker("network", "inspect", f"{name}_front"))[0]
         assert network["IPAM"]["Options"] == {"com.example.ipam": "on"}
@@ -115,7 +120,7 @@ networks:
         # pre_stop ran before the stop: the file is in the stopped container's filesystem.
         assert docker("cp", f"{name}-app-1:/tmp/stopping", "-") != ""
     finally:
-        os.system(f"rm -rf /root/{home_dir}")
+        shutil.rmtree(os.path.join(home, home_dir), ignore_errors=True)
 
 
 def test_keys_the_engine_cannot_satisfy_are_created_as_written_or_refused_clearly(client, stack):
@@ -163,7 +168,7 @@ services:
       secrets: [token]
 secrets:
   token:
-    environment: HOME
+    environment: TOKEN
 """
     name, _ = stack(compose=compose, env="")
     try:
@@ -174,7 +179,7 @@ secrets:
         assert "10.1.1.1\tbuildhost" in docker("exec", f"{name}-app-1", "cat", "/build-hosts")
         assert docker("exec", f"{name}-app-1", "cat", "/build-shm").split()[1] == str(96 * 1024)
 
-        other, _ = stack(compose=classic, env="")
+        other, _ = stack(compose=classic, env="TOKEN=x\n")
         task = run_op(client, other, "up", expect="failed")
         assert "build of service classic uses secrets, which the engine's classic builder" in task["error"], task["error"]
     finally:
