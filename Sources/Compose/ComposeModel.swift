@@ -226,8 +226,12 @@ public struct ServiceMount: Sendable, Equatable, Codable {
     /// Bind propagation (`rslave`, `shared`, …) and SELinux relabelling (`z`, `Z`); nil when not written.
     public var propagation: String?
     public var selinux: String?
-    /// `type: image`: the folder of the image to mount (`image.subpath`).
+    /// `image.subpath` or `volume.subpath` (API 1.45): the folder of the image or volume to mount.
     public var subpath: String?
+    /// `tmpfs.mode`, the permission bits as written in octal (`1777`).
+    public var tmpfsMode: Int?
+    /// `bind.recursive`: enabled (the default), disabled, writable or readonly (API 1.44).
+    public var recursive: String?
 }
 
 public struct ServiceNetwork: Sendable, Equatable, Codable {

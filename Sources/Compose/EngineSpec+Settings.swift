@@ -102,6 +102,8 @@ extension EngineSpec {
             let service = project.services[name]!
             if service.engine?.annotations?.isEmpty == false { need(43, "service \(name): annotations") }
             if service.volumes.contains(where: { $0.kind == .image }) { need(47, "service \(name): a volume of type image") }
+            if service.volumes.contains(where: { $0.kind == .volume && $0.subpath != nil }) { need(45, "service \(name): volume.subpath") }
+            if service.volumes.contains(where: { ["writable", "readonly"].contains($0.recursive ?? "") }) { need(44, "service \(name): bind.recursive writable or readonly") }
             for key in service.networks.keys.sorted() {
                 let attachment = service.networks[key]!
                 if attachment.macAddress != nil { need(44, "service \(name): networks.\(key).mac_address") }

@@ -103,13 +103,22 @@ public struct EngineSpec: Sendable {
         var mounts: [[String: Any]] = []
         for mount in service.volumes {
             switch mount.kind {
-            case .bind where mount.createHostPath:
+            case .bind where mount.createHostPath && (mount.recursive ?? "enabled") == "enabled":
                 // Binds (not Mounts) make the engine create a missing host folder, as Compose does.
                 let options = [mount.readOnly ? "ro" : "rw", mount.selinux, mount.propagation].compactMap { $0 }
                 binds.append("\(mount.source!):\(mount.target):" + options.joined(separator: ","))
             case .bind:
                 var entry: [String: Any] = ["Type": "bind", "Source": mount.source!, "Target": mount.target, "ReadOnly": mount.readOnly]
-                if let propagation = mount.propagation { entry["BindOptions"] = ["Propagation": propagation] }
+                // Only the Mounts form says how submounts are bound (Compose does the same for `recursive`).
+                var options: [String: Any] = [:]
+                if let propagation = mount.propagation { options["Propagation"] = propagation }
+                switch mount.recursive {
+                case "disabled": options["NonRecursive"] = true
+                case "writable": options["ReadOnlyNonRecursive"] = true
+                case "readonly": options["ReadOnlyForceRecursive"] = true
+                default: break
+                }
+                if !options.isEmpty { entry["BindOptions"] = options }
                 mounts.append(entry)
             case .volume:
                 var entry: [String: Any] = ["Type": "volume", "Target": mount.target, "ReadOnly": mount.readOnly]
@@ -118,7 +127,10 @@ public struct EngineSpec: Sendable {
                 } else if let old = inherited.first(where: { $0.destination == AnonymousVolumes.clean(mount.target) }) {
                     entry["Source"] = old.name
                 }
-                if mount.noCopy { entry["VolumeOptions"] = ["NoCopy": true] }
+                var options: [String: Any] = [:]
+                if mount.noCopy { options["NoCopy"] = true }
+                if let subpath = mount.subpath { options["Subpath"] = subpath }
+                if !options.isEmpty { entry["VolumeOptions"] = options }
                 mounts.append(entry)
             case .image:
                 var entry: [String: Any] = ["Type": "image", "Source": mount.source ?? "", "Target": mount.target, "ReadOnly": mount.readOnly]
@@ -126,7 +138,10 @@ public struct EngineSpec: Sendable {
                 mounts.append(entry)
             case .tmpfs:
                 var entry: [String: Any] = ["Type": "tmpfs", "Target": mount.target]
-                if let size = mount.tmpfsSize { entry["TmpfsOptions"] = ["SizeBytes": size] }
+                var options: [String: Any] = [:]
+                if let size = mount.tmpfsSize { options["SizeBytes"] = size }
+                if let mode = mount.tmpfsMode { options["Mode"] = mode }
+                if !options.isEmpty { entry["TmpfsOptions"] = options }
                 mounts.append(entry)
             }
         }

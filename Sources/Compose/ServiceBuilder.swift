@@ -390,6 +390,11 @@ struct ServiceBuilder {
                     for (option, setting) in field.mapping() ?? [] {
                         switch option {
                         case "create_host_path": mount.createHostPath = setting.bool() ?? true
+                        case "recursive":
+                            mount.recursive = setting.text()
+                            if let mode = mount.recursive, !["enabled", "disabled", "writable", "readonly"].contains(mode) {
+                                context.error(setting, "recursive is enabled, disabled, writable or readonly, not \"\(mode)\"")
+                            }
                         case "propagation":
                             mount.propagation = setting.text()
                             if let mode = mount.propagation, !Self.propagations.contains(mode) {
@@ -403,11 +408,24 @@ struct ServiceBuilder {
                     }
                 case "volume":
                     for (option, setting) in field.mapping() ?? [] {
-                        if option == "nocopy" { mount.noCopy = setting.bool() ?? false } else { context.warning(setting, "unsupported volume setting, ignored") }
+                        switch option {
+                        case "nocopy": mount.noCopy = setting.bool() ?? false
+                        case "subpath": mount.subpath = setting.text()
+                        default: context.warning(setting, "unsupported volume setting, ignored")
+                        }
                     }
                 case "tmpfs":
                     for (option, setting) in field.mapping() ?? [] {
-                        if option == "size" { mount.tmpfsSize = setting.bytes() } else if option != "mode" { context.warning(setting, "unsupported tmpfs setting, ignored") }
+                        switch option {
+                        case "size": mount.tmpfsSize = setting.bytes()
+                        case "mode":
+                            // Octal as written (`1777`, `0o755`), as compose-go reads it.
+                            guard let text = setting.text() else { continue }
+                            let digits = text.hasPrefix("0o") ? String(text.dropFirst(2)) : text
+                            guard let mode = Int(digits, radix: 8) else { context.error(setting, "tmpfs mode is octal, such as 1777, not \"\(text)\""); continue }
+                            mount.tmpfsMode = mode
+                        default: context.warning(setting, "unsupported tmpfs setting, ignored")
+                        }
                     }
                 case "image":
                     for (option, setting) in field.mapping() ?? [] {

@@ -53,7 +53,15 @@ services:
     links: ["db:database"]
     platform: linux/amd64
     attach: false
-    volumes: ["~/{home_dir}:/home-data"]
+    volumes:
+      - "~/{home_dir}:/home-data"
+      - type: tmpfs
+        target: /scratch
+        tmpfs: {{size: 64m, mode: 1777}}
+      - type: bind
+        source: ./ro
+        target: /ro
+        bind: {{recursive: disabled, create_host_path: false}}
     networks:
       front:
         ipv4_address: 172.29.7.10
@@ -81,6 +89,7 @@ networks:
       config: [{{subnet: 172.29.7.0/24}}]
 """
     name, _ = stack(compose=compose, env="")
+    os.makedirs(os.path.join(DATA_DIR, "stacks", name, "ro"), exist_ok=True)
     try:
         run_op(client, name, "up")
         app = inspect(f"{name}-app-1")
@@ -106,6 +115,9 @@ networks:
         assert f"{name}-db-1:database" in endpoint["Links"]
         assert docker("exec", f"{name}-app-1", "ping", "-c", "1", "-W", "2", "database").count("1 packets received") == 1
         assert host["Binds"] == [f"{home}/{home_dir}:/home-data:rw"], "~ is the home folder of the stacks folder's owner"
+        mounts = {m["Target"]: m for m in host["Mounts"]}
+        assert mounts["/scratch"]["TmpfsOptions"] == {"SizeBytes": 64 << 20, "Mode": 0o1777}
+        assert mounts["/ro"]["BindOptions"] == {"NonRecursive": True}
         assert docker("exec", f"{name}-app-1", "cat", "/tmp/started") == "jarvis", "post_start ran in the container"
         network = json.loads(docker("network", "inspect", f"{name}_front"))[0]
         assert network["IPAM"]["Options"] == {"com.example.ipam": "on"}
