@@ -213,3 +213,14 @@ def test_an_operator_cannot_deploy_pid_host(client, stack):
     refused = operator.post(f"/stacks/{name}/up", json={})
     assert refused.status_code == 403 and "services.app.pid" in refused.json()["error"]["message"], refused.text
     assert project_containers(name) == {}
+
+
+def test_refresh_pull_policies_pull_only_an_image_older_than_the_interval(client, stack):
+    # The offline test image was loaded (tagged) when this engine started: younger than 12 hours, older than a second.
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n    pull_policy: every_12h\n", env="")
+    plan = client.get(f"/stacks/{name}/plan").json()["text"]
+    assert "pull image" not in plan, plan
+    run_op(client, name, "up")
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n    pull_policy: every_1s\n", env="")
+    plan = client.get(f"/stacks/{name}/plan").json()["text"]
+    assert f"pull image {IMAGE} (pull_policy every_1s)" in plan, plan
