@@ -95,11 +95,13 @@ public struct BuildOptions: Sendable {
 extension DockerClient {
     /// `POST /images/create?fromImage=&tag=`: a pull, as progress lines. The tag is
     /// required: an empty one would pull every tag of the repository.
-    public func pullImage(_ image: String, tag: String, auth: RegistryAuth?) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
+    /// `platform` (`linux/arm64`) picks that variant of a multi-platform image; nil is the engine's own.
+    public func pullImage(_ image: String, tag: String, auth: RegistryAuth?, platform: String? = nil) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
         guard !tag.isEmpty else { throw EngineError(.invalidArgument, message: "a pull needs a tag or digest") }
         var headers: [(String, String)] = []
         if let auth { headers.append(("X-Registry-Auth", auth.header)) }
-        let query = tag.hasPrefix("sha256:") ? [("fromImage", "\(image)@\(tag)")] : [("fromImage", image), ("tag", tag)]
+        var query = tag.hasPrefix("sha256:") ? [("fromImage", "\(image)@\(tag)")] : [("fromImage", image), ("tag", tag)]
+        if let platform { query.append(("platform", platform)) }
         return try await progressStream(EngineRequest("POST", "/images/create", query: query, headers: headers, timeout: 0))
     }
 

@@ -144,6 +144,12 @@ def test_keys_the_engine_cannot_satisfy_are_created_as_written_or_refused_clearl
     requests = inspect(f"{name}-gpu-1")["HostConfig"]["DeviceRequests"]
     assert requests == [{"Driver": "nvidia", "Count": 1, "DeviceIDs": None, "Capabilities": [["gpu"]], "Options": {}}]
 
+    # A hook that fails fails the step, naming the service and the command.
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n"
+                            "    post_start: [{command: [sh, -c, 'exit 3']}]\n", env="")
+    task = run_op(client, name, "up", expect="failed")
+    assert "post_start hook of service app (sh -c exit 3) exited with code 3" in task["error"], task["error"]
+
     # API 1.41 has no annotations and no image mounts: refused before anything is created, saying what is missing.
     name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    annotations: {{a: b}}\n"
                             f"    volumes: [{{type: image, source: {IMAGE}, target: /img}}]\n", env="")

@@ -337,7 +337,10 @@ final class StackRun: @unchecked Sendable {
             auth = RegistryAuth(username: saved.username, password: saved.password,
                                 serverAddress: reference.registry == ImageReference.dockerHub ? "https://index.docker.io/v1/" : reference.registry)
         }
-        for try await message in try await context.docker.pullImage(reference.repository, tag: reference.tag, auth: auth) {
+        // A service's `platform` picks the variant pulled, as docker compose pulls it.
+        let platform = project.services.values.sorted { $0.name < $1.name }
+            .first { Planner.withTag($0.image ?? "") == image && $0.engine?.platform != nil }?.engine?.platform
+        for try await message in try await context.docker.pullImage(reference.repository, tag: reference.tag, auth: auth, platform: platform) {
             if let failure = message.failure { throw TaskFailure("pull image \(image): \(failure)") }
             if message.id != nil, message.progressDetail != nil { await context.track(message) }
         }
