@@ -107,7 +107,7 @@ extension EngineSpec {
             for key in service.networks.keys.sorted() {
                 let attachment = service.networks[key]!
                 if attachment.macAddress != nil { need(44, "service \(name): networks.\(key).mac_address") }
-                // Jarvis speaks at most API 1.\(newest); these fields came later, so no engine gets them from Jarvis yet.
+                // Jarvis speaks at most API 1.47 (APIVersion.newestKnown); these came later, so no engine gets them from Jarvis yet.
                 if attachment.gwPriority != nil { need(48, "service \(name): networks.\(key).gw_priority") }
                 if attachment.interfaceName != nil { need(49, "service \(name): networks.\(key).interface_name") }
             }

@@ -29,7 +29,7 @@ extension ServiceBuilder {
             case "isolation": spec.isolation = field.text()
             case "platforms": spec.platforms = field.strings() ?? []
             // The classic builder (POST /build without a BuildKit session) has no way to pass these.
-            case "secrets", "ssh", "additional_contexts", "cache_to", "entitlements", "privileged", "ulimits", "no_cache_filter":
+            case "secrets", "ssh", "additional_contexts", "cache_to", "entitlements", "privileged", "no_cache_filter":
                 if case .scalar = field.node, field.isNull { continue }
                 spec.needsBuildKit.append(key)
             default:

@@ -190,3 +190,13 @@ extension ServiceBuilder {
         }
     }
 }
+
+extension ServiceBuilder {
+    /// Service keys read and knowingly not applied, with the reason the warning gives (docs/compose.md lists them).
+    static let notApplicable: [String: String] = [
+        "credential_spec": "it configures Windows containers (gMSA); Jarvis deploys to Linux engines",
+        "develop": "file watching (compose watch) is a feature of the docker compose CLI, not of the engine",
+        "provider": "provider services are run by Compose plugins outside the engine",
+        "use_api_socket": "it hands the container the engine socket and the CLI's registry credentials, which Jarvis never does",
+    ]
+}

@@ -176,6 +176,9 @@ services:
       extra_hosts: ["buildhost=10.1.1.1"]
       shm_size: 96m
       cache_from: ["{IMAGE}"]
+      network: none
+      isolation: default
+      platforms: [linux/amd64]
 """
     classic = f"""\
 services:
