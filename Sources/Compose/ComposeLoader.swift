@@ -156,6 +156,13 @@ struct ProjectBuilder {
             for reference in ServiceReferences.services(of: project.services[name]!, in: project) where project.services[name]!.dependsOn[reference] == nil {
                 project.services[name]!.dependsOn[reference] = Dependency()
             }
+            // A link names a service that must exist first, as compose-go makes it an implicit dependency.
+            for link in project.services[name]!.engine?.links ?? [] {
+                let linked = String(link.split(separator: ":").first ?? "")
+                if project.services[linked] != nil && project.services[name]!.dependsOn[linked] == nil {
+                    project.services[name]!.dependsOn[linked] = Dependency()
+                }
+            }
         }
         if project.services.values.contains(where: { $0.networkMode == nil && $0.networks.isEmpty }) || project.networks["default"] != nil {
             project.networks["default"] = project.networks["default"] ?? NetworkDefinition(name: "\(name)_default")
@@ -210,6 +217,7 @@ struct ProjectBuilder {
             case "internal": network.isInternal = value.bool() ?? false
             case "attachable": network.attachable = value.bool() ?? false
             case "enable_ipv6": network.enableIPv6 = value.bool() ?? false
+            case "enable_ipv4": network.enableIPv4 = value.bool()
             case "ipam":
                 for (ipamKey, ipamValue) in value.mapping() ?? [] {
                     guard ipamKey == "config" else {

@@ -83,8 +83,81 @@ public struct ComposeService: Sendable, Equatable, Codable {
     public var resources = Resources()
     public var secrets: [FileReference] = []
     public var configs: [FileReference] = []
+    /// Engine settings added for issue 15; each optional, so a file that leaves them out hashes as before.
+    public var engine: EngineSettings?
+    /// `post_start` / `pre_stop`: commands run in the container after it starts / before it stops.
+    public var postStart: [LifecycleHook]?
+    public var preStop: [LifecycleHook]?
 
     public init(name: String) { self.name = name }
+}
+
+/// Container fields beyond the original set, as the Engine API names them (see docs/compose.md).
+public struct EngineSettings: Sendable, Equatable, Codable {
+    public var dnsSearch: [String]?
+    public var dnsOptions: [String]?
+    public var groupAdd: [String]?
+    public var oomScoreAdj: Int?
+    public var oomKillDisable: Bool?
+    public var memSwappiness: Int?
+    public var memswapLimit: Int64?
+    public var cpuShares: Int64?
+    public var cpuQuota: Int64?
+    public var cpuPeriod: Int64?
+    public var cpuRealtimeRuntime: Int64?
+    public var cpuRealtimePeriod: Int64?
+    public var cpuCount: Int64?
+    public var cpuPercent: Int64?
+    public var cpuset: String?
+    public var blkio: BlkioConfig?
+    public var macAddress: String?
+    /// `service[:alias]`, and `container[:alias]` for `external_links`.
+    public var links: [String]?
+    public var externalLinks: [String]?
+    public var platform: String?
+    /// From `gpus` and `deploy.resources.reservations.devices`.
+    public var deviceRequests: [DeviceRequest]?
+    public var annotations: [String: String]?
+    public var storageOpt: [String: String]?
+    public var isolation: String?
+
+    public init() {}
+    /// True when nothing is set, so the service carries no `engine` at all.
+    var isEmpty: Bool { self == EngineSettings() }
+}
+
+public struct BlkioConfig: Sendable, Equatable, Codable {
+    /// A device path and a number: a weight, bytes per second or operations per second.
+    public struct DeviceValue: Sendable, Equatable, Codable {
+        public var path: String
+        public var value: Int64
+    }
+
+    public var weight: Int?
+    public var weightDevice: [DeviceValue] = []
+    public var readBps: [DeviceValue] = []
+    public var writeBps: [DeviceValue] = []
+    public var readIops: [DeviceValue] = []
+    public var writeIops: [DeviceValue] = []
+}
+
+/// The engine's `DeviceRequest` (GPUs and other driver-managed devices).
+public struct DeviceRequest: Sendable, Equatable, Codable {
+    public var driver: String?
+    /// -1 for `all`.
+    public var count: Int?
+    public var deviceIDs: [String]?
+    public var capabilities: [[String]] = []
+    public var options: [String: String] = [:]
+}
+
+/// A `post_start` or `pre_stop` entry: an exec in the service's container.
+public struct LifecycleHook: Sendable, Equatable, Codable {
+    public var command: [String]
+    public var user: String?
+    public var privileged = false
+    public var workingDir: String?
+    public var environment: [String: String] = [:]
 }
 
 public struct BuildSpec: Sendable, Equatable, Codable {
@@ -95,6 +168,21 @@ public struct BuildSpec: Sendable, Equatable, Codable {
     public var target: String?
     public var noCache = false
     public var pull = false
+    /// The Dockerfile's text (`dockerfile_inline`), sent inside the context archive.
+    public var dockerfileInline: String?
+    public var cacheFrom: [String] = []
+    /// More tags for the built image, beside the service's image name.
+    public var tags: [String] = []
+    public var labels: [String: String] = [:]
+    /// The network RUN steps use (`host`, `none`, a network name).
+    public var network: String?
+    public var shmSize: Int64?
+    /// `host:ip` entries, as for a service.
+    public var extraHosts: [String] = []
+    public var isolation: String?
+    public var platforms: [String] = []
+    /// Keys the classic builder cannot do, kept so the build fails with a clear message rather than build something else.
+    public var needsBuildKit: [String] = []
 }
 
 public struct Dependency: Sendable, Equatable, Codable {
@@ -125,7 +213,7 @@ public struct PortMapping: Sendable, Equatable, Codable, Hashable {
 }
 
 public struct ServiceMount: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable { case volume, bind, tmpfs }
+    public enum Kind: String, Sendable, Codable { case volume, bind, tmpfs, image }
 
     public var kind: Kind
     /// Volume key in the file (for `volume`), absolute host path (for `bind`), nil for anonymous volumes and tmpfs.
@@ -138,12 +226,26 @@ public struct ServiceMount: Sendable, Equatable, Codable {
     /// Bind propagation (`rslave`, `shared`, …) and SELinux relabelling (`z`, `Z`); nil when not written.
     public var propagation: String?
     public var selinux: String?
+    /// `image.subpath` or `volume.subpath` (API 1.45): the folder of the image or volume to mount.
+    public var subpath: String?
+    /// `tmpfs.mode`, the permission bits as written in octal (`1777`).
+    public var tmpfsMode: Int?
+    /// `bind.recursive`: enabled (the default), disabled, writable or readonly (API 1.44).
+    public var recursive: String?
 }
 
 public struct ServiceNetwork: Sendable, Equatable, Codable {
     public var aliases: [String] = []
     public var ipv4Address: String?
     public var ipv6Address: String?
+    public var linkLocalIPs: [String]?
+    public var macAddress: String?
+    public var driverOpts: [String: String]?
+    /// The engine's `GwPriority` (API 1.48); `priority` only orders the connections.
+    public var gwPriority: Int?
+    public var priority: Int?
+    /// Set as the driver option `com.docker.network.endpoint.ifname` (API 1.49), as Compose does.
+    public var interfaceName: String?
 }
 
 public struct Healthcheck: Sendable, Equatable, Codable {
@@ -189,6 +291,8 @@ public struct NetworkDefinition: Sendable, Equatable {
     public var isInternal = false
     public var attachable = false
     public var enableIPv6 = false
+    /// nil: the engine's default (on). `false` needs API 1.47.
+    public var enableIPv4: Bool?
     public var subnets: [IPAMPool] = []
     public var ipamDriver: String?
     public var ipamOptions: [String: String] = [:]

@@ -23,8 +23,13 @@ public enum ComposeLabel {
 /// named by `materialized`, which the caller writes.
 public struct EngineSpec: Sendable {
     public let project: ComposeProject
+    /// The negotiated Engine API minor version (1.x): fields that moved between versions follow it.
+    public var apiMinor: Int
 
-    public init(project: ComposeProject) { self.project = project }
+    public init(project: ComposeProject, apiMinor: Int = 47) {
+        self.project = project
+        self.apiMinor = apiMinor
+    }
 
     /// `imageID` is the id of the image the container runs: Compose v2 keeps it (it calls it the
     /// digest) under `com.docker.compose.image` to tell outdated containers; the reference stands in when unknown.
@@ -61,6 +66,7 @@ public struct EngineSpec: Sendable {
         if let address = attachment.ipv4Address { ipam["IPv4Address"] = address }
         if let address = attachment.ipv6Address { ipam["IPv6Address"] = address }
         if !ipam.isEmpty { endpoint["IPAMConfig"] = ipam }
+        applyAttachment(attachment, service: service, primary: networkKeys(for: service).first == key, to: &endpoint)
         return endpoint
     }
 
@@ -97,13 +103,22 @@ public struct EngineSpec: Sendable {
         var mounts: [[String: Any]] = []
         for mount in service.volumes {
             switch mount.kind {
-            case .bind where mount.createHostPath:
+            case .bind where mount.createHostPath && (mount.recursive ?? "enabled") == "enabled":
                 // Binds (not Mounts) make the engine create a missing host folder, as Compose does.
                 let options = [mount.readOnly ? "ro" : "rw", mount.selinux, mount.propagation].compactMap { $0 }
                 binds.append("\(mount.source!):\(mount.target):" + options.joined(separator: ","))
             case .bind:
                 var entry: [String: Any] = ["Type": "bind", "Source": mount.source!, "Target": mount.target, "ReadOnly": mount.readOnly]
-                if let propagation = mount.propagation { entry["BindOptions"] = ["Propagation": propagation] }
+                // Only the Mounts form says how submounts are bound (Compose does the same for `recursive`).
+                var options: [String: Any] = [:]
+                if let propagation = mount.propagation { options["Propagation"] = propagation }
+                switch mount.recursive {
+                case "disabled": options["NonRecursive"] = true
+                case "writable": options["ReadOnlyNonRecursive"] = true
+                case "readonly": options["ReadOnlyForceRecursive"] = true
+                default: break
+                }
+                if !options.isEmpty { entry["BindOptions"] = options }
                 mounts.append(entry)
             case .volume:
                 var entry: [String: Any] = ["Type": "volume", "Target": mount.target, "ReadOnly": mount.readOnly]
@@ -112,11 +127,21 @@ public struct EngineSpec: Sendable {
                 } else if let old = inherited.first(where: { $0.destination == AnonymousVolumes.clean(mount.target) }) {
                     entry["Source"] = old.name
                 }
-                if mount.noCopy { entry["VolumeOptions"] = ["NoCopy": true] }
+                var options: [String: Any] = [:]
+                if mount.noCopy { options["NoCopy"] = true }
+                if let subpath = mount.subpath { options["Subpath"] = subpath }
+                if !options.isEmpty { entry["VolumeOptions"] = options }
+                mounts.append(entry)
+            case .image:
+                var entry: [String: Any] = ["Type": "image", "Source": mount.source ?? "", "Target": mount.target, "ReadOnly": mount.readOnly]
+                if let subpath = mount.subpath { entry["ImageOptions"] = ["Subpath": subpath] }
                 mounts.append(entry)
             case .tmpfs:
                 var entry: [String: Any] = ["Type": "tmpfs", "Target": mount.target]
-                if let size = mount.tmpfsSize { entry["TmpfsOptions"] = ["SizeBytes": size] }
+                var options: [String: Any] = [:]
+                if let size = mount.tmpfsSize { options["SizeBytes"] = size }
+                if let mode = mount.tmpfsMode { options["Mode"] = mode }
+                if !options.isEmpty { entry["TmpfsOptions"] = options }
                 mounts.append(entry)
             }
         }
@@ -195,6 +220,7 @@ public struct EngineSpec: Sendable {
             host["Ulimits"] = service.ulimits.keys.sorted().map { ["Name": $0, "Soft": service.ulimits[$0]!.soft, "Hard": service.ulimits[$0]!.hard] }
         }
         if let logging = service.logging, let driver = logging.driver { host["LogConfig"] = ["Type": driver, "Config": logging.options] }
+        applySettings(service, number: number, body: &body, host: &host)
         body["HostConfig"] = host
         return body
     }
@@ -217,6 +243,7 @@ public struct EngineSpec: Sendable {
         let labels = resourceLabels(network.labels, ComposeLabel.network, key)
         var body: [String: Any] = ["Name": network.name, "CheckDuplicate": true, "Labels": labels,
                                    "Internal": network.isInternal, "Attachable": network.attachable, "EnableIPv6": network.enableIPv6]
+        if let ipv4 = network.enableIPv4 { body["EnableIPv4"] = ipv4 }
         if let driver = network.driver { body["Driver"] = driver }
         if !network.driverOpts.isEmpty { body["Options"] = network.driverOpts }
         if !network.subnets.isEmpty || network.ipamDriver != nil || !network.ipamOptions.isEmpty {

@@ -35,6 +35,8 @@ public struct ObservedProject: Sendable {
     public var images: [String: String]
     /// The `VOLUME` paths of local images, by reference (only the images the project runs).
     public var imageVolumes: [String: Set<String>]
+    /// When each local image was last pulled or tagged (`Metadata.LastTagTime`), for `pull_policy: every_<duration>`.
+    public var imageTaggedAt: [String: Date] = [:]
 
     public init(containers: [Container] = [], networks: Set<String> = [], volumes: Set<String> = [], images: [String: String] = [:],
                 imageVolumes: [String: Set<String>] = [:]) {
@@ -267,6 +269,14 @@ public struct Planner: Sendable {
                     pulled.insert(image)
                 case "never":
                     if !present { throw PlanError(message: "image \(image) of service \(service.name) is not present and its pull_policy is never") }
+                case let policy? where PullPolicy.refreshInterval(policy) != nil:
+                    let interval = PullPolicy.refreshInterval(policy)!
+                    // An image whose pull time the engine does not know is treated as due, as compose-go does with no timestamp.
+                    let due = !present || observed.imageTaggedAt[image].map { Date().timeIntervalSince($0) >= interval } ?? true
+                    if due {
+                        steps.append(PlanStep(.pullImage(image: image), present ? "pull_policy \(policy)" : "missing"))
+                        pulled.insert(image)
+                    }
                 default:
                     if !present {
                         steps.append(PlanStep(.pullImage(image: image), "missing"))

@@ -43,8 +43,9 @@ struct ServiceBuilder {
         case "build": service.build = build(value)
         case "pull_policy":
             service.pullPolicy = value.text()
-            if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy) {
-                context.error(value, "pull_policy is always, never, missing or build, not \"\(policy)\"")
+            if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy),
+               PullPolicy.refreshInterval(policy) == nil {
+                context.error(value, "pull_policy is always, never, missing, build, daily, weekly or every_<duration>, not \"\(policy)\"")
             }
         case "scale": service.replicas = replicas(value) ?? service.replicas
         case "profiles": service.profiles = value.strings() ?? []
@@ -107,13 +108,7 @@ struct ServiceBuilder {
             }
         case "logging": service.logging = logging(value)
         case "ulimits": service.ulimits = ulimits(value)
-        case "extra_hosts":
-            service.extraHosts = (value.keyValues(separator: "=") ?? []).compactMap { host, address in
-                if let address { return "\(host):\(address)" }
-                // The list form is "host:ip" (the ip may hold colons).
-                guard let colon = host.firstIndex(of: ":") else { context.error(value, "extra_hosts entry \"\(host)\" needs host:ip"); return nil }
-                return "\(host[..<colon]):\(host[host.index(after: colon)...])"
-            }
+        case "extra_hosts": service.extraHosts = extraHosts(value)
         case "dns": service.dns = value.strings() ?? []
         case "cap_add":
             service.capAdd = value.strings() ?? []
@@ -140,7 +135,7 @@ struct ServiceBuilder {
         case "stop_signal": service.stopSignal = value.text()
         case "shm_size": service.shmSize = value.bytes()
         case "devices":
-            service.devices = value.strings() ?? []
+            service.devices = deviceEntries(value)
             if !service.devices.isEmpty { context.hostAccess(value, "passes host devices \(service.devices.joined(separator: ", "))") }
         case "sysctls":
             service.sysctls = value.stringMap()
@@ -153,7 +148,13 @@ struct ServiceBuilder {
         case "pids_limit": service.resources.pids = value.int().map(Int64.init)
         case "secrets": service.secrets = fileReferences(value, defaultDirectory: "/run/secrets/")
         case "configs": service.configs = fileReferences(value, defaultDirectory: "/")
+        case "post_start": service.postStart = hooks(value)
+        case "pre_stop": service.preStop = hooks(value)
+        // Jarvis never attaches to a service's output (logs are read from the engine), so `attach: false` changes nothing.
+        case "attach": _ = value.bool()
         default:
+            if applyEngineKey(key, value, to: &service) { return }
+            if let reason = Self.notApplicable[key] { context.warning(value, "\(key) is not applied: \(reason)"); return }
             if !key.hasPrefix("x-") { context.warning(value, "unsupported service setting, ignored") }
         }
     }
@@ -162,35 +163,6 @@ struct ServiceBuilder {
         guard let count = value.int() else { return nil }
         guard (0...100).contains(count) else { context.error(value, "replicas must be between 0 and 100"); return nil }
         return count
-    }
-
-    private func build(_ value: Cursor) -> BuildSpec? {
-        if case .scalar = value.node {
-            guard let context = value.text() else { return nil }
-            return BuildSpec(context: resolveContext(context, value))
-        }
-        var spec = BuildSpec(context: value.folder)
-        for (key, field) in value.mapping() ?? [] {
-            switch key {
-            case "context": spec.context = field.text().map { resolveContext($0, field) } ?? value.folder
-            case "dockerfile": spec.dockerfile = field.text()
-            case "args": spec.args = field.stringMap()
-            case "target": spec.target = field.text()
-            case "no_cache": spec.noCache = field.bool() ?? false
-            case "pull": spec.pull = field.bool() ?? false
-            default:
-                if !key.hasPrefix("x-") { context.warning(field, "unsupported build setting, ignored") }
-            }
-        }
-        return spec
-    }
-
-    private func resolveContext(_ context: String, _ cursor: Cursor) -> String {
-        let remote = ["https://", "http://", "git://", "git@", "github.com/"].contains { context.hasPrefix($0) }
-        if remote { return context }
-        let path = Paths.resolve(context, in: cursor.folder)
-        if !Paths.isInside(path, folder) { self.context.hostAccess(cursor, "builds from the host folder \(path), outside the stack's folder") }
-        return path
     }
 
     private func dependencies(_ value: Cursor) -> [String: Dependency] {
@@ -210,7 +182,7 @@ struct ServiceBuilder {
         }
     }
 
-    private func commandLine(_ value: Cursor) -> [String]? {
+    func commandLine(_ value: Cursor) -> [String]? {
         if case .scalar = value.node {
             guard let line = value.text() else { return nil }
             guard let words = ShellSplit.words(line) else {
@@ -250,7 +222,7 @@ struct ServiceBuilder {
         }
         for entry in entries {
             let (path, cursor) = (entry.path, entry.cursor)
-            let absolute = Paths.resolve(path, in: cursor.folder)
+            guard let absolute = hostPath(path, cursor) else { continue }
             if !Paths.isInside(absolute, folder) { context.hostAccess(cursor, "reads env_file \(absolute), outside the stack's folder") }
             guard let data = FileManager.default.contents(atPath: absolute) else {
                 if entry.required { context.error(cursor, "env_file \(path) does not exist") }
@@ -343,88 +315,6 @@ struct ServiceBuilder {
     private static func validPort(_ port: Int) -> Bool { (1...65535).contains(port) }
     private static func validPublished(_ text: String) -> Bool { text.isEmpty || range(text) != nil }
 
-    private func mount(_ value: Cursor) -> ServiceMount? {
-        if case .mapping = value.node {
-            var mount = ServiceMount(kind: .volume, source: nil, target: "")
-            for (key, field) in value.mapping() ?? [] {
-                switch key {
-                case "type":
-                    guard let text = field.text() else { continue }
-                    guard let kind = ServiceMount.Kind(rawValue: text) else {
-                        context.error(field, "volume type is volume, bind or tmpfs, not \"\(text)\"")
-                        return nil
-                    }
-                    mount.kind = kind
-                case "source": mount.source = field.text()
-                case "target": mount.target = field.text() ?? ""
-                case "read_only": mount.readOnly = field.bool() ?? false
-                case "bind":
-                    for (option, setting) in field.mapping() ?? [] {
-                        switch option {
-                        case "create_host_path": mount.createHostPath = setting.bool() ?? true
-                        case "propagation":
-                            mount.propagation = setting.text()
-                            if let mode = mount.propagation, !Self.propagations.contains(mode) {
-                                context.error(setting, "propagation is one of \(Self.propagations.joined(separator: ", ")), not \"\(mode)\"")
-                            }
-                        case "selinux":
-                            mount.selinux = setting.text()
-                            if let label = mount.selinux, !["z", "Z"].contains(label) { context.error(setting, "selinux is z or Z, not \"\(label)\"") }
-                        default: context.warning(setting, "unsupported bind setting, ignored")
-                        }
-                    }
-                case "volume":
-                    for (option, setting) in field.mapping() ?? [] {
-                        if option == "nocopy" { mount.noCopy = setting.bool() ?? false } else { context.warning(setting, "unsupported volume setting, ignored") }
-                    }
-                case "tmpfs":
-                    for (option, setting) in field.mapping() ?? [] {
-                        if option == "size" { mount.tmpfsSize = setting.bytes() } else if option != "mode" { context.warning(setting, "unsupported tmpfs setting, ignored") }
-                    }
-                case "consistency": break
-                default: context.warning(field, "unsupported mount setting, ignored")
-                }
-            }
-            guard mount.target.hasPrefix("/") else { context.error(value, "a mount needs an absolute target"); return nil }
-            if mount.kind == .bind, let source = mount.source { mount.source = Paths.resolve(source, in: value.folder) }
-            if mount.kind == .bind && mount.source == nil { context.error(value, "a bind mount needs a source"); return nil }
-            if mount.selinux != nil && !mount.createHostPath {
-                // The engine's Mounts form has no relabelling; only the Binds form (which creates the path) does.
-                context.warning(value, "bind.selinux needs create_host_path; the label is not applied")
-                mount.selinux = nil
-            }
-            return mount
-        }
-        guard let text = value.text() else { return nil }
-        var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var mode: [String] = []
-        if parts.count == 3 { mode = parts.removeLast().split(separator: ",").map(String.init) }
-        guard (1...2).contains(parts.count), parts.last!.hasPrefix("/") else {
-            context.error(value, "invalid volume \"\(text.prefix(80))\" (SOURCE:TARGET[:MODE] with an absolute TARGET)")
-            return nil
-        }
-        let target = parts.last!
-        let readOnly = mode.contains("ro")
-        let noCopy = mode.contains("nocopy")
-        for option in mode where !["ro", "rw", "nocopy", "z", "Z"].contains(option) && !Self.propagations.contains(option) {
-            context.warning(value, "unsupported volume option \"\(option)\", ignored")
-        }
-        let propagation = mode.first(where: Self.propagations.contains)
-        let selinux = mode.first { $0 == "z" || $0 == "Z" }
-        guard parts.count == 2, !parts[0].isEmpty else {
-            return ServiceMount(kind: .volume, source: nil, target: target, readOnly: readOnly)
-        }
-        let source = parts[0]
-        if source.hasPrefix(".") || source.hasPrefix("/") || source.hasPrefix("~") {
-            if source.hasPrefix("~") { context.error(value, "~ paths are not supported: Jarvis has no home folder to expand; use an absolute path"); return nil }
-            return ServiceMount(kind: .bind, source: Paths.resolve(source, in: value.folder), target: target, readOnly: readOnly,
-                                propagation: propagation, selinux: selinux)
-        }
-        return ServiceMount(kind: .volume, source: source, target: target, readOnly: readOnly, noCopy: noCopy)
-    }
-
-    static let propagations = ["private", "rprivate", "shared", "rshared", "slave", "rslave"]
-
     /// `expose` entries, ranges (`3000-3002`, `53/udp`) written out one port each.
     private func expose(_ value: Cursor) -> [String] {
         (value.list() ?? []).flatMap { item -> [String] in
@@ -445,7 +335,12 @@ struct ServiceBuilder {
             case "aliases": network.aliases = field.strings() ?? []
             case "ipv4_address": network.ipv4Address = field.text()
             case "ipv6_address": network.ipv6Address = field.text()
-            case "priority": break
+            case "link_local_ips": network.linkLocalIPs = field.strings() ?? []
+            case "mac_address": network.macAddress = field.text()
+            case "driver_opts": network.driverOpts = field.stringMap()
+            case "gw_priority": network.gwPriority = field.int()
+            case "interface_name": network.interfaceName = field.text()
+            case "priority": network.priority = field.int()
             default: context.warning(field, "unsupported network attachment setting, ignored")
             }
         }
@@ -521,6 +416,12 @@ struct ServiceBuilder {
                         case ("limits", "pids"): service.resources.pids = setting.int().map(Int64.init)
                         case ("reservations", "cpus"): service.resources.cpusReservation = setting.double()
                         case ("reservations", "memory"): service.resources.memoryReservation = setting.bytes()
+                        case ("reservations", "devices"):
+                            let requests = (setting.list() ?? []).compactMap { deviceRequest($0, impliedCapability: nil) }
+                            var engine = service.engine ?? EngineSettings()
+                            engine.deviceRequests = (engine.deviceRequests ?? []) + requests
+                            service.engine = engine
+                            if !requests.isEmpty { context.hostAccess(setting, "reserves host devices (\(requests.flatMap { $0.capabilities.joined() }.joined(separator: ", ")))") }
                         default: context.warning(setting, "unsupported resource setting, ignored")
                         }
                     }

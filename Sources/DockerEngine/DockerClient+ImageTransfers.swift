@@ -60,6 +60,15 @@ public struct BuildOptions: Sendable {
     /// A Git URL (`https://…`, `git://…`, with `#ref:subdir`) the engine clones itself.
     public var remote: String?
     public var labels: [String: String] = [:]
+    /// Images the builder may take cached layers from (`cachefrom`).
+    public var cacheFrom: [String] = []
+    /// `host:ip` lines for RUN steps' /etc/hosts (`extrahosts`).
+    public var extraHosts: [String] = []
+    public var shmSize: Int64?
+    /// The network RUN steps join (`networkmode`).
+    public var networkMode: String?
+    public var isolation: String?
+    public var platform: String?
 
     public init() {}
 
@@ -73,6 +82,12 @@ public struct BuildOptions: Sendable {
         if noCache { query.append(("nocache", "1")) }
         if pull { query.append(("pull", "1")) }
         if let remote { query.append(("remote", remote)) }
+        if !cacheFrom.isEmpty, let json = try? JSONEncoder().encode(cacheFrom) { query.append(("cachefrom", String(decoding: json, as: UTF8.self))) }
+        query += extraHosts.map { ("extrahosts", $0) }
+        if let shmSize { query.append(("shmsize", String(shmSize))) }
+        if let networkMode { query.append(("networkmode", networkMode)) }
+        if let isolation { query.append(("isolation", isolation)) }
+        if let platform { query.append(("platform", platform)) }
         return query
     }
 }
@@ -80,11 +95,13 @@ public struct BuildOptions: Sendable {
 extension DockerClient {
     /// `POST /images/create?fromImage=&tag=`: a pull, as progress lines. The tag is
     /// required: an empty one would pull every tag of the repository.
-    public func pullImage(_ image: String, tag: String, auth: RegistryAuth?) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
+    /// `platform` (`linux/arm64`) picks that variant of a multi-platform image; nil is the engine's own.
+    public func pullImage(_ image: String, tag: String, auth: RegistryAuth?, platform: String? = nil) async throws -> AsyncThrowingStream<ProgressMessage, Error> {
         guard !tag.isEmpty else { throw EngineError(.invalidArgument, message: "a pull needs a tag or digest") }
         var headers: [(String, String)] = []
         if let auth { headers.append(("X-Registry-Auth", auth.header)) }
-        let query = tag.hasPrefix("sha256:") ? [("fromImage", "\(image)@\(tag)")] : [("fromImage", image), ("tag", tag)]
+        var query = tag.hasPrefix("sha256:") ? [("fromImage", "\(image)@\(tag)")] : [("fromImage", image), ("tag", tag)]
+        if let platform { query.append(("platform", platform)) }
         return try await progressStream(EngineRequest("POST", "/images/create", query: query, headers: headers, timeout: 0))
     }
 

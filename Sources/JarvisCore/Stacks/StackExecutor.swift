@@ -42,6 +42,12 @@ struct StackExecutor: TaskExecutor {
         if [.up, .pull].contains(params.operation), let actor = HostAccess.actor, actor.role < .admin, let first = project.hostAccess.first {
             throw TaskFailure("only an admin may deploy a stack that reaches into the host: \(first.path) \(first.message)")
         }
+        // Fields that moved or appeared between Engine API versions follow the negotiated one.
+        let apiMinor = try await context.docker.apiVersion().minor
+        if params.operation == .up {
+            let unsupported = EngineSpec(project: project, apiMinor: apiMinor).unsupportedByEngine()
+            guard unsupported.isEmpty else { throw TaskFailure(unsupported.joined(separator: "; ")) }
+        }
         let observed = try await observer.observe(project)
         if params.operation == .up {
             let conflicts = try await StackLoading.portConflicts(project, services: params.services, docker: context.docker)
@@ -56,7 +62,7 @@ struct StackExecutor: TaskExecutor {
             throw TaskFailure(error.message)
         }
         for line in plan.text.split(separator: "\n") { await context.log(String(line)) }
-        let run = StackRun(context: context, project: project, observed: observed, plan: plan, waitTimeout: params.waitTimeout)
+        let run = StackRun(context: context, project: project, observed: observed, plan: plan, waitTimeout: params.waitTimeout, apiMinor: apiMinor)
         try await run.execute()
         return TaskOutcome(Result(stack: params.stack, operation: params.operation.rawValue, steps: run.done, plan: plan.text))
     }
@@ -134,13 +140,13 @@ final class StackRun: @unchecked Sendable {
     private(set) var done = 0
     private let total: Int
 
-    init(context: TaskContext, project: ComposeProject, observed: ObservedProject, plan: Plan, waitTimeout: Int) {
+    init(context: TaskContext, project: ComposeProject, observed: ObservedProject, plan: Plan, waitTimeout: Int, apiMinor: Int) {
         self.context = context
         self.project = project
         self.observed = observed
         self.plan = plan
         self.waitTimeout = waitTimeout
-        spec = EngineSpec(project: project)
+        spec = EngineSpec(project: project, apiMinor: apiMinor)
         total = (plan.prelude + plan.services.flatMap(\.steps) + plan.cleanup).filter { $0.action.changesSomething }.count
         for container in observed.containers where container.number == 1 { containerIDs[container.service] = container.id }
     }
@@ -197,9 +203,11 @@ final class StackRun: @unchecked Sendable {
             _ = try await create(project.services[service]!, number: number, name: name)
         case let .recreateContainer(service, number, name, id):
             try await recreate(project.services[service]!, number: number, name: name, oldID: id)
-        case let .startContainer(_, name):
+        case let .startContainer(service, name):
             try await docker.startContainer(name)
+            try await postStart(service, name)
         case let .stopContainer(service, _, id):
+            try await preStop(service, id)
             try await docker.stopContainer(id, timeout: grace(service))
         case let .restartContainer(service, _, id):
             try await docker.restartContainer(id, timeout: grace(service))
@@ -237,6 +245,18 @@ final class StackRun: @unchecked Sendable {
         }
     }
 
+    private func postStart(_ service: String, _ container: String) async throws {
+        guard let hooks = project.services[service]?.postStart, !hooks.isEmpty else { return }
+        try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "post_start")
+    }
+
+    /// Only a running container can exec; one already stopped has nothing to prepare.
+    private func preStop(_ service: String, _ container: String) async throws {
+        guard let hooks = project.services[service]?.preStop, !hooks.isEmpty,
+              (try? await context.docker.container(container).state.running) == true else { return }
+        try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "pre_stop")
+    }
+
     private func grace(_ service: String) -> Int? {
         project.services[service]?.stopGracePeriod.map { Int($0.rounded(.up)) }
     }
@@ -248,7 +268,16 @@ final class StackRun: @unchecked Sendable {
         let body = spec.containerBody(for: service, number: number, materialized: { [self] key, object in materialize(key, object) },
                                       serviceContainer: { [self] other in lock.withLock { containerIDs[other] } }, inherited: inherited,
                                       imageID: imageID)
-        let id = try await context.docker.createContainer(name: name, body: body)
+        let id: String
+        if let platform = service.engine?.platform {
+            // DockerClient.createContainer has no platform; the query parameter exists since API 1.41.
+            struct Created: Decodable { let Id: String }
+            let response = try await context.docker.send(EngineRequest("POST", "/containers/create", query: [("name", name), ("platform", platform)],
+                                                                       body: [UInt8](try JSONSerialization.data(withJSONObject: body))))
+            id = try JSONDecoder().decode(Created.self, from: Data(response.body)).Id
+        } else {
+            id = try await context.docker.createContainer(name: name, body: body)
+        }
         for key in spec.networkKeys(for: service).dropFirst() {
             guard let network = project.networks[key] else { continue }
             try await context.docker.connectNetwork(network.name, container: id, endpoint: spec.endpoint(for: service, network: key))
@@ -271,7 +300,10 @@ final class StackRun: @unchecked Sendable {
             inherited = AnonymousVolumes.inherited(by: service, from: mounts, imageVolumes: image?.volumes ?? [])
         }
         let wasRunning = observed.containers.first { $0.id == oldID }.map { ["running", "restarting"].contains($0.state) } ?? false
-        if wasRunning { try await docker.stopContainer(oldID, timeout: grace(service.name)) }
+        if wasRunning {
+            try await preStop(service.name, oldID)
+            try await docker.stopContainer(oldID, timeout: grace(service.name))
+        }
         let asideName = "\(oldID.prefix(12))_\(name)"
         try await docker.renameContainer(oldID, to: asideName)
         let newID: String
@@ -284,6 +316,7 @@ final class StackRun: @unchecked Sendable {
         }
         try await docker.removeContainer(oldID)
         try await docker.startContainer(newID)
+        try await postStart(service.name, newID)
     }
 
     /// Inline configs and secrets from variables become files under the data folder, mounted read-only.
@@ -304,7 +337,10 @@ final class StackRun: @unchecked Sendable {
             auth = RegistryAuth(username: saved.username, password: saved.password,
                                 serverAddress: reference.registry == ImageReference.dockerHub ? "https://index.docker.io/v1/" : reference.registry)
         }
-        for try await message in try await context.docker.pullImage(reference.repository, tag: reference.tag, auth: auth) {
+        // A service's `platform` picks the variant pulled, as docker compose pulls it.
+        let platform = project.services.values.sorted { $0.name < $1.name }
+            .first { Planner.withTag($0.image ?? "") == image && $0.engine?.platform != nil }?.engine?.platform
+        for try await message in try await context.docker.pullImage(reference.repository, tag: reference.tag, auth: auth, platform: platform) {
             if let failure = message.failure { throw TaskFailure("pull image \(image): \(failure)") }
             if message.id != nil, message.progressDetail != nil { await context.track(message) }
         }
@@ -321,14 +357,31 @@ final class StackRun: @unchecked Sendable {
         options.target = spec.target
         options.noCache = spec.noCache
         options.pull = spec.pull
+        if !spec.needsBuildKit.isEmpty {
+            throw TaskFailure("build of service \(service.name) uses \(spec.needsBuildKit.joined(separator: ", ")), which the engine's classic builder "
+                              + "(the one Jarvis drives) cannot do: build the image with docker buildx and give the service its image")
+        }
+        options.tags += spec.tags
+        options.labels = spec.labels
+        options.cacheFrom = spec.cacheFrom
+        options.extraHosts = spec.extraHosts
+        options.shmSize = spec.shmSize
+        options.networkMode = spec.network
+        options.isolation = spec.isolation
+        options.platform = spec.platforms.first ?? service.engine?.platform
         var contextFile: String?
         if spec.context.contains("://") || spec.context.hasPrefix("git@") {
+            if spec.dockerfileInline != nil { throw TaskFailure("build of service \(service.name): dockerfile_inline needs a local context folder, not a Git URL") }
             options.remote = spec.context
         } else {
             let archive = context.dataDir + "/uploads/\(context.task.id)-stack-context.tar"
             try FileManager.default.createDirectory(atPath: context.dataDir + "/uploads", withIntermediateDirectories: true)
             try TarFile.create(archive, from: spec.context)
             contextFile = archive
+            if let inline = spec.dockerfileInline {
+                // The classic builder reads the Dockerfile from the context, so the inline text joins the archive.
+                options.dockerfile = try TarFile.append(archive, name: ".jarvis-inline.Dockerfile", contents: inline)
+            }
         }
         defer { if let contextFile { unlink(contextFile) } }
         for try await message in try await context.docker.buildImage(options, contextFile: contextFile) {

@@ -30,27 +30,38 @@ struct StackObserver: Sendable {
         let planner = Planner(project: project, observed: observed)
         for reference in Set(project.services.values.map(planner.imageReference)) where observed.images[reference] != nil {
             // Only the plan's wording depends on it; an unreadable image is the create's problem, not the preview's.
-            observed.imageVolumes[reference] = (try? await imageFacts(reference))?.volumes
+            let facts = try? await imageFacts(reference)
+            observed.imageVolumes[reference] = facts?.volumes
+            observed.imageTaggedAt[reference] = facts?.taggedAt
         }
         return observed
     }
 
     /// An image's id and `VOLUME` paths; nil when the engine has no such image. (DockerEngine's
     /// typed inspect leaves `Config.Volumes` out, so this one reads the answer itself.)
-    func imageFacts(_ reference: String) async throws -> (id: String, volumes: Set<String>)? {
+    func imageFacts(_ reference: String) async throws -> (id: String, volumes: Set<String>, taggedAt: Date?)? {
         struct Inspect: Decodable {
             struct Config: Decodable { let Volumes: [String: EmptyObject]? }
+            struct Metadata: Decodable { let LastTagTime: String? }
             let Id: String
             let Config: Config?
+            let Metadata: Metadata?
         }
         do {
             _ = try await docker.image(reference) // validates the reference and maps a missing image to notFound
             let response = try await docker.send(EngineRequest("GET", "/images/\(reference)/json"))
             let inspect = try JSONDecoder().decode(Inspect.self, from: Data(response.body))
-            return (inspect.Id, Set((inspect.Config?.Volumes ?? [:]).keys))
+            return (inspect.Id, Set((inspect.Config?.Volumes ?? [:]).keys), inspect.Metadata?.LastTagTime.flatMap(Self.engineDate))
         } catch let error as EngineError where error.code == .notFound {
             return nil
         }
+    }
+
+    /// The engine's RFC 3339 time with nanoseconds; the zero time (never tagged) is nil.
+    static func engineDate(_ text: String) -> Date? {
+        guard !text.hasPrefix("0001-") else { return nil }
+        let trimmed = text.replacingOccurrences(of: #"\.\d+"#, with: "", options: .regularExpression)
+        return ISO8601DateFormatter().date(from: trimmed)
     }
 
     /// The mounts of the listed containers by id: the list answer has them, the typed summary does not.
