@@ -30,7 +30,18 @@ public struct ContainerStatsSample: Decodable, Sendable {
     public struct MemoryStats: Decodable, Sendable {
         public let usage: UInt64?
         public let limit: UInt64?
-        public let stats: [String: UInt64]?
+        public let stats: MemoryCounters?
+    }
+
+    /// The counters of `memory_stats.stats` Jarvis reads. Only these: decoding the whole map
+    /// (30-odd keys under cgroup v2) was the largest part of a sample's cost.
+    public struct MemoryCounters: Decodable, Sendable {
+        /// cgroup v1.
+        public let totalInactiveFile: UInt64?
+        /// cgroup v2.
+        public let inactiveFile: UInt64?
+
+        enum CodingKeys: String, CodingKey { case totalInactiveFile = "total_inactive_file", inactiveFile = "inactive_file" }
     }
 
     public struct NetworkStats: Decodable, Sendable {
@@ -48,8 +59,7 @@ public struct ContainerStatsSample: Decodable, Sendable {
     /// (`inactive_file` on cgroup v2, `total_inactive_file` on v1).
     public var memoryUsed: UInt64? {
         guard let usage = memoryStats?.usage else { return nil }
-        let stats = memoryStats?.stats ?? [:]
-        let cache = stats["total_inactive_file"] ?? stats["inactive_file"] ?? 0
+        let cache = memoryStats?.stats?.totalInactiveFile ?? memoryStats?.stats?.inactiveFile ?? 0
         return cache < usage ? usage - cache : usage
     }
 
