@@ -51,7 +51,8 @@ final class ContainerSpecTests: XCTestCase {
         XCTAssertNil(pick[0].hostPort)
         XCTAssertEqual(try ContainerSpec.parsePort("8000-8000:80-80", field: "ports[0]").map(\.hostPort), [8000])
 
-        for (bad, says) in [("8000-8005:80-90", "has 6 ports but container range 80-90 has 11"), ("8000:80-81", "has 1 ports"),
+        for (bad, says) in [("8000-8005:80-90", "host ports 8000-8005 (6 ports) and container ports 80-90 (11 ports) differ in length"),
+                            ("8000:80-81", "(1 port) and container ports 80-81 (2 ports)"),
                             ("90-80", "ends before it starts"), ("80-", "range"), ("-80", "range"), ("1-2000", "at most 1000"),
                             ("8000-70000:80", "1-65535")] {
             XCTAssertThrowsError(try ContainerSpec.parsePort(bad, field: "ports[2]"), bad) { error in
@@ -70,6 +71,7 @@ final class ContainerSpecTests: XCTestCase {
         XCTAssertEqual(bindings?["53/udp"], [["HostIp": "", "HostPort": "7000-7010"]])
         XCTAssertEqual(Set((spec.engineBody["ExposedPorts"] as? [String: Any])?.keys.map { $0 } ?? []), ["80/tcp", "81/tcp", "53/udp"])
         XCTAssertEqual(field(of: #"{"image": "x", "ports": ["8000-8002:80-82", "8002:90"]}"#), "ports[1]", "ranges clash like single ports")
+        XCTAssertEqual(field(of: #"{"image": "x", "ports": ["1-600", "601-1200"]}"#), "ports[1]", "at most 1000 ports in all")
     }
 
     func testMemorySizes() {

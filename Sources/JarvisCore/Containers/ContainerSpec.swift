@@ -64,8 +64,9 @@ public struct ContainerSpec: @unchecked Sendable {
         }
     }
 
-    /// The most ports one entry may publish: each costs the engine a binding (and often a proxy process).
-    public static let maxPortsPerEntry = 1000
+    /// The most ports one request may publish: each costs the engine a binding (and often a proxy
+    /// process), and the clash check compares every pair.
+    public static let maxPorts = 1000
 
     public let name: String?
     public let image: String
@@ -113,7 +114,11 @@ public struct ContainerSpec: @unchecked Sendable {
         var exposed: [String: [String: String]] = [:]
         var bindings: [String: [[String: String]]] = [:]
         for (index, text) in (request.ports ?? []).enumerated() {
-            for port in try parsePort(text, field: "ports[\(index)]") {
+            let entry = try parsePort(text, field: "ports[\(index)]")
+            guard ports.count + entry.count <= maxPorts else {
+                throw JarvisError.invalidField("ports[\(index)]", "at most \(maxPorts) published ports in all")
+            }
+            for port in entry {
                 if let clash = ports.first(where: { $0.hostPort != nil && $0.hostPort == port.hostPort && $0.proto == port.proto
                                                    && ipsOverlap($0.hostIP, port.hostIP) }) {
                     throw JarvisError.invalidField(port.field, "host port \(port.hostPort!)/\(port.proto) is also given in \(clash.field)")
@@ -239,10 +244,11 @@ public struct ContainerSpec: @unchecked Sendable {
         let containerPorts = try range(parts.last!, "container port")
         let hostPorts = parts.count == 2 && !parts[0].isEmpty ? try range(parts[0], "host port") : nil
         if let hostPorts, hostPorts.count != containerPorts.count, containerPorts.count != 1 {
-            throw invalid("host range \(parts[0]) has \(hostPorts.count) ports but container range \(parts.last!) has \(containerPorts.count); "
-                + "give ranges of equal length, or a single container port")
+            let ports = { (count: Int) in count == 1 ? "1 port" : "\(count) ports" }
+            throw invalid("host ports \(parts[0]) (\(ports(hostPorts.count))) and container ports \(parts.last!) (\(ports(containerPorts.count))) "
+                + "differ in length; give ranges of equal length, or a single container port")
         }
-        guard containerPorts.count <= maxPortsPerEntry else { throw invalid("at most \(maxPortsPerEntry) ports per entry") }
+        guard containerPorts.count <= maxPorts else { throw invalid("at most \(maxPorts) ports") }
         if let hostPorts, containerPorts.count == 1, hostPorts.count > 1 {
             return [PublishedPort(field: field, hostIP: hostIP, hostPort: nil, containerPort: containerPorts.lowerBound, proto: proto,
                                   hostRange: hostPorts)]
