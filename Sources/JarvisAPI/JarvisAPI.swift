@@ -83,6 +83,7 @@ public final class JarvisAPI: Sendable {
         var response: HTTPResponse
         do {
             try await authorize(route, context)
+            if !route.readsBody && context.request.isStateChanging { try context.refuseBodyFields() }
             if route.hostScoped { try resolveHost(route, context) }
             // Engine requests the handler makes are judged as this caller (HostAccessPolicy).
             response = try await HostAccess.acting(as: context.principal.map(EngineActor.init)) { try await route.handler(context) }

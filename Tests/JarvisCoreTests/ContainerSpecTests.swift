@@ -27,14 +27,51 @@ final class ContainerSpecTests: XCTestCase {
             ("[::1]:8080:80", "::1", 8080, 80, "tcp"), ("127.0.0.1::80", "127.0.0.1", nil, 80, "tcp"),
         ]
         for (text, ip, host, container, proto) in cases {
-            let port = try ContainerSpec.parsePort(text, field: "ports[0]")
-            XCTAssertEqual(port, .init(field: "ports[0]", hostIP: ip, hostPort: host, containerPort: container, proto: proto), text)
+            let ports = try ContainerSpec.parsePort(text, field: "ports[0]")
+            XCTAssertEqual(ports, [.init(field: "ports[0]", hostIP: ip, hostPort: host, containerPort: container, proto: proto)], text)
         }
-        for bad in ["", "80:xx", "0", "70000:80", "1.2.3:80:80", "8080-8081:80", "80/icmp", "[::1:80"] {
+        for bad in ["", "80:xx", "0", "70000:80", "1.2.3:80:80", "80/icmp", "[::1:80"] {
             XCTAssertThrowsError(try ContainerSpec.parsePort(bad, field: "ports[3]"), bad) { error in
                 XCTAssertEqual((error as? JarvisError)?.field, "ports[3]")
             }
         }
+    }
+
+    /// `docker run -p` ranges, as go-connections' nat.ParsePortSpec reads them.
+    func testPortRangesOfTheDockerCLI() throws {
+        let pairs = try ContainerSpec.parsePort("127.0.0.1:8000-8010:80-90/udp", field: "ports[0]")
+        XCTAssertEqual(pairs.count, 11)
+        XCTAssertEqual(pairs.first, .init(field: "ports[0]", hostIP: "127.0.0.1", hostPort: 8000, containerPort: 80, proto: "udp"))
+        XCTAssertEqual(pairs.last, .init(field: "ports[0]", hostIP: "127.0.0.1", hostPort: 8010, containerPort: 90, proto: "udp"))
+        XCTAssertEqual(try ContainerSpec.parsePort("9000-9002", field: "ports[0]").map(\.containerPort), [9000, 9001, 9002])
+        XCTAssertEqual(try ContainerSpec.parsePort("9000-9002", field: "ports[0]").map(\.hostPort), [nil, nil, nil])
+        let pick = try ContainerSpec.parsePort("8000-8010:80", field: "ports[0]")
+        XCTAssertEqual(pick.count, 1, "a host range for one container port: the engine picks a free one")
+        XCTAssertEqual(pick[0].hostRange, 8000...8010)
+        XCTAssertNil(pick[0].hostPort)
+        XCTAssertEqual(try ContainerSpec.parsePort("8000-8000:80-80", field: "ports[0]").map(\.hostPort), [8000])
+
+        for (bad, says) in [("8000-8005:80-90", "host ports 8000-8005 (6 ports) and container ports 80-90 (11 ports) differ in length"),
+                            ("8000:80-81", "(1 port) and container ports 80-81 (2 ports)"),
+                            ("90-80", "ends before it starts"), ("80-", "range"), ("-80", "range"), ("1-2000", "at most 1000"),
+                            ("8000-70000:80", "1-65535")] {
+            XCTAssertThrowsError(try ContainerSpec.parsePort(bad, field: "ports[2]"), bad) { error in
+                let error = error as? JarvisError
+                XCTAssertEqual(error?.field, "ports[2]", bad)
+                XCTAssertTrue(error?.message.hasPrefix("ports[2]: ") == true && error?.message.contains(says) == true, "\(bad): \(error?.message ?? "")")
+            }
+        }
+    }
+
+    func testARangeBecomesOneEngineBindingPerPort() throws {
+        let spec = try ContainerSpec.validate(try request(#"{"image": "x", "ports": ["127.0.0.1:8000-8001:80-81", "7000-7010:53/udp"]}"#))
+        let bindings = (spec.engineBody["HostConfig"] as? [String: Any])?["PortBindings"] as? [String: [[String: String]]]
+        XCTAssertEqual(bindings?["80/tcp"], [["HostIp": "127.0.0.1", "HostPort": "8000"]])
+        XCTAssertEqual(bindings?["81/tcp"], [["HostIp": "127.0.0.1", "HostPort": "8001"]])
+        XCTAssertEqual(bindings?["53/udp"], [["HostIp": "", "HostPort": "7000-7010"]])
+        XCTAssertEqual(Set((spec.engineBody["ExposedPorts"] as? [String: Any])?.keys.map { $0 } ?? []), ["80/tcp", "81/tcp", "53/udp"])
+        XCTAssertEqual(field(of: #"{"image": "x", "ports": ["8000-8002:80-82", "8002:90"]}"#), "ports[1]", "ranges clash like single ports")
+        XCTAssertEqual(field(of: #"{"image": "x", "ports": ["1-600", "601-1200"]}"#), "ports[1]", "at most 1000 ports in all")
     }
 
     func testMemorySizes() {

@@ -1,3 +1,4 @@
+import Foundation
 import JarvisCore
 
 /// Who may call a route.
@@ -39,14 +40,15 @@ public final class RequestContext: @unchecked Sendable {
         RequestFacts(requestID: request.requestID, ip: request.remoteAddress, userAgent: request.header("user-agent"))
     }
 
-    /// Decodes the JSON body; malformed or non-JSON bodies are a 400 naming the problem.
+    /// Decodes the JSON body strictly (`StrictJSON`): malformed or non-JSON bodies, and
+    /// fields the route does not take, are a 400 naming the problem.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let contentType = request.header("content-type") ?? ""
         guard contentType.lowercased().hasPrefix("application/json") else {
             throw JarvisError(415, "unsupported_media_type", "send the body as application/json")
         }
         do {
-            return try JSONCoding.decoder.decode(T.self, from: .init(request.body))
+            return try StrictJSON.decode(T.self, from: .init(request.body))
         } catch let error as DecodingError {
             throw JarvisError.badRequest(Self.describe(error), code: "malformed_json")
         } catch let error as JarvisError {
@@ -56,7 +58,7 @@ public final class RequestContext: @unchecked Sendable {
         }
     }
 
-    private static func describe(_ error: DecodingError) -> String {
+    static func describe(_ error: DecodingError) -> String {
         switch error {
         case let .keyNotFound(key, _): return "missing field \(key.stringValue.snakeCased)"
         case let .typeMismatch(_, context), let .valueNotFound(_, context):
@@ -64,6 +66,14 @@ public final class RequestContext: @unchecked Sendable {
         case .dataCorrupted: return "request body is not valid JSON"
         @unknown default: return "request body is not valid JSON"
         }
+    }
+
+    /// For routes that read no body: an empty body or `{}` is fine, any field is unknown.
+    func refuseBodyFields() throws {
+        guard !request.body.isEmpty, (request.header("content-type") ?? "").lowercased().hasPrefix("application/json"),
+              let object = try? JSONSerialization.jsonObject(with: Data(request.body), options: [.fragmentsAllowed]) as? [String: Any],
+              let first = object.keys.sorted().first else { return }
+        throw JarvisError(400, "unknown_field", "\(first): unknown field; this request takes no body fields").field(first)
     }
 
     /// A boolean query parameter (`1`/`true`/`0`/`false`), or the default.
@@ -112,12 +122,16 @@ public struct Route: Sendable {
     public let long: Bool
     /// Answered while the host is offline (from what the mirror last saw); other host-scoped routes answer 503 at once.
     public let offlineReadable: Bool
+    /// False for actions that read no body: a JSON body with any field is refused before the handler runs,
+    /// as an unknown field is on every other route.
+    public let readsBody: Bool
     let segments: [Substring]
     let handler: Handler
 
     public init(_ method: String, _ pattern: String, access: Access, audit: String? = nil, upload: UploadKind? = nil,
-                long: Bool = false, offlineReadable: Bool = false, handler: @escaping Handler) {
+                long: Bool = false, offlineReadable: Bool = false, readsBody: Bool = true, handler: @escaping Handler) {
         self.offlineReadable = offlineReadable
+        self.readsBody = readsBody
         self.method = method
         self.pattern = pattern
         self.access = access
@@ -140,7 +154,7 @@ public struct Route: Sendable {
     /// The same route under `/api/v1/hosts/{host}`.
     func scoped() -> Route {
         Route(method, "/api/v1/hosts/{host}" + pattern.dropFirst("/api/v1".count), access: access, audit: auditAction, upload: upload,
-              long: long, offlineReadable: offlineReadable, handler: handler)
+              long: long, offlineReadable: offlineReadable, readsBody: readsBody, handler: handler)
     }
 }
 

@@ -50,7 +50,7 @@ enum AuthRoutes {
                 }
                 return try sessionResponse(tokens, secure: secure)
             },
-            Route("POST", "/api/v1/auth/logout", access: .role(.viewer), audit: "auth.logout") { context in
+            Route("POST", "/api/v1/auth/logout", access: .role(.viewer), audit: "auth.logout", readsBody: false) { context in
                 try auth.logout(sessionID: context.principal?.sessionID, refreshToken: context.request.cookies[Authenticator.refreshCookie])
                 context.audit = AuditEvent(action: "auth.logout", resourceType: "user",
                                            resourceID: context.principal.map { String($0.userID) }, resourceName: context.principal?.username)

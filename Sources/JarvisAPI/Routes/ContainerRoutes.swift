@@ -55,7 +55,7 @@ enum ContainerRoutes {
                 let size = try context.boolQuery("size", default: false)
                 return try .json(view(try await context.host.containers.details(context.parameter("id"), size: size), for: context))
             },
-            Route("DELETE", "/api/v1/containers/{id}", access: .role(.operator_), audit: "container.remove") { context in
+            Route("DELETE", "/api/v1/containers/{id}", access: .role(.operator_), audit: "container.remove", readsBody: false) { context in
                 let force = try context.boolQuery("force", default: false)
                 let volumes = try context.boolQuery("volumes", default: false)
                 context.audit = AuditEvent(action: "container.remove", resourceType: "container", resourceID: context.parameter("id"),
@@ -103,6 +103,11 @@ enum ContainerRoutes {
                 return try .json(grant, status: 201)
             },
             Route("GET", "/api/v1/containers/{id}/logs", access: .role(.viewer)) { context in
+                // The web server hands `?follow=true` to jarvis-sse (as `/logs/follow`). Reaching this
+                // process means there is none (a shared host): answer as `/logs/follow` does there.
+                if try context.boolQuery("follow", default: false) {
+                    throw JarvisError.notFound("live follow is not available on this server (no jarvis-sse); poll this path with since= instead")
+                }
                 let request = try LogRequest.parse(context.request.query)
                 let lines = try await context.host.containers.logHistory(context.parameter("id"), request)
                 return try .json(LogHistory(lines: lines.map(LogEventPayload.init), limit: request.tail ?? LogRequest.maxTail, search: request.search))

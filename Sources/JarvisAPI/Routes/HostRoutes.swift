@@ -38,7 +38,7 @@ enum HostRoutes {
                 if let endpoint = patch.endpoint { context.audit?.params["endpoint"] = endpoint }
                 return try .json(try await hosts.update(record, patch))
             },
-            Route("DELETE", "/api/v1/hosts/{host}", access: .role(.admin), audit: "host.delete") { context in
+            Route("DELETE", "/api/v1/hosts/{host}", access: .role(.admin), audit: "host.delete", readsBody: false) { context in
                 let record = try target(context, action: "host.delete")
                 try environment.confirmations.require(context.principal!, action: "host.delete", targets: [record.name],
                                                       summary: "delete host \(record.name) and its history (its engine is not touched)",
@@ -46,13 +46,13 @@ enum HostRoutes {
                 try hosts.delete(record)
                 return .noContent()
             },
-            Route("POST", "/api/v1/hosts/{host}/archive", access: .role(.admin), audit: "host.archive") { context in
+            Route("POST", "/api/v1/hosts/{host}/archive", access: .role(.admin), audit: "host.archive", readsBody: false) { context in
                 try .json(try hosts.archive(try target(context, action: "host.archive"), true))
             },
-            Route("POST", "/api/v1/hosts/{host}/unarchive", access: .role(.admin), audit: "host.unarchive") { context in
+            Route("POST", "/api/v1/hosts/{host}/unarchive", access: .role(.admin), audit: "host.unarchive", readsBody: false) { context in
                 try .json(try hosts.archive(try target(context, action: "host.unarchive"), false))
             },
-            Route("POST", "/api/v1/hosts/{host}/check", access: .role(.operator_), audit: "host.check", long: true) { context in
+            Route("POST", "/api/v1/hosts/{host}/check", access: .role(.operator_), audit: "host.check", long: true, readsBody: false) { context in
                 let record = try target(context, action: "host.check")
                 let checked = await hosts.check(record)
                 return try .json(try hosts.view(checked.record))

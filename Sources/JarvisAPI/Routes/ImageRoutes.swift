@@ -24,7 +24,9 @@ enum ImageRoutes {
     static func decodeOptions(_ text: String?, _ context: RequestContext) throws -> BuildRequest {
         guard let text, !text.isEmpty else { throw JarvisError.invalidField("options", "give the build options (at least tags) as JSON") }
         do {
-            return try JSONCoding.decoder.decode(BuildRequest.self, from: .init(text.utf8))
+            return try StrictJSON.decode(BuildRequest.self, from: .init(text.utf8))
+        } catch let error as JarvisError where error.code == "unknown_field" {
+            throw JarvisError(400, error.code, "options.\(error.message)").field("options.\(error.field ?? "")")
         } catch {
             throw JarvisError.badRequest("options is not valid JSON build options", code: "malformed_json").field("options")
         }
@@ -83,7 +85,7 @@ enum ImageRoutes {
             Route("GET", "/api/v1/images/{id}", access: .role(.viewer)) { context in
                 try .json(try await context.host.images.find(context.parameter("id")))
             },
-            Route("DELETE", "/api/v1/images/{id}", access: .role(.operator_), audit: "image.remove") { context in
+            Route("DELETE", "/api/v1/images/{id}", access: .role(.operator_), audit: "image.remove", readsBody: false) { context in
                 let force = try context.boolQuery("force", default: false)
                 context.audit = AuditEvent(action: "image.remove", resourceType: "image", resourceID: context.parameter("id"),
                                            params: ["force": String(force)])
@@ -109,7 +111,7 @@ enum ImageRoutes {
                 try await context.host.images.tag(context.parameter("id"), repository: body.repository, tag: tag)
                 return try .json(try await context.host.images.find("\(body.repository):\(tag)"), status: 201)
             },
-            Route("POST", "/api/v1/images/prune", access: .role(.operator_), audit: "image.prune", long: true) { context in
+            Route("POST", "/api/v1/images/prune", access: .role(.operator_), audit: "image.prune", long: true, readsBody: false) { context in
                 context.audit = AuditEvent(action: "image.prune", resourceType: "image")
                 let dangling = try await context.host.images.list(ImageQuery(dangling: true, pageSize: 100_000))
                 try environment.confirmations.require(

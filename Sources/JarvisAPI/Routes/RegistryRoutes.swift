@@ -21,7 +21,7 @@ enum RegistryRoutes {
                 context.audit?.resourceID = String(saved.id)
                 return try .json(saved, status: 201)
             },
-            Route("DELETE", "/api/v1/registries/{id}", access: .role(.operator_), audit: "registry.remove") { context in
+            Route("DELETE", "/api/v1/registries/{id}", access: .role(.operator_), audit: "registry.remove", readsBody: false) { context in
                 context.audit = AuditEvent(action: "registry.remove", resourceType: "registry", resourceID: context.parameter("id"))
                 guard let id = Int64(context.parameter("id")) else { throw JarvisError.notFound("no registry credential \(context.parameter("id").prefix(32))") }
                 let removed = try environment.defaultHost().imageTasks.deleteCredential(id: id)

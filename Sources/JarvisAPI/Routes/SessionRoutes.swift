@@ -25,7 +25,7 @@ enum SessionRoutes {
                 }
                 return try .json(Page(items: items, total: items.count, page: 1, pageSize: max(items.count, 1)))
             },
-            Route("DELETE", "/api/v1/auth/sessions/{id}", access: .role(.viewer), audit: "auth.session_revoke") { context in
+            Route("DELETE", "/api/v1/auth/sessions/{id}", access: .role(.viewer), audit: "auth.session_revoke", readsBody: false) { context in
                 let principal = context.principal!
                 context.audit = AuditEvent(action: "auth.session_revoke", resourceType: "session", resourceID: context.parameter("id"),
                                            resourceName: principal.username)
@@ -34,13 +34,13 @@ enum SessionRoutes {
                 }
                 return .noContent()
             },
-            Route("POST", "/api/v1/auth/sessions/revoke-others", access: .role(.viewer), audit: "auth.session_revoke_others") { context in
+            Route("POST", "/api/v1/auth/sessions/revoke-others", access: .role(.viewer), audit: "auth.session_revoke_others", readsBody: false) { context in
                 let principal = context.principal!
                 context.audit = AuditEvent(action: "auth.session_revoke_others", resourceType: "user",
                                            resourceID: String(principal.userID), resourceName: principal.username)
                 return try .json(Revoked(revoked: try database.revokeSessions(userID: principal.userID, keeping: principal.sessionID)))
             },
-            Route("DELETE", "/api/v1/users/{id}/sessions", access: .role(.admin), audit: "user.sessions_revoke") { context in
+            Route("DELETE", "/api/v1/users/{id}/sessions", access: .role(.admin), audit: "user.sessions_revoke", readsBody: false) { context in
                 let id = try UserRoutes.userID(context)
                 let user = try environment.users.get(id)
                 context.audit = AuditEvent(action: "user.sessions_revoke", resourceType: "user", resourceID: String(id),

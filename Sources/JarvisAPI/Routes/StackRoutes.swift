@@ -36,7 +36,7 @@ enum StackRoutes {
                 context.audit = AuditEvent(action: "stack.save", resourceType: "stack", resourceName: name)
                 return try .json(try await context.host.stacks.save(name, try context.decode(StackFiles.self), by: context.principal!))
             },
-            Route("DELETE", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.delete") { context in
+            Route("DELETE", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.delete", readsBody: false) { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.delete", resourceType: "stack", resourceName: name)
                 _ = try await context.host.stacks.document(name)
@@ -46,7 +46,7 @@ enum StackRoutes {
                     presented: context.request.header(ConfirmationService.header))
                 return try .json(Deleted(name: name, movedTo: try await context.host.stacks.delete(name)))
             },
-            Route("POST", "/api/v1/stacks/{name}/adopt", access: .role(.admin), audit: "stack.adopt") { context in
+            Route("POST", "/api/v1/stacks/{name}/adopt", access: .role(.admin), audit: "stack.adopt", readsBody: false) { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.adopt", resourceType: "stack", resourceName: name)
                 return try .json(try await context.host.stacks.adopt(name), status: 201)

@@ -55,13 +55,13 @@ enum TaskRoutes {
                                               events: rows.map { ProgressRow(seq: $0.seq, at: $0.at, event: JSONValue.parse($0.data) ?? .null) },
                                               last: rows.last?.seq ?? after))
             },
-            Route("POST", "/api/v1/tasks/{id}/cancel", access: .role(.operator_), audit: "task.cancel") { context in
+            Route("POST", "/api/v1/tasks/{id}/cancel", access: .role(.operator_), audit: "task.cancel", readsBody: false) { context in
                 context.audit = AuditEvent(action: "task.cancel", resourceType: "task", resourceID: context.parameter("id"))
                 let task = try tasks.cancel(context.parameter("id"))
                 context.audit?.resourceName = task.title
                 return try .json(TaskView(task), status: 202)
             },
-            Route("POST", "/api/v1/tasks/{id}/retry", access: .role(.operator_), audit: "task.retry") { context in
+            Route("POST", "/api/v1/tasks/{id}/retry", access: .role(.operator_), audit: "task.retry", readsBody: false) { context in
                 context.audit = AuditEvent(action: "task.retry", resourceType: "task", resourceID: context.parameter("id"))
                 // A retry is a new request by whoever retries: stack operations are checked again, with the file as it is now.
                 let old = try tasks.get(context.parameter("id"))

@@ -52,7 +52,7 @@ enum UserRoutes {
                 try users.resetPassword(id, to: body.password)
                 return .noContent()
             },
-            Route("DELETE", "/api/v1/users/{id}", access: .role(.admin), audit: "user.delete") { context in
+            Route("DELETE", "/api/v1/users/{id}", access: .role(.admin), audit: "user.delete", readsBody: false) { context in
                 let id = try userID(context)
                 audit(context, "user.delete", nil, id: id)
                 let user = try users.deletable(id, by: context.principal!)

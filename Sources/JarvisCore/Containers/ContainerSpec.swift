@@ -11,7 +11,7 @@ public struct ContainerCreateRequest: Decodable, Sendable {
     public var entrypoint: CommandLine?
     /// `KEY=value` entries.
     public var env: [String]?
-    /// `[ip:][host_port:]container_port[/tcp|udp|sctp]`.
+    /// `[ip:][host_port:]container_port[/tcp|udp|sctp]`; either port may be a range (`8000-8010:80-90`).
     public var ports: [String]?
     /// `source:target[:ro|rw]` (a `/`-path source is a bind mount, otherwise a named volume) or `target` alone.
     public var volumes: [String]?
@@ -46,13 +46,27 @@ public struct ContainerCreateRequest: Decodable, Sendable {
 
 /// A validated create request: the engine body plus what the checks against the engine need.
 public struct ContainerSpec: @unchecked Sendable {
+    /// One container port and where it is published; a range entry becomes one of these per port.
     public struct PublishedPort: Sendable, Equatable {
         public let field: String
         public let hostIP: String
+        /// A fixed host port; nil when the engine picks one (none given, or a range to pick from).
         public let hostPort: Int?
         public let containerPort: Int
         public let proto: String
+        /// `8000-8010:80`: the engine picks a free host port in this range for the one container port.
+        public var hostRange: ClosedRange<Int>? = nil
+
+        /// The engine's `HostPort`: a number, a range to pick from, or empty for any.
+        var binding: String {
+            if let hostPort { return String(hostPort) }
+            return hostRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? ""
+        }
     }
+
+    /// The most ports one request may publish: each costs the engine a binding (and often a proxy
+    /// process), and the clash check compares every pair.
+    public static let maxPorts = 1000
 
     public let name: String?
     public let image: String
@@ -100,15 +114,20 @@ public struct ContainerSpec: @unchecked Sendable {
         var exposed: [String: [String: String]] = [:]
         var bindings: [String: [[String: String]]] = [:]
         for (index, text) in (request.ports ?? []).enumerated() {
-            let port = try parsePort(text, field: "ports[\(index)]")
-            if let clash = ports.first(where: { $0.hostPort != nil && $0.hostPort == port.hostPort && $0.proto == port.proto
-                                               && ipsOverlap($0.hostIP, port.hostIP) }) {
-                throw JarvisError.invalidField(port.field, "host port \(port.hostPort!)/\(port.proto) is also given in \(clash.field)")
+            let entry = try parsePort(text, field: "ports[\(index)]")
+            guard ports.count + entry.count <= maxPorts else {
+                throw JarvisError.invalidField("ports[\(index)]", "at most \(maxPorts) published ports in all")
             }
-            ports.append(port)
-            let key = "\(port.containerPort)/\(port.proto)"
-            exposed[key] = [:]
-            bindings[key, default: []].append(["HostIp": port.hostIP, "HostPort": port.hostPort.map(String.init) ?? ""])
+            for port in entry {
+                if let clash = ports.first(where: { $0.hostPort != nil && $0.hostPort == port.hostPort && $0.proto == port.proto
+                                                   && ipsOverlap($0.hostIP, port.hostIP) }) {
+                    throw JarvisError.invalidField(port.field, "host port \(port.hostPort!)/\(port.proto) is also given in \(clash.field)")
+                }
+                ports.append(port)
+                let key = "\(port.containerPort)/\(port.proto)"
+                exposed[key] = [:]
+                bindings[key, default: []].append(["HostIp": port.hostIP, "HostPort": port.binding])
+            }
         }
         if !exposed.isEmpty {
             config["ExposedPorts"] = exposed
@@ -184,7 +203,11 @@ public struct ContainerSpec: @unchecked Sendable {
                              hasBindMounts: hasBindMounts, nanoCpus: nanoCpus, start: request.start ?? true, engineBody: config)
     }
 
-    static func parsePort(_ text: String, field: String) throws -> PublishedPort {
+    /// One `-p` entry as `docker run` reads it (go-connections' `nat.ParsePortSpec`):
+    /// `[ip:][host_port[-end]:]container_port[-end][/tcp|udp|sctp]`. Ranges publish one port each and
+    /// must be of equal length, except a host range for a single container port, from which the engine
+    /// picks a free one.
+    static func parsePort(_ text: String, field: String) throws -> [PublishedPort] {
         let invalid = { (why: String) in JarvisError.invalidField(field, "invalid port \"\(text.prefix(80))\": \(why)") }
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         var proto = "tcp"
@@ -207,14 +230,32 @@ public struct ContainerSpec: @unchecked Sendable {
             guard hostIP.isEmpty || isIP(hostIP, family: AF_INET) else { throw invalid("\(hostIP) is not an IPv4 address") }
         }
         guard (1...2).contains(parts.count) else { throw invalid("use [ip:][host_port:]container_port[/protocol]") }
-        if parts.contains(where: { $0.contains("-") }) { throw invalid("port ranges are not supported; publish each port") }
-        func number(_ text: String, _ what: String) throws -> Int {
-            guard let value = Int(text), (1...65535).contains(value) else { throw invalid("\(what) must be 1-65535") }
-            return value
+        func range(_ text: String, _ what: String) throws -> ClosedRange<Int> {
+            let ends = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let numbers = try ends.map { end -> Int in
+                guard let value = Int(end), (1...65535).contains(value) else {
+                    throw invalid("\(what) must be 1-65535" + (ends.count == 2 ? " or a range such as 8000-8010" : ""))
+                }
+                return value
+            }
+            guard numbers.first! <= numbers.last! else { throw invalid("\(what) range \(text) ends before it starts") }
+            return numbers.first!...numbers.last!
         }
-        let containerPort = try number(parts.last!, "container port")
-        let hostPort = parts.count == 2 && !parts[0].isEmpty ? try number(parts[0], "host port") : nil
-        return PublishedPort(field: field, hostIP: hostIP, hostPort: hostPort, containerPort: containerPort, proto: proto)
+        let containerPorts = try range(parts.last!, "container port")
+        let hostPorts = parts.count == 2 && !parts[0].isEmpty ? try range(parts[0], "host port") : nil
+        if let hostPorts, hostPorts.count != containerPorts.count, containerPorts.count != 1 {
+            let ports = { (count: Int) in count == 1 ? "1 port" : "\(count) ports" }
+            throw invalid("host ports \(parts[0]) (\(ports(hostPorts.count))) and container ports \(parts.last!) (\(ports(containerPorts.count))) "
+                + "differ in length; give ranges of equal length, or a single container port")
+        }
+        guard containerPorts.count <= maxPorts else { throw invalid("at most \(maxPorts) ports") }
+        if let hostPorts, containerPorts.count == 1, hostPorts.count > 1 {
+            return [PublishedPort(field: field, hostIP: hostIP, hostPort: nil, containerPort: containerPorts.lowerBound, proto: proto,
+                                  hostRange: hostPorts)]
+        }
+        return containerPorts.enumerated().map { offset, containerPort in
+            PublishedPort(field: field, hostIP: hostIP, hostPort: hostPorts.map { $0.lowerBound + offset }, containerPort: containerPort, proto: proto)
+        }
     }
 
     static func parseRestartPolicy(_ text: String) throws -> [String: Any] {

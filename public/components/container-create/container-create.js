@@ -19,7 +19,7 @@ class ContainerCreate extends HTMLElement {
           <label>Name <input name="name" placeholder="optional"></label>
           <label>Command <input name="command" placeholder="as in docker run, e.g. httpd -f -p 80"></label>
           <label>Entrypoint <input name="entrypoint" placeholder="optional"></label>
-          <label>Ports <textarea name="ports" rows="2" placeholder="one per line: 127.0.0.1:8080:80, 53:53/udp"></textarea></label>
+          <label>Ports <textarea name="ports" rows="2" placeholder="one per line, as docker run -p: 127.0.0.1:8080:80, 53:53/udp, 8000-8010:80-90"></textarea></label>
           <label>Volumes <textarea name="volumes" rows="2" placeholder="one per line: data:/var/lib/app, /srv/www:/www:ro (host paths: admins)"></textarea></label>
           <label>Environment <textarea name="env" rows="3" placeholder="one per line: KEY=value"></textarea></label>
           <label>Labels <textarea name="labels" rows="2" placeholder="one per line: key=value"></textarea></label>
