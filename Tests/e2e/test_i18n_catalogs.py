@@ -16,9 +16,9 @@ PARAM = re.compile(r"\{(\w+)\}")
 # Not language: product and Docker names said as they are in every language, units, protocol words.
 NOT_LANGUAGE = {
     "Jarvis", "Docker", "Compose", "compose.yaml", "compose.override.yaml", ".env", "Dockerfile", "CPU", "CPUs", "IP", "API",
-    "TLS", "TCP", "SSH", "SIGKILL", "TTY", "Shell", "stdout", "stderr", "/bin/sh", "/bin/bash", "KiB", "MiB", "GiB", "TiB", "ms",
+    "TLS", "TCP", "SSH", "SIGKILL", "TTY", "Shell", "Swarm", "stdout", "stderr", "/bin/sh", "/bin/bash", "KiB", "MiB", "GiB", "TiB", "ms",
     "CSV", "JSON", "ID", "URL", "Git", "English", "简体中文", "KEY=value", "key=value", "label=value", "nginx", "myapp", "myapp:1.0",
-    "myapp:latest", "main", "service", "latest", "bridge", "unless-stopped", "always", "on-failure",
+    "myapp:latest", "main", "service", "edge", "edge-1", "Edge", "BEGIN", "latest", "bridge", "unless-stopped", "always", "on-failure",
 }
 
 
@@ -146,8 +146,8 @@ def templates(source):
 def prose(text):
     """The words of `text` that are language (not names, units, code or placeholders)."""
     text = re.sub(r"&\w+;|\\[nrt]", " ", text)
-    words = re.findall(r"\.?[A-Za-z][A-Za-z'’-]*(?:[./:=][\w./:=-]+)?", text)
-    return [w for w in words if w not in NOT_LANGUAGE and not re.fullmatch(r"[a-z]+[./:=_][\w./:=-]*", w)]
+    words = [w.rstrip(".:-") for w in re.findall(r"\.?[A-Za-z][\w'’./:=-]*", text)]
+    return [w for w in words if w not in NOT_LANGUAGE and not re.fullmatch(r"[a-z]+[./:=_-][\w./:=-]*", w)]
 
 
 VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "label")
