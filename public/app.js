@@ -1,6 +1,8 @@
 // Entry module: registers the components and decides between login and the console.
 import { api } from './lib/api.js';
 import { html, mount } from './lib/html.js';
+import { t, word } from './lib/i18n.js';
+import { languageSwitch, loadLanguage, wireLanguageSwitch } from './lib/preferences.js';
 import { registerLoginView } from './components/login-view/login-view.js';
 import { registerContainersView } from './components/containers-view/containers-view.js';
 import { registerLogPanel } from './components/log-panel/log-panel.js';
@@ -45,20 +47,18 @@ registerHostDetails();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
-  '#/dashboard': { title: 'Dashboard', tag: 'dashboard-view', role: 'viewer' },
-  '#/containers': { title: 'Containers', tag: 'containers-view', role: 'viewer' },
-  '#/images': { title: 'Images', tag: 'images-view', role: 'viewer' },
-  '#/stacks': { title: 'Stacks', tag: 'stacks-view', role: 'viewer' },
-  '#/tasks': { title: 'Tasks', tag: 'tasks-view', role: 'viewer' },
-  '#/hosts': { title: 'Hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
-  '#/audit': { title: 'Audit log', tag: 'audit-view', role: 'admin' },
-  '#/users': { title: 'Users', tag: 'users-view', role: 'admin' },
-  '#/account': { title: 'Account', tag: 'account-view', role: 'viewer' },
+  '#/dashboard': { key: 'nav.dashboard', tag: 'dashboard-view', role: 'viewer' },
+  '#/containers': { key: 'nav.containers', tag: 'containers-view', role: 'viewer' },
+  '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
+  '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
+  '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
+  '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
+  '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
+  '#/account': { key: 'nav.account', tag: 'account-view', role: 'viewer' },
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
-const TEXT = {
-  unknownHost: (name) => `There is no host named ${name}. Pick one in the host switcher, or see the Hosts page.`,
-};
+const title = (page) => t(page.key);
 
 /** A page's link: host-scoped sections carry the current host, the others do not. */
 const pageLink = (hash) => SCOPED_SECTIONS.has(hash.slice(2)) ? hostHash(hash.slice(1)) : hash;
@@ -67,13 +67,23 @@ class JarvisApp extends HTMLElement {
   async connectedCallback() {
     window.addEventListener('jarvis:signed-out', () => this.showLogin());
     window.addEventListener('hashchange', () => { if (this.user) this.showConsole(); });
-    this.addEventListener('jarvis:signed-in', () => this.showConsole());
+    // A new language redraws the page from scratch: every component renders its text again.
+    window.addEventListener('jarvis:language', () => { this.rerender(); });
+    this.addEventListener('jarvis:signed-in', async () => { await loadLanguage(); this.showConsole(); });
     try {
       this.user = await api('GET', '/auth/me');
+      await loadLanguage();
       this.showConsole();
     } catch {
       this.showLogin();
     }
+  }
+
+  /** Draws the current page again (after a language change). */
+  rerender() {
+    if (!this.user) { this.replaceChildren(); this.showLogin(); return; }
+    this.querySelector('main')?.replaceChildren();
+    this.showConsole();
   }
 
   showLogin() {
@@ -140,7 +150,7 @@ class JarvisApp extends HTMLElement {
     const info = multi && scoped ? hostInfo(currentHost()) : null;
     document.documentElement.toggleAttribute('data-host-read-only', Boolean(info?.read_only));
     document.documentElement.toggleAttribute('data-host-no-terminal', info ? info.terminal_enabled === false : false);
-    document.title = `${page.title} · Jarvis`;
+    document.title = `${title(page)} · Jarvis`;
     this.renderFrame(allowed, page);
     this.querySelector('main').append(element);
   }
@@ -153,14 +163,16 @@ class JarvisApp extends HTMLElement {
       <header class="topbar">
         <a class="brand" href="${pageLink('#/dashboard')}"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
         ${isMultiHost() ? hostSwitcher() : ''}
-        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${p.title}</a>`)}</nav>
+        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${title(p)}</a>`)}</nav>
         <div class="session">
-          <span class="user" data-testid="current-user">${this.user.username} <small>${this.user.role}</small></span>
-          <button class="ghost" data-action="logout">Sign out</button>
+          ${languageSwitch()}
+          <span class="user" data-testid="current-user">${this.user.username} <small>${word('role', this.user.role)}</small></span>
+          <button class="ghost" data-action="logout">${t('app.signOut')}</button>
         </div>
       </header>
       <main></main>`);
     if (isMultiHost()) wireHostSwitcher(this.querySelector('.host-switch'));
+    wireLanguageSwitch(this.querySelector('.language-switch'), true);
     this.querySelector('[data-action=logout]').addEventListener('click', async () => {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();
@@ -169,9 +181,9 @@ class JarvisApp extends HTMLElement {
 
   /** A link to a host that does not exist (deleted, archived, mistyped): say so instead of failing every call. */
   showUnknownHost(name, allowed) {
-    document.title = 'Unknown host · Jarvis';
+    document.title = `${t('app.unknownHostTitle')} · Jarvis`;
     this.renderFrame(allowed, null);
-    mount(this.querySelector('main'), html`<section class="panel"><p class="error banner" role="alert" data-testid="unknown-host">${TEXT.unknownHost(name)}</p></section>`);
+    mount(this.querySelector('main'), html`<section class="panel"><p class="error banner" role="alert" data-testid="unknown-host">${t('app.unknownHost', { name })}</p></section>`);
   }
 }
 customElements.define('jarvis-app', JarvisApp);

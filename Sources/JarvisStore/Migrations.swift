@@ -283,6 +283,18 @@ enum Migrations {
                 DELETE FROM settings WHERE key = 'container_mirror.synced_at';
                 """)
         }
+        migrator.registerMigration("010_user_preferences") { db in
+            // What a user chose for the console (language now; theme later), one row per user and key.
+            try db.execute(sql: """
+                CREATE TABLE user_preferences (
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 64),
+                    value TEXT NOT NULL CHECK (length(value) <= 256),
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (user_id, key)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -1,12 +1,16 @@
 // The one way the UI talks to /api/v1: JSON in and out, the CSRF header on
 // writes, one transparent refresh when the access token has expired.
+import { errorText, t } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, requestId) {
     super(message);
+    /** The server's English message; `message` itself is translated by `code` when the catalog knows it. */
+    this.serverMessage = message;
     this.status = status;
     this.code = code;
     this.requestId = requestId;
+    this.message = errorText({ code, message });
   }
 }
 
@@ -152,7 +156,7 @@ export async function logLinesAfter(path, cursor, { params = new URLSearchParams
 export function liveContainers(root, reload, { delay = 150, accept = () => true, url = '/api/v1/events' } = {}) {
   let handle = null;
   let closed = false;
-  const setState = (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = state; };
+  const setState = (state) => { const live = root.querySelector('.live'); live.dataset.state = state; live.textContent = t(`live.${state}`); };
   streamsAvailable().then((available) => {
     if (closed) return;
     if (!available) {

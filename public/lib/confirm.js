@@ -2,6 +2,7 @@
 // server's own summary in a dialog and repeats the request with the token.
 import { api, ApiError } from './api.js';
 import { html, mount } from './html.js';
+import { t } from './i18n.js';
 
 export async function withConfirmation(method, path, body) {
   try {
@@ -19,12 +20,12 @@ function ask(confirmation) {
     dialog.className = 'confirm card';
     dialog.dataset.testid = 'confirm-dialog';
     mount(dialog, html`
-      <h2>Please confirm</h2>
+      <h2>${t('confirm.title')}</h2>
       <p class="summary">${confirmation.summary}</p>
-      <p class="muted">This cannot be undone. The confirmation expires in ${confirmation.expires_in} seconds.</p>
+      <p class="muted">${t('confirm.expires', { count: confirmation.expires_in })}</p>
       <div class="buttons">
-        <button class="ghost" value="cancel">Cancel</button>
-        <button class="danger solid" value="confirm">Confirm</button>
+        <button class="ghost" value="cancel">${t('common.cancel')}</button>
+        <button class="danger solid" value="confirm">${t('confirm.confirm')}</button>
       </div>`);
     dialog.addEventListener('click', (event) => {
       const value = event.target.closest('button')?.value;

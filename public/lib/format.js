@@ -1,5 +1,6 @@
 // Small display helpers shared by pages.
 import { html } from './html.js';
+import { number, relative } from './i18n.js';
 
 export function bytes(value) {
   if (value == null) return '—';
@@ -7,19 +8,16 @@ export function bytes(value) {
   let n = Number(value);
   let unit = 0;
   while (n >= 1024 && unit < units.length - 1) { n /= 1024; unit += 1; }
-  return `${n >= 10 || unit === 0 ? Math.round(n) : n.toFixed(1)} ${units[unit]}`;
+  return `${number(n, { maximumFractionDigits: n >= 10 || unit === 0 ? 0 : 1 })} ${units[unit]}`;
 }
 
 export function percent(value) {
-  return value == null ? '—' : `${value.toFixed(value < 10 ? 1 : 0)} %`;
+  return value == null ? '—' : `${number(value, { maximumFractionDigits: value < 10 ? 1 : 0, minimumFractionDigits: value < 10 ? 1 : 0 })} %`;
 }
 
+/** "3 min ago" in the current language. */
 export function ago(seconds) {
-  const delta = Math.max(0, Date.now() / 1000 - seconds);
-  if (delta < 60) return 'just now';
-  if (delta < 3600) return `${Math.floor(delta / 60)} min ago`;
-  if (delta < 86400) return `${Math.floor(delta / 3600)} h ago`;
-  return `${Math.floor(delta / 86400)} d ago`;
+  return relative(seconds);
 }
 
 export function ports(list) {

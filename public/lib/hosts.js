@@ -3,6 +3,7 @@
 // default one. Every engine call goes through `engine()`, which prefixes /hosts/<host>.
 // Where the server has no hosts API (GET /hosts answers 404) the UI is single-host:
 // no prefix, no switcher, the unscoped routes of the one engine.
+import { t } from './i18n.js';
 import { api, poll, streamsAvailable, subscribe } from './api.js';
 
 const STORAGE_KEY = 'jarvis.host';
@@ -85,7 +86,8 @@ export function hostHash(path, host = current) {
 export function offlineReason(name = current) {
   const host = hostInfo(name);
   if (!multi || !host || host.state !== 'offline') return null;
-  return `Host ${host.display_name || host.name} is offline${host.last_error ? `: ${host.last_error}` : ''}.`;
+  return host.last_error ? t('host.offlineReasonError', { name: host.display_name || host.name, error: host.last_error })
+    : t('host.offlineReason', { name: host.display_name || host.name });
 }
 
 /**

@@ -1,20 +1,21 @@
 import { html } from './html.js';
+import { t } from './i18n.js';
 
 // The pager under every paged list: "Page n of m" and Previous/Next buttons
 // (`[data-page="-1"]`, `[data-page="1"]`) inside `root`.
 export function renderPager(root, { total, page, page_size: size }) {
   const pages = Math.max(1, Math.ceil(total / size));
-  root.querySelector('.page-info').textContent = `Page ${page} of ${pages}`;
+  root.querySelector('.page-info').textContent = t('pager.info', { page, pages });
   root.querySelector('[data-page="-1"]').disabled = page <= 1;
   root.querySelector('[data-page="1"]').disabled = page >= pages;
 }
 
-/** The pager's markup, for templates of paged lists. */
-export const PAGER = html`
+/** The pager's markup, for templates of paged lists (a function: it reads the current language). */
+export const pager = () => html`
   <div class="pager">
-    <button class="ghost" data-page="-1">‹ Previous</button>
+    <button class="ghost" data-page="-1">‹ ${t('pager.previous')}</button>
     <span class="page-info"></span>
-    <button class="ghost" data-page="1">Next ›</button>
+    <button class="ghost" data-page="1">${t('pager.next')} ›</button>
   </div>`;
 
 /**

@@ -1,14 +1,16 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
 
 /** "Firefox on Linux" from a user agent string; the raw string stays in the tooltip. */
 function device(agent) {
-  if (!agent) return 'unknown device';
+  if (!agent) return t('account.unknownDevice');
   const browser = [['Edg/', 'Edge'], ['Firefox/', 'Firefox'], ['Chrome/', 'Chrome'], ['Safari/', 'Safari'],
     ['curl/', 'curl'], ['python-requests', 'Python requests']].find(([needle]) => agent.includes(needle))?.[1];
   const system = [['Windows', 'Windows'], ['Android', 'Android'], ['iPhone', 'iOS'], ['Mac OS', 'macOS'], ['Linux', 'Linux']]
     .find(([needle]) => agent.includes(needle))?.[1];
-  return [browser ?? agent.split(' ')[0], system].filter(Boolean).join(' on ');
+  const name = browser ?? agent.split(' ')[0];
+  return system ? t('account.deviceOn', { browser: name, system }) : name;
 }
 
 /** Your own account: change password, see and end your sessions. */
@@ -16,28 +18,28 @@ class AccountView extends HTMLElement {
   connectedCallback() {
     mount(this, html`
       <section class="panel">
-        <div class="toolbar"><h2>Password</h2></div>
+        <div class="toolbar"><h2>${t('account.password')}</h2></div>
         <form class="password inline-form">
-          <input name="current_password" type="password" placeholder="Current password" required autocomplete="current-password" aria-label="Current password">
-          <input name="new_password" type="password" placeholder="New password (12+ characters)" required autocomplete="new-password" aria-label="New password">
-          <button class="primary" type="submit">Change password</button>
+          <input name="current_password" type="password" placeholder="${t('account.currentPassword')}" required autocomplete="current-password" aria-label="${t('account.currentPassword')}">
+          <input name="new_password" type="password" placeholder="${t('account.newPasswordHint')}" required autocomplete="new-password" aria-label="${t('account.newPassword')}">
+          <button class="primary" type="submit">${t('account.changePassword')}</button>
         </form>
         <p class="note" role="status" hidden></p>
       </section>
       <section class="panel">
         <div class="toolbar">
-          <h2>Sessions</h2>
-          <button class="ghost" data-action="others">End all other sessions</button>
+          <h2>${t('account.sessions')}</h2>
+          <button class="ghost" data-action="others">${t('account.endOthers')}</button>
         </div>
         <table class="sessions">
-          <thead><tr><th>Device</th><th>IP</th><th>Signed in</th><th>Last used</th><th class="actions-col"></th></tr></thead>
+          <thead><tr><th>${t('account.device')}</th><th>IP</th><th>${t('account.signedIn')}</th><th>${t('account.lastUsed')}</th><th class="actions-col"></th></tr></thead>
           <tbody></tbody>
         </table>
       </section>`);
     this.querySelector('form.password').addEventListener('submit', (event) => this.changePassword(event));
     this.querySelector('[data-action=others]').addEventListener('click', async () => {
       const { revoked } = await api('POST', '/auth/sessions/revoke-others');
-      this.say(`${revoked} other session(s) ended.`);
+      this.say(t('account.othersEnded', { count: revoked }));
       this.load();
     });
     this.querySelector('tbody').addEventListener('click', async (event) => {
@@ -61,7 +63,7 @@ class AccountView extends HTMLElement {
     try {
       await api('POST', '/auth/password', { current_password: form.current_password.value, new_password: form.new_password.value });
       form.reset();
-      this.say('Password changed. Your other sessions were ended.');
+      this.say(t('account.passwordChanged'));
       this.load();
     } catch (error) { this.say(error.message); }
   }
@@ -70,11 +72,11 @@ class AccountView extends HTMLElement {
     const { items } = await api('GET', '/auth/sessions');
     mount(this.querySelector('tbody'), html`${items.map((s) => html`
       <tr data-testid="session-row">
-        <td title="${s.user_agent ?? ''}">${device(s.user_agent)} ${s.current ? html`<span class="badge state-running">this session</span>` : ''}</td>
+        <td title="${s.user_agent ?? ''}">${device(s.user_agent)} ${s.current ? html`<span class="badge state-running">${t('account.thisSession')}</span>` : ''}</td>
         <td class="muted">${s.ip ?? ''}</td>
-        <td class="muted">${new Date(s.started_at).toLocaleString()}</td>
-        <td class="muted">${new Date(s.last_used_at).toLocaleString()}</td>
-        <td class="actions">${s.current ? '' : html`<button data-session="${s.id}">end</button>`}</td>
+        <td class="muted">${dateTime(s.started_at)}</td>
+        <td class="muted">${dateTime(s.last_used_at)}</td>
+        <td class="actions">${s.current ? '' : html`<button data-session="${s.id}">${t('account.end')}</button>`}</td>
       </tr>`)}`);
   }
 }

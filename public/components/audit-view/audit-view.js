@@ -1,6 +1,7 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
-import { renderPager } from '../../lib/pager.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
+import { pager, renderPager } from '../../lib/pager.js';
 
 /** The audit trail with its filters, paging and CSV/JSON export. */
 class AuditView extends HTMLElement {
@@ -9,29 +10,27 @@ class AuditView extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <h2>Audit log <span class="count" data-testid="audit-count"></span></h2>
-          <a class="button ghost" data-format="csv" download>Export CSV</a>
-          <a class="button ghost" data-format="json" download>Export JSON</a>
+          <h2>${t('nav.audit')} <span class="count" data-testid="audit-count"></span></h2>
+          <a class="button ghost" data-format="csv" download>${t('audit.exportCsv')}</a>
+          <a class="button ghost" data-format="json" download>${t('audit.exportJson')}</a>
         </div>
         <form class="filters">
-          <input name="q" type="search" placeholder="Target, error or parameter" aria-label="Text">
-          <input name="action" placeholder="Action (e.g. container)" aria-label="Action">
-          <input name="user" placeholder="User" aria-label="User">
-          <select name="result" aria-label="Result"><option value="">Any result</option><option>success</option><option>failure</option></select>
+          <input name="q" type="search" placeholder="${t('audit.textHint')}" aria-label="${t('audit.text')}">
+          <input name="action" placeholder="${t('audit.actionHint')}" aria-label="${t('audit.action')}">
+          <input name="user" placeholder="${t('audit.user')}" aria-label="${t('audit.user')}">
+          <select name="result" aria-label="${t('audit.result')}"><option value="">${t('audit.anyResult')}</option><option value="success">${t('audit.result.success')}</option><option value="failure">${t('audit.result.failure')}</option></select>
           <input name="ip" placeholder="IP" aria-label="IP">
-          <label>From <input name="from" type="datetime-local"></label>
-          <label>To <input name="to" type="datetime-local"></label>
+          <label>${t('audit.from')} <input name="from" type="datetime-local"></label>
+          <label>${t('audit.to')} <input name="to" type="datetime-local"></label>
         </form>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
           <table class="audit">
-            <thead><tr><th>Time</th><th>User</th><th>Action</th><th>Target</th><th>Result</th><th>IP</th><th>Request</th></tr></thead>
+            <thead><tr><th>${t('audit.time')}</th><th>${t('audit.user')}</th><th>${t('audit.action')}</th><th>${t('audit.target')}</th><th>${t('audit.result')}</th><th>IP</th><th>${t('audit.request')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
-        <div class="pager">
-          <button class="ghost" data-page="-1">‹ Previous</button><span class="page-info"></span><button class="ghost" data-page="1">Next ›</button>
-        </div>
+        ${pager()}
       </section>`);
     let debounce;
     this.querySelector('.filters').addEventListener('input', () => {
@@ -72,17 +71,17 @@ class AuditView extends HTMLElement {
       renderPager(this, result);
       mount(this.querySelector('tbody'), items.length ? html`${items.map((e) => html`
         <tr data-testid="audit-row">
-          <td class="muted" title="${e.at}">${new Date(e.at).toLocaleString()}</td>
-          <td>${e.username ?? '—'} <small class="muted">${e.role ?? ''}</small></td>
+          <td class="muted" title="${e.at}">${dateTime(e.at)}</td>
+          <td>${e.username ?? '—'} <small class="muted">${word('role', e.role)}</small></td>
           <td><code>${e.action}</code></td>
           <td>${e.resource_name ?? e.resource_id ?? '—'}</td>
-          <td><span class="badge ${e.result === 'success' ? 'state-running' : 'state-failure'}">${e.result}</span>
+          <td><span class="badge ${e.result === 'success' ? 'state-running' : 'state-failure'}">${word('audit.result', e.result)}</span>
               ${e.error ? html`<div class="muted small">${e.error}</div>` : ''}</td>
           <td class="muted">${e.ip ?? ''}</td>
           <td><code class="muted small">${(e.request_id ?? '').slice(0, 8)}</code></td>
-        </tr>`)}` : html`<tr><td colspan="7" class="empty">No entries match.</td></tr>`);
+        </tr>`)}` : html`<tr><td colspan="7" class="empty">${t('audit.none')}</td></tr>`);
     } catch (error) {
-      banner.textContent = `Could not load the audit log: ${error.message}`;
+      banner.textContent = t('audit.loadFailed', { message: error.message });
       banner.hidden = false;
     }
   }

@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 
 const lines = (text) => text.split('\n').map((line) => line.trim()).filter(Boolean);
@@ -10,34 +11,34 @@ class ContainerCreate extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="${hostHash('/containers')}" class="button ghost">‹ Containers</a>
-          <h2>New container</h2>
+          <a href="${hostHash('/containers')}" class="button ghost">‹ ${t('nav.containers')}</a>
+          <h2>${t('containers.new')}</h2>
         </div>
         <form class="create" novalidate data-testid="create-form">
-          <label>Image <input name="image" required placeholder="nginx:1.25" list="images"></label>
+          <label>${t('create.image')} <input name="image" required placeholder="nginx:1.25" list="images"></label>
           <datalist id="images"></datalist>
-          <label>Name <input name="name" placeholder="optional"></label>
-          <label>Command <input name="command" placeholder="as in docker run, e.g. httpd -f -p 80"></label>
-          <label>Entrypoint <input name="entrypoint" placeholder="optional"></label>
-          <label>Ports <textarea name="ports" rows="2" placeholder="one per line, as docker run -p: 127.0.0.1:8080:80, 53:53/udp, 8000-8010:80-90"></textarea></label>
-          <label>Volumes <textarea name="volumes" rows="2" placeholder="one per line: data:/var/lib/app, /srv/www:/www:ro (host paths: admins)"></textarea></label>
-          <label>Environment <textarea name="env" rows="3" placeholder="one per line: KEY=value"></textarea></label>
-          <label>Labels <textarea name="labels" rows="2" placeholder="one per line: key=value"></textarea></label>
-          <label>Network <input name="network" placeholder="bridge" list="networks"></label>
-          <label>Restart policy
+          <label>${t('create.name')} <input name="name" placeholder="${t('create.optional')}"></label>
+          <label>${t('create.command')} <input name="command" placeholder="${t('create.commandHint')}"></label>
+          <label>${t('create.entrypoint')} <input name="entrypoint" placeholder="${t('create.optional')}"></label>
+          <label>${t('create.ports')} <textarea name="ports" rows="2" placeholder="${t('create.portsHint')}"></textarea></label>
+          <label>${t('create.volumes')} <textarea name="volumes" rows="2" placeholder="${t('create.volumesHint')}"></textarea></label>
+          <label>${t('create.env')} <textarea name="env" rows="3" placeholder="${t('create.envHint')}"></textarea></label>
+          <label>${t('create.labels')} <textarea name="labels" rows="2" placeholder="${t('create.labelsHint')}"></textarea></label>
+          <label>${t('create.network')} <input name="network" placeholder="bridge" list="networks"></label>
+          <label>${t('create.restart')}
             <select name="restart_policy">
-              <option value="no">no</option><option value="unless-stopped">unless-stopped</option>
+              <option value="no">${t('create.restart.no')}</option><option value="unless-stopped">unless-stopped</option>
               <option value="always">always</option><option value="on-failure">on-failure</option>
             </select></label>
-          <label>Memory limit <input name="memory" placeholder="e.g. 512m"></label>
-          <label>CPUs <input name="cpus" placeholder="e.g. 0.5" inputmode="decimal"></label>
-          <label>User <input name="user" placeholder="image default"></label>
-          <label>Working dir <input name="working_dir" placeholder="image default"></label>
-          <label>Hostname <input name="hostname"></label>
-          <label class="check"><input type="checkbox" name="tty"> Allocate a TTY</label>
-          <label class="check"><input type="checkbox" name="start" checked> Start after creating</label>
+          <label>${t('create.memory')} <input name="memory" placeholder="${t('create.example', { value: '512m' })}"></label>
+          <label>${t('create.cpus')} <input name="cpus" placeholder="${t('create.example', { value: '0.5' })}" inputmode="decimal"></label>
+          <label>${t('create.user')} <input name="user" placeholder="${t('create.imageDefault')}"></label>
+          <label>${t('create.workingDir')} <input name="working_dir" placeholder="${t('create.imageDefault')}"></label>
+          <label>${t('create.hostname')} <input name="hostname"></label>
+          <label class="check"><input type="checkbox" name="tty"> ${t('create.tty')}</label>
+          <label class="check"><input type="checkbox" name="start" checked> ${t('create.start')}</label>
           <p class="error banner" role="alert" hidden data-testid="create-error"></p>
-          <div class="buttons"><button class="primary" type="submit">Create</button></div>
+          <div class="buttons"><button class="primary" type="submit">${t('common.create')}</button></div>
         </form>
       </section>`);
     this.form = this.querySelector('form');

@@ -1,6 +1,7 @@
 import { api, liveContainers } from '../../lib/api.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
 import { ACTIONS, runAction } from '../containers-view/containers-view.js';
 
@@ -18,13 +19,13 @@ class ContainerDetails extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="${hostHash('/containers')}" class="button ghost">‹ Containers</a>
+          <a href="${hostHash('/containers')}" class="button ghost">‹ ${t('nav.containers')}</a>
           <h2 class="title" data-testid="details-title">…</h2>
           <span class="state"></span>
-          <span class="live" data-state="connecting">connecting</span>
+          <span class="live" data-state="connecting">${t('live.connecting')}</span>
           <span class="actions operator-only"></span>
         </div>
-        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${tab}</a>`)}</nav>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${t(`details.tab.${tab}`)}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
       </section>
@@ -66,7 +67,7 @@ class ContainerDetails extends HTMLElement {
       if (reason) banner.textContent = reason;
       this.render();
     } catch (error) {
-      banner.textContent = error.status === 404 ? 'This container no longer exists.' : `Could not load the container: ${error.message}`;
+      banner.textContent = error.status === 404 ? t('details.gone') : t('details.loadFailed', { message: error.message });
       banner.hidden = false;
     }
   }
@@ -74,42 +75,42 @@ class ContainerDetails extends HTMLElement {
   render() {
     const d = this.details;
     this.querySelector('.title').textContent = d.name;
-    const health = d.state.health ? html` <span class="badge health-${d.state.health}">${d.state.health}</span>` : '';
-    mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${d.state.status}</span>${health}`);
+    const health = d.state.health ? html` <span class="badge health-${d.state.health}">${word('health', d.state.health)}</span>` : '';
+    mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${word('state', d.state.status)}</span>${health}`);
     const off = offlineReason() || d.stale ? 'disabled' : '';
     mount(this.querySelector('.actions'), html`
-      ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}" ${off}>${action}</button>`)}
-      <button data-action="rename" class="ghost" ${off}>rename</button>
-      <button data-action="remove" class="danger" data-testid="remove" ${off}>remove</button>`);
-    const ports = d.ports.map((p) => p.public_port ? `${p.ip || '0.0.0.0'}:${p.public_port} → ${p.private_port}/${p.type}` : `${p.private_port}/${p.type} (not published)`);
+      ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}" ${off}>${t(`containers.action.${action}`)}</button>`)}
+      <button data-action="rename" class="ghost" ${off}>${t('containers.action.rename')}</button>
+      <button data-action="remove" class="danger" data-testid="remove" ${off}>${t('containers.action.remove')}</button>`);
+    const ports = d.ports.map((p) => p.public_port ? `${p.ip || '0.0.0.0'}:${p.public_port} → ${p.private_port}/${p.type}` : `${p.private_port}/${p.type} ${t('details.notPublished')}`);
     const mounts = d.mounts.map((m) => `${m.type === 'volume' ? m.name : m.source} → ${m.destination}${m.read_only ? ' (ro)' : ''}`);
-    const networks = Object.entries(d.networks).map(([name, n]) => `${name}: ${n.ip_address ?? 'no address'}${n.aliases.length ? ` (aliases ${n.aliases.join(', ')})` : ''}`);
+    const networks = Object.entries(d.networks).map(([name, n]) => `${name}: ${n.ip_address ?? t('details.noAddress')}${n.aliases.length ? ` ${t('details.aliases', { aliases: n.aliases.join(', ') })}` : ''}`);
     const labels = Object.entries(d.labels).map(([k, v]) => `${k}=${v}`);
     mount(this.querySelector('.overview'), html`
       <div class="facts">
         <dl>
-          <dt>Id</dt><dd><code>${d.id}</code></dd>
-          <dt>Image</dt><dd><code>${d.image}</code> <span class="muted small">${d.image_id.slice(7, 19)}</span></dd>
-          <dt>Command</dt><dd><code>${(d.entrypoint ?? []).concat(d.command).join(' ')}</code></dd>
-          <dt>Created</dt><dd>${new Date(d.created).toLocaleString()}</dd>
-          <dt>Started</dt><dd>${d.state.started_at?.startsWith('0001') ? '—' : new Date(d.state.started_at).toLocaleString()}</dd>
-          ${d.state.running ? '' : html`<dt>Exit code</dt><dd>${d.state.exit_code ?? '—'}${d.state.error ? html` <span class="error">${d.state.error}</span>` : ''}</dd>`}
-          <dt>Restart policy</dt><dd>${d.restart_policy ?? 'no'} <span class="muted small">(restarted ${d.restart_count}×)</span></dd>
-          <dt>Limits</dt><dd>memory ${d.memory_limit ? bytes(d.memory_limit) : 'unlimited'}, CPUs ${d.nano_cpus ? d.nano_cpus / 1e9 : 'unlimited'}${d.privileged ? html`, <strong class="error">privileged</strong>` : ''}</dd>
-          <dt>User / dir</dt><dd>${d.user ?? 'image default'} · ${d.working_dir ?? '/'} · host ${d.hostname ?? ''}</dd>
-          <dt>Size</dt><dd>${d.size_rw == null ? '—' : `${bytes(d.size_rw)} written, ${bytes(d.size_root_fs)} total`}</dd>
+          <dt>${t('common.id')}</dt><dd><code>${d.id}</code></dd>
+          <dt>${t('create.image')}</dt><dd><code>${d.image}</code> <span class="muted small">${d.image_id.slice(7, 19)}</span></dd>
+          <dt>${t('create.command')}</dt><dd><code>${(d.entrypoint ?? []).concat(d.command).join(' ')}</code></dd>
+          <dt>${t('common.created')}</dt><dd>${dateTime(d.created)}</dd>
+          <dt>${t('details.started')}</dt><dd>${d.state.started_at?.startsWith('0001') ? '—' : dateTime(d.state.started_at)}</dd>
+          ${d.state.running ? '' : html`<dt>${t('details.exitCode')}</dt><dd>${d.state.exit_code ?? '—'}${d.state.error ? html` <span class="error">${d.state.error}</span>` : ''}</dd>`}
+          <dt>${t('create.restart')}</dt><dd>${d.restart_policy ?? t('create.restart.no')} <span class="muted small">${t('details.restarted', { count: d.restart_count })}</span></dd>
+          <dt>${t('details.limits')}</dt><dd>${t('details.limitsValue', { memory: d.memory_limit ? bytes(d.memory_limit) : t('details.unlimited'), cpus: d.nano_cpus ? number(d.nano_cpus / 1e9) : t('details.unlimited') })}${d.privileged ? html`, <strong class="error">${t('details.privileged')}</strong>` : ''}</dd>
+          <dt>${t('details.userDir')}</dt><dd>${d.user ?? t('create.imageDefault')} · ${d.working_dir ?? '/'} · ${t('details.hostname', { name: d.hostname ?? '' })}</dd>
+          <dt>${t('images.size')}</dt><dd>${d.size_rw == null ? '—' : t('details.sizeValue', { written: bytes(d.size_rw), total: bytes(d.size_root_fs) })}</dd>
         </dl>
         <div>
-          <h3>Ports</h3>${list(ports)}
-          <h3>Networks</h3>${list(networks)}
-          <h3>Mounts</h3>${list(mounts)}
+          <h3>${t('create.ports')}</h3>${list(ports)}
+          <h3>${t('details.networks')}</h3>${list(networks)}
+          <h3>${t('details.mounts')}</h3>${list(mounts)}
         </div>
       </div>
-      <h3>Environment ${d.env_masked ? html`<span class="muted small">(secret-looking values hidden for viewers)</span>` : ''}</h3>
+      <h3>${t('create.env')} ${d.env_masked ? html`<span class="muted small">${t('details.envMasked')}</span>` : ''}</h3>
       <pre class="env" data-testid="env">${d.env.join('\n')}</pre>
-      <h3>Labels</h3>${list(labels)}
-      ${d.health_log.length ? html`<h3>Health checks</h3><table class="health-log"><tbody>${d.health_log.map((probe) => html`
-        <tr><td>${new Date(probe.start).toLocaleTimeString()}</td><td>exit ${probe.exit_code}</td><td><code>${(probe.output ?? '').trim()}</code></td></tr>`)}</tbody></table>` : ''}`);
+      <h3>${t('create.labels')}</h3>${list(labels)}
+      ${d.health_log.length ? html`<h3>${t('details.healthChecks')}</h3><table class="health-log"><tbody>${d.health_log.map((probe) => html`
+        <tr><td>${new Date(probe.start).toLocaleTimeString(document.documentElement.lang, { hourCycle: 'h23' })}</td><td>${t('details.exit', { code: probe.exit_code })}</td><td><code>${(probe.output ?? '').trim()}</code></td></tr>`)}</tbody></table>` : ''}`);
   }
 
   async onAction(event) {
@@ -118,17 +119,17 @@ class ContainerDetails extends HTMLElement {
     const banner = this.querySelector('.banner');
     try {
       if (action === 'rename') {
-        const name = prompt('New name', this.details.name);
+        const name = prompt(t('details.renameAsk'), this.details.name);
         if (!name || name === this.details.name) return;
         await api('POST', engine(`/containers/${encodeURIComponent(this.details.id)}/rename`), { name });
       } else {
-        if (action === 'kill' && !confirm(`Kill ${this.details.name}?`)) return;
+        if (action === 'kill' && !confirm(t('containers.killAsk', { name: this.details.name }))) return;
         const done = await runAction(this.details.id, action);
         if (action === 'remove' && done !== undefined) { location.hash = hostHash('/containers'); return; }
       }
       await this.load();
     } catch (error) {
-      banner.textContent = `${action} failed: ${error.message}`;
+      banner.textContent = t('common.actionFailed', { action: t(`containers.action.${action}`), message: error.message });
       banner.hidden = false;
     }
   }

@@ -2,8 +2,9 @@ import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 import { currentHost, engine, engineUrl, hostHash, hostInfo, hostList, isMultiHost, offlineReason } from '../../lib/hosts.js';
-import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
+import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
   running: ['stop', 'restart', 'pause', 'kill'],
@@ -11,19 +12,19 @@ export const ACTIONS = {
   restarting: ['stop', 'kill'],
   default: ['start'],
 };
-const SORTABLE = { name: 'Name', state: 'State', cpu: 'CPU', memory: 'Memory', created: 'Created' };
+const SORTABLE = ['name', 'state', 'cpu', 'memory', 'created'];
 const TEXT = {
-  allHosts: 'All hosts',
-  allHostsTitle: 'Search the containers of every host',
-  host: 'Host',
-  lastKnown: 'last known',
-  lastSeen: (when) => `last seen ${when}`,
-  staleBanner: (reason, when) => `${reason} Showing the last known state${when ? ` from ${when}` : ''}; actions are disabled.`,
-  staleRow: 'Not live: the host did not answer. This is the last known state.',
+  allHosts: () => t('containers.allHosts'),
+  allHostsTitle: () => t('containers.allHostsTitle'),
+  host: () => t('containers.host'),
+  lastKnown: () => t('containers.lastKnown'),
+  lastSeen: (when) => t('containers.lastSeen', { when }),
+  staleBanner: (reason, when) => when ? t('containers.staleBannerWhen', { reason, when }) : t('containers.staleBanner', { reason }),
+  staleRow: () => t('containers.staleRow'),
 };
 
 function sortHeader(key) {
-  return html`<th><button class="sort" data-sort="${key}">${SORTABLE[key]}</button></th>`;
+  return html`<th><button class="sort" data-sort="${key}">${t(`containers.column.${key}`)}</button></th>`;
 }
 
 /** Runs a container action on `host` from any page; remove goes through the server's confirmation. */
@@ -45,43 +46,38 @@ class ContainersView extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <h2>Containers <span class="count" data-testid="container-count"></span></h2>
-          <input type="search" name="q" placeholder="Filter by name, image or id" aria-label="Filter">
-          <select name="state" aria-label="State">
-            <option value="">All states</option>
-            <option value="running">Running</option>
-            <option value="exited">Exited</option>
-            <option value="paused">Paused</option>
-            <option value="created">Created</option>
-            <option value="restarting">Restarting</option>
-            <option value="dead">Dead</option>
+          <h2>${t('nav.containers')} <span class="count" data-testid="container-count"></span></h2>
+          <input type="search" name="q" placeholder="${t('containers.filter')}" aria-label="${t('common.filter')}">
+          <select name="state" aria-label="${t('containers.column.state')}">
+            <option value="">${t('containers.allStates')}</option>
+            ${['running', 'exited', 'paused', 'created', 'restarting', 'dead'].map((state) => html`<option value="${state}">${t(`containers.filterState.${state}`)}</option>`)}
           </select>
-          <input type="search" name="label" placeholder="label=value" aria-label="Label filter" class="narrow">
-          ${isMultiHost() ? html`<label class="toggle" title="${TEXT.allHostsTitle}"><input type="checkbox" name="all_hosts" data-testid="all-hosts"> ${TEXT.allHosts}</label>` : ''}
-          <span class="live" data-state="connecting" title="Live updates from the engine">connecting</span>
-          <a class="button primary operator-only" href="${hostHash('/containers/new')}" data-testid="new-container">New container</a>
+          <input type="search" name="label" placeholder="label=value" aria-label="${t('containers.labelFilter')}" class="narrow">
+          ${isMultiHost() ? html`<label class="toggle" title="${TEXT.allHostsTitle()}"><input type="checkbox" name="all_hosts" data-testid="all-hosts"> ${TEXT.allHosts()}</label>` : ''}
+          <span class="live" data-state="connecting" title="${t('live.title')}">${t('live.connecting')}</span>
+          <a class="button primary operator-only" href="${hostHash('/containers/new')}" data-testid="new-container">${t('containers.new')}</a>
         </div>
         <div class="bulk" hidden data-testid="bulk-bar">
           <span class="selected-count"></span>
           ${['start', 'stop', 'restart', 'remove'].map((action) => html`
-            <button class="${action === 'remove' ? 'danger' : ''}" data-bulk="${action}">${action}</button>`)}
-          <button class="ghost" data-bulk="clear">Clear selection</button>
+            <button class="${action === 'remove' ? 'danger' : ''}" data-bulk="${action}">${t(`containers.action.${action}`)}</button>`)}
+          <button class="ghost" data-bulk="clear">${t('containers.clearSelection')}</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <p class="notice stale-banner" role="status" data-testid="stale-banner" hidden></p>
         <div class="table-wrap">
           <table class="containers">
             <thead><tr>
-              <th class="check operator-only"><input type="checkbox" name="all" aria-label="Select all on this page"></th>
-              ${sortHeader('name')}<th>Image</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
-              <th>Ports</th>${sortHeader('created')}
-              <th class="host-col">${TEXT.host}</th>
-              <th class="actions-col">Actions</th>
+              <th class="check operator-only"><input type="checkbox" name="all" aria-label="${t('containers.selectPage')}"></th>
+              ${sortHeader('name')}<th>${t('containers.column.image')}</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
+              <th>${t('containers.column.ports')}</th>${sortHeader('created')}
+              <th class="host-col">${TEXT.host()}</th>
+              <th class="actions-col">${t('common.actions')}</th>
             </tr></thead>
             <tbody></tbody>
           </table>
         </div>
-        ${PAGER}
+        ${pager()}
       </section>
       <log-panel hidden></log-panel>`);
 
@@ -137,7 +133,7 @@ class ContainersView extends HTMLElement {
     if (on) this.selected.add(id); else this.selected.delete(id);
     const bar = this.querySelector('.bulk');
     bar.hidden = !this.selected.size;
-    bar.querySelector('.selected-count').textContent = `${this.selected.size} selected`;
+    bar.querySelector('.selected-count').textContent = t('containers.selected', { count: this.selected.size });
   }
 
   async load() {
@@ -158,7 +154,7 @@ class ContainersView extends HTMLElement {
       this.render(result);
     } catch (error) {
       this.loadFailed = true;
-      banner.textContent = `Could not load containers: ${error.message}`;
+      banner.textContent = t('containers.loadFailed', { message: error.message });
       banner.hidden = false;
     }
   }
@@ -184,7 +180,7 @@ class ContainersView extends HTMLElement {
     });
     const body = this.querySelector('tbody');
     if (!items.length) {
-      mount(body, html`<tr><td colspan="10" class="empty">No containers match.</td></tr>`);
+      mount(body, html`<tr><td colspan="10" class="empty">${t('containers.none')}</td></tr>`);
       return;
     }
     mount(body, html`${items.map((c) => this.row(c, all))}`);
@@ -193,17 +189,17 @@ class ContainersView extends HTMLElement {
   /** One container; a stale row (its host is offline) is the last known state, greyed, without actions. */
   row(c, all) {
     const host = c.host ?? currentHost();
-    const blocked = c.stale ? (offlineReason(host) ?? TEXT.staleRow) : offlineReason(host);
+    const blocked = c.stale ? (offlineReason(host) ?? TEXT.staleRow()) : offlineReason(host);
     const disabled = this.busy.has(c.id) || blocked;
     const info = hostInfo(host);
     return html`
       <tr data-id="${c.id}" data-name="${c.name}" data-host="${host ?? ''}" data-testid="container-row" class="${c.stale ? 'stale' : ''}">
-        <td class="check operator-only"><input type="checkbox" name="select" aria-label="Select ${c.name}" ${this.selected.has(c.id) ? 'checked' : ''} ${blocked ? 'disabled' : ''}></td>
+        <td class="check operator-only"><input type="checkbox" name="select" aria-label="${t('containers.select', { name: c.name })}" ${this.selected.has(c.id) ? 'checked' : ''} ${blocked ? 'disabled' : ''}></td>
         <td><a href="${hostHash('/containers/' + c.id, host)}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code>
           ${all ? html`<span class="host-inline muted small"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</span>` : ''}</td>
         <td class="image">${c.image}</td>
-        <td>${c.stale ? html`<span class="muted small">${TEXT.lastKnown}</span> ` : ''}<span class="badge state-${c.state}" data-testid="state">${c.state}</span>
-            ${c.health ? html`<span class="badge health-${c.health}" title="health check">${c.health}</span>` : ''}
+        <td>${c.stale ? html`<span class="muted small">${TEXT.lastKnown()}</span> ` : ''}<span class="badge state-${c.state}" data-testid="state">${word('state', c.state)}</span>
+            ${c.health ? html`<span class="badge health-${c.health}" title="${t('containers.healthCheck')}">${word('health', c.health)}</span>` : ''}
             <br><span class="muted small" data-testid="status">${c.stale ? TEXT.lastSeen(observedAgo(c)) : c.status}</span></td>
         <td class="num" data-testid="cpu">${c.stale ? '—' : percent(c.cpu_percent)}</td>
         <td class="num" data-testid="memory">${c.stale ? '—' : meter(c.memory_used, c.memory_limit, c.memory_used == null ? '' : bytes(c.memory_used))}</td>
@@ -212,9 +208,9 @@ class ContainersView extends HTMLElement {
         <td class="host-col" data-testid="container-host">${all ? html`<a href="${hostHash('/containers', host)}"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</a>` : ''}</td>
         <td class="actions" title="${blocked ?? ''}">
           ${(ACTIONS[c.state] ?? ACTIONS.default).map((action) => html`
-            <button class="operator-only ${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${disabled ? 'disabled' : ''}>${action}</button>`)}
-          <button class="ghost" data-action="logs" ${blocked ? 'disabled' : ''}>logs</button>
-          <button class="ghost danger operator-only" data-action="remove" title="Remove" ${disabled ? 'disabled' : ''}>remove</button>
+            <button class="operator-only ${action === 'kill' ? 'danger' : ''}" data-action="${action}" ${disabled ? 'disabled' : ''}>${t(`containers.action.${action}`)}</button>`)}
+          <button class="ghost" data-action="logs" ${blocked ? 'disabled' : ''}>${t('containers.action.logs')}</button>
+          <button class="ghost danger operator-only" data-action="remove" title="${t('containers.action.remove')}" ${disabled ? 'disabled' : ''}>${t('containers.action.remove')}</button>
         </td>
       </tr>`;
   }
@@ -237,14 +233,14 @@ class ContainersView extends HTMLElement {
       panel.follow(id, name, host || currentHost());
       return;
     }
-    if (action === 'kill' && !confirm(`Kill ${name}? The process gets SIGKILL and cannot clean up.`)) return;
+    if (action === 'kill' && !confirm(t('containers.killAsk', { name }))) return;
     this.busy.add(id);
     this.querySelector('.banner').hidden = true;
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
     try {
       await runAction(id, action, host || currentHost());
     } catch (error) {
-      this.showError(`${action} ${name} failed: ${error.message}`);
+      this.showError(t('containers.actionFailed', { action: t(`containers.action.${action}`), name, message: error.message }));
     } finally {
       this.busy.delete(id);
       this.shown = null;  // the buttons were disabled by hand: draw the row again
@@ -266,11 +262,14 @@ class ContainersView extends HTMLElement {
         { action, ids: [...this.selected], force: action === 'remove' });
       if (!result) return;
       const failed = result.results.filter((r) => !r.ok);
-      if (failed.length) this.showError(`${action}: ${failed.length} failed — ${failed.map((r) => `${r.name ?? r.id.slice(0, 12)}: ${r.error.message}`).join('; ')}`);
+      if (failed.length) {
+        this.showError(t('containers.bulkFailed', { action: t(`containers.action.${action}`), count: failed.length,
+          list: failed.map((r) => `${r.name ?? r.id.slice(0, 12)}: ${r.error.message}`).join('; ') }));
+      }
       this.selected.clear();
       this.toggleSelected('', false);
     } catch (error) {
-      this.showError(`${action} failed: ${error.message}`);
+      this.showError(t('common.actionFailed', { action: t(`containers.action.${action}`), message: error.message }));
     } finally {
       this.load();
     }

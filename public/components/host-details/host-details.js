@@ -3,27 +3,29 @@ import { bytes } from '../../lib/format.js';
 import { agoAt, hostBadges, labelTags, latency, stateBadge, when } from '../../lib/host-format.js';
 import { hostHash } from '../../lib/hosts.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 
+const FACTS = ['endpoint', 'transport', 'state', 'since', 'lastSeen', 'lastError', 'latency', 'labels', 'flags', 'engineName', 'version',
+  'api', 'os', 'kernel', 'cpus', 'memory', 'storage', 'swarm', 'serverName', 'ca', 'client', 'sshUser', 'hostKey', 'socket', 'containers'];
 const TEXT = {
-  back: '‹ Hosts',
-  open: 'Open this host',
-  check: 'check now',
-  checking: 'checking…',
-  edit: 'edit',
-  loadFailed: (message) => `Could not load the host: ${message}`,
-  missing: (name) => `There is no host ${name}.`,
-  historyFailed: (message) => `Could not load the state history: ${message}`,
-  connection: 'Connection', engine: 'Engine', credentials: 'Credentials', history: 'State history',
-  noHistory: 'No state changes yet.',
-  historyColumns: ['When', 'State', 'Before', 'Latency', 'Error'],
-  facts: {
-    endpoint: 'Endpoint', transport: 'Transport', state: 'State', since: 'Since', lastSeen: 'Last seen', lastError: 'Last error',
-    latency: 'Latency', labels: 'Labels', flags: 'Settings', engineName: 'Name', version: 'Version', api: 'API', os: 'OS', kernel: 'Kernel',
-    cpus: 'CPUs', memory: 'Memory', storage: 'Storage driver', swarm: 'Swarm', serverName: 'Server name', ca: 'CA',
-    client: 'Client certificate', sshUser: 'SSH', hostKey: 'Host key', socket: 'Socket', containers: 'Containers',
-  },
-  flags: (h) => [h.read_only ? 'read-only' : 'actions allowed', h.terminal_enabled ? 'terminals allowed' : 'no terminals', h.default ? 'default host' : ''].filter(Boolean).join(' · '),
-  cert: (c) => c ? `${c.subject} · expires ${when(c.not_after)} · sha256 ${c.sha256}` : null,
+  get back() { return `‹ ${t('nav.hosts')}`; },
+  get open() { return t('hostDetails.open'); },
+  get check() { return t('hosts.action.check'); },
+  get checking() { return t('hosts.checking'); },
+  get edit() { return t('hosts.action.edit'); },
+  loadFailed: (message) => t('hostDetails.loadFailed', { message }),
+  missing: (name) => t('hostDetails.missing', { name }),
+  historyFailed: (message) => t('hostDetails.historyFailed', { message }),
+  get connection() { return t('hostDetails.connection'); },
+  get engine() { return t('hostDetails.engine'); },
+  get credentials() { return t('hostDetails.credentials'); },
+  get history() { return t('hostDetails.history'); },
+  get noHistory() { return t('hostDetails.noHistory'); },
+  get historyColumns() { return ['when', 'state', 'before', 'latency', 'error'].map((c) => t(`hostDetails.historyColumn.${c}`)); },
+  get facts() { return Object.fromEntries(FACTS.map((f) => [f, t(`hostDetails.fact.${f}`)])); },
+  flags: (h) => [h.read_only ? t('host.readOnly') : t('hostDetails.actionsAllowed'), h.terminal_enabled ? t('hostDetails.terminalsAllowed') : t('hostDetails.noTerminals'),
+    h.default ? t('hostDetails.defaultHost') : ''].filter(Boolean).join(' · '),
+  cert: (c) => c ? t('hostDetails.cert', { subject: c.subject, at: when(c.not_after), sha256: c.sha256 }) : null,
 };
 
 function facts(rows) {
@@ -88,10 +90,10 @@ class HostDetails extends HTMLElement {
       <div>
         <h3>${TEXT.connection}</h3>
         ${facts([
-          [F.endpoint, html`<code>${h.endpoint}</code>`], [F.transport, h.transport], [F.state, h.state],
+          [F.endpoint, html`<code>${h.endpoint}</code>`], [F.transport, h.transport], [F.state, word('host.state', h.state)],
           [F.since, when(h.state_changed_at, true)], [F.lastSeen, h.last_seen ? `${agoAt(h.last_seen)} (${when(h.last_seen, true)})` : agoAt(null)],
           [F.lastError, h.last_error ? html`<span class="error">${h.last_error}</span>` : null], [F.latency, latency(h.latency_ms)],
-          [F.containers, h.containers ? `${h.containers.running} running / ${h.containers.total}` : null],
+          [F.containers, h.containers ? t('stacks.runningOf', { running: h.containers.running, count: h.containers.total }) : null],
           [F.labels, Object.keys(h.labels ?? {}).length || h.group ? labelTags(h) : null], [F.flags, TEXT.flags(h)]])}
         <h3>${TEXT.credentials}</h3>
         ${facts([
@@ -115,8 +117,8 @@ class HostDetails extends HTMLElement {
       mount(body, items.length ? html`${items.map((row) => html`
         <tr data-testid="history-row">
           <td class="muted">${when(row.at, true)}</td>
-          <td><span class="badge host-${row.state}">${row.state}</span></td>
-          <td class="muted">${row.previous ?? '—'}</td>
+          <td><span class="badge host-${row.state}">${word('host.state', row.state)}</span></td>
+          <td class="muted">${row.previous ? word('host.state', row.previous) : '—'}</td>
           <td class="num">${latency(row.latency_ms)}</td>
           <td class="muted small">${row.error ?? ''}</td>
         </tr>`)}` : html`<tr><td colspan="5" class="empty">${TEXT.noHistory}</td></tr>`);

@@ -1,12 +1,13 @@
 // The host switcher in the top bar: the current host's state dot and a native select
 // (usable at phone width). Choosing a host changes the URL, so the link opens that host.
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 import { SCOPED_SECTIONS, currentHost, hostHash, hostInfo, hostList, route, setCurrentHost } from '../../lib/hosts.js';
 
 const TEXT = {
-  label: 'Host',
-  title: (h) => `${h.display_name || h.name}: ${h.state}${h.last_error ? ` (${h.last_error})` : ''}`,
-  option: (h) => `${h.display_name || h.name}${h.state === 'online' ? '' : ` (${h.state})`}`,
+  label: () => t('containers.host'),
+  title: (h) => `${h.display_name || h.name}: ${word('host.state', h.state)}${h.last_error ? ` (${h.last_error})` : ''}`,
+  option: (h) => `${h.display_name || h.name}${h.state === 'online' ? '' : ` (${word('host.state', h.state)})`}`,
 };
 
 /** The switcher's markup for the current host. */
@@ -15,7 +16,7 @@ export function hostSwitcher() {
   return html`
     <label class="host-switch" data-testid="host-switch" title="${info ? TEXT.title(info) : ''}">
       <span class="dot state-${info?.state ?? 'unknown'}" data-testid="host-dot" data-state="${info?.state ?? 'unknown'}"></span>
-      <select name="host" aria-label="${TEXT.label}" data-testid="host-switcher">${options()}</select>
+      <select name="host" aria-label="${TEXT.label()}" data-testid="host-switcher">${options()}</select>
     </label>`;
 }
 

@@ -4,22 +4,25 @@ import { bytes, meter, percent } from '../../lib/format.js';
 import { agoAt, hostBadges, labelTags, latency, stateBadge, when } from '../../lib/host-format.js';
 import { hostHash, refreshHosts } from '../../lib/hosts.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 
+const COLUMNS = ['host', 'state', 'latency', 'engine', 'lastSeen', 'certificate', 'containers', 'cpu', 'memory'];
 const TEXT = {
-  title: 'Hosts',
-  showArchived: 'Show archived',
-  add: 'Add host',
-  empty: 'No hosts.',
-  loadFailed: (message) => `Could not load the hosts: ${message}`,
-  checked: (h) => `Checked ${h.display_name || h.name}: ${h.state}${h.latency_ms == null ? '' : `, ${latency(h.latency_ms)}`}.`,
-  checking: 'checking…',
-  confirmArchive: (name) => `Archive ${name}? It is no longer checked and disappears from the lists; its history stays.`,
-  archived: (name) => `${name} archived.`,
-  unarchived: (name) => `${name} is back.`,
-  deleted: (name) => `${name} deleted.`,
-  failed: (action, name, message) => `${action} ${name} failed: ${message}`,
-  columns: ['Host', 'State', 'Latency', 'Engine', 'Last seen', 'Certificate', 'Containers', 'CPU', 'Memory', ''],
-  open: 'open',
+  get title() { return t('nav.hosts'); },
+  get showArchived() { return t('hosts.showArchived'); },
+  get add() { return t('hosts.add'); },
+  get empty() { return t('hosts.empty'); },
+  loadFailed: (message) => t('hosts.loadFailed', { message }),
+  checked: (h) => h.latency_ms == null ? t('hosts.checked', { name: h.display_name || h.name, state: word('host.state', h.state) })
+    : t('hosts.checkedLatency', { name: h.display_name || h.name, state: word('host.state', h.state), latency: latency(h.latency_ms) }),
+  get checking() { return t('hosts.checking'); },
+  confirmArchive: (name) => t('hosts.confirmArchive', { name }),
+  archived: (name) => t('hosts.archivedDone', { name }),
+  unarchived: (name) => t('hosts.unarchived', { name }),
+  deleted: (name) => t('hosts.deleted', { name }),
+  failed: (action, name, message) => t('containers.actionFailed', { action: word('hosts.action', action), name, message }),
+  get columns() { return [...COLUMNS.map((c) => t(`hosts.column.${c}`)), '']; },
+  get open() { return t('hosts.open'); },
 };
 
 /**
@@ -106,10 +109,10 @@ class HostsView extends HTMLElement {
         <td data-label="${memory}" class="num">${meter(h.memory_used, h.engine?.memory_bytes, h.memory_used == null ? '' : bytes(h.memory_used))}</td>
         <td class="actions">
           ${h.archived ? '' : html`<a class="button ghost" href="${hostHash('/dashboard', h.name)}" data-testid="use-host">${TEXT.open}</a>
-          <button class="operator-only" data-action="check" data-testid="check-host">check now</button>
-          <a class="button ghost admin-only" href="#/hosts/${encodeURIComponent(h.name)}/edit" data-testid="edit-host">edit</a>`}
-          <button class="admin-only" data-action="${h.archived ? 'unarchive' : 'archive'}">${h.archived ? 'unarchive' : 'archive'}</button>
-          <button class="admin-only danger" data-action="delete" data-testid="delete-host" ${h.name === 'local' ? 'disabled' : ''}>delete</button>
+          <button class="operator-only" data-action="check" data-testid="check-host">${t('hosts.action.check')}</button>
+          <a class="button ghost admin-only" href="#/hosts/${encodeURIComponent(h.name)}/edit" data-testid="edit-host">${t('hosts.action.edit')}</a>`}
+          <button class="admin-only" data-action="${h.archived ? 'unarchive' : 'archive'}">${h.archived ? t('hosts.action.unarchive') : t('hosts.action.archive')}</button>
+          <button class="admin-only danger" data-action="delete" data-testid="delete-host" ${h.name === 'local' ? 'disabled' : ''}>${t('hosts.action.delete')}</button>
         </td>
       </tr>`;
   }

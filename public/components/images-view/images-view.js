@@ -2,8 +2,9 @@ import { api, upload } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
-import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
+import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -17,69 +18,69 @@ class ImagesView extends HTMLElement {
       <div class="image-task"></div>
       <section class="panel image-forms operator-only" hidden>
         <form class="inline-form" data-form="pull" hidden>
-          <h3>Pull an image</h3>
-          <label>Image <input name="image" required placeholder="registry.example.com:5000/team/app" data-testid="pull-image"></label>
-          <label>Tag <input name="tag" placeholder="latest" data-testid="pull-tag"></label>
-          <label>Username <input name="username" autocomplete="off"></label>
-          <label>Password <input name="password" type="password" autocomplete="new-password"></label>
-          <label class="toggle"><input type="checkbox" name="save"> save as this registry's credential</label>
-          <button type="submit" data-testid="pull-start">Pull</button>
-          <p class="muted small">Without a username, a saved credential for the registry is used if there is one.</p>
+          <h3>${t('images.pullTitle')}</h3>
+          <label>${t('images.image')} <input name="image" required placeholder="registry.example.com:5000/team/app" data-testid="pull-image"></label>
+          <label>${t('images.tag')} <input name="tag" placeholder="latest" data-testid="pull-tag"></label>
+          <label>${t('images.username')} <input name="username" autocomplete="off"></label>
+          <label>${t('images.password')} <input name="password" type="password" autocomplete="new-password"></label>
+          <label class="toggle"><input type="checkbox" name="save"> ${t('images.saveCredential')}</label>
+          <button type="submit" data-testid="pull-start">${t('images.pull')}</button>
+          <p class="muted small">${t('images.pullHint')}</p>
         </form>
         <form class="inline-form" data-form="build" hidden>
-          <h3>Build an image</h3>
-          <label>Tags <input name="tags" required placeholder="myapp:1.0, myapp:latest"></label>
-          <label>Context <input name="file" type="file" accept=".tar,.gz,.tgz,Dockerfile,*"></label>
-          <label>or Git URL <input name="remote" placeholder="https://git.example.com/team/app.git"></label>
-          <label>Ref <input name="git_ref" placeholder="main"></label>
-          <label>Folder <input name="git_subdir" placeholder="service"></label>
+          <h3>${t('images.buildTitle')}</h3>
+          <label>${t('images.tags')} <input name="tags" required placeholder="myapp:1.0, myapp:latest"></label>
+          <label>${t('images.context')} <input name="file" type="file" accept=".tar,.gz,.tgz,Dockerfile,*"></label>
+          <label>${t('images.gitUrl')} <input name="remote" placeholder="https://git.example.com/team/app.git"></label>
+          <label>${t('images.gitRef')} <input name="git_ref" placeholder="main"></label>
+          <label>${t('images.gitFolder')} <input name="git_subdir" placeholder="service"></label>
           <label>Dockerfile <input name="dockerfile" placeholder="Dockerfile"></label>
-          <label>Target <input name="target"></label>
-          <label>Build args <textarea name="build_args" rows="2" placeholder="KEY=value, one per line"></textarea></label>
-          <label class="toggle"><input type="checkbox" name="no_cache"> no cache</label>
-          <label class="toggle"><input type="checkbox" name="pull"> pull base images</label>
-          <button type="submit">Build</button>
+          <label>${t('images.target')} <input name="target"></label>
+          <label>${t('images.buildArgs')} <textarea name="build_args" rows="2" placeholder="${t('images.buildArgsHint')}"></textarea></label>
+          <label class="toggle"><input type="checkbox" name="no_cache"> ${t('images.noCache')}</label>
+          <label class="toggle"><input type="checkbox" name="pull"> ${t('images.pullBase')}</label>
+          <button type="submit">${t('images.build')}</button>
         </form>
         <form class="inline-form" data-form="load" hidden>
-          <h3>Load images from an archive</h3>
-          <label>Archive <input name="file" type="file" accept=".tar,.gz,.tgz" required></label>
-          <button type="submit">Load</button>
+          <h3>${t('images.loadTitle')}</h3>
+          <label>${t('images.archive')} <input name="file" type="file" accept=".tar,.gz,.tgz" required></label>
+          <button type="submit">${t('images.load')}</button>
           <progress class="upload-progress" hidden></progress>
         </form>
         <div data-form="registries" hidden>
-          <h3>Registry credentials</h3>
-          <table class="registries"><thead><tr><th>Registry</th><th>User</th><th>Saved by</th><th></th></tr></thead><tbody></tbody></table>
+          <h3>${t('images.registriesTitle')}</h3>
+          <table class="registries"><thead><tr><th>${t('images.registry')}</th><th>${t('images.user')}</th><th>${t('images.savedBy')}</th><th></th></tr></thead><tbody></tbody></table>
           <form class="inline-form" data-form="registry">
-            <label>Registry <input name="registry" required placeholder="registry.example.com:5000"></label>
-            <label>Username <input name="username" required autocomplete="off"></label>
-            <label>Password <input name="password" type="password" required autocomplete="new-password"></label>
-            <button type="submit">Save credential</button>
+            <label>${t('images.registry')} <input name="registry" required placeholder="registry.example.com:5000"></label>
+            <label>${t('images.username')} <input name="username" required autocomplete="off"></label>
+            <label>${t('images.password')} <input name="password" type="password" required autocomplete="new-password"></label>
+            <button type="submit">${t('images.saveCredentialButton')}</button>
           </form>
         </div>
       </section>
       <section class="panel">
         <div class="toolbar">
-          <h2>Images <span class="count" data-testid="image-count"></span></h2>
-          <input type="search" name="q" placeholder="Filter by tag or id" aria-label="Filter">
-          <select name="dangling" aria-label="Tagged or dangling">
-            <option value="">All images</option><option value="0">Tagged</option><option value="1">Dangling</option>
+          <h2>${t('nav.images')} <span class="count" data-testid="image-count"></span></h2>
+          <input type="search" name="q" placeholder="${t('images.filter')}" aria-label="${t('common.filter')}">
+          <select name="dangling" aria-label="${t('images.danglingLabel')}">
+            <option value="">${t('images.all')}</option><option value="0">${t('images.tagged')}</option><option value="1">${t('images.dangling')}</option>
           </select>
-          <button class="operator-only" data-show="pull" data-testid="show-pull">Pull</button>
-          <button class="operator-only" data-show="build">Build</button>
-          <button class="operator-only" data-show="load">Load</button>
-          <button class="operator-only ghost" data-show="registries">Registries</button>
-          <a class="button ghost" href="#/tasks">Tasks</a>
-          <button class="danger operator-only" data-action="prune" data-testid="prune">Prune dangling</button>
+          <button class="operator-only" data-show="pull" data-testid="show-pull">${t('images.pull')}</button>
+          <button class="operator-only" data-show="build">${t('images.build')}</button>
+          <button class="operator-only" data-show="load">${t('images.load')}</button>
+          <button class="operator-only ghost" data-show="registries">${t('images.registries')}</button>
+          <a class="button ghost" href="#/tasks">${t('nav.tasks')}</a>
+          <button class="danger operator-only" data-action="prune" data-testid="prune">${t('images.prune')}</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
           <table class="images">
-            <thead><tr><th>Tags</th><th>Id</th><th>Size</th><th>Created</th><th>Used by</th><th class="actions-col">Actions</th></tr></thead>
+            <thead><tr><th>${t('images.tags')}</th><th>${t('common.id')}</th><th>${t('images.size')}</th><th>${t('common.created')}</th><th>${t('images.usedBy')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
-        ${PAGER}
+        ${pager()}
       </section>`);
     wireListControls(this, () => this.load(), { inputs: ['q'], selects: ['dangling'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
@@ -113,22 +114,22 @@ class ImagesView extends HTMLElement {
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');
-      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">No images match.</td></tr>`); return; }
+      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">${t('images.none')}</td></tr>`); return; }
       mount(body, html`${result.items.map((image) => html`
         <tr data-id="${image.id}" data-ref="${image.tags[0] ?? image.id}" data-testid="image-row">
-          <td class="image">${image.tags.length ? image.tags.map((t) => html`<span class="tag">${t}</span>`) : html`<span class="muted">&lt;none&gt;</span>`}</td>
+          <td class="image">${image.tags.length ? image.tags.map((tag) => html`<span class="tag">${tag}</span>`) : html`<span class="muted">${t('images.untagged')}</span>`}</td>
           <td><code class="muted">${image.id.slice(7, 19)}</code></td>
           <td class="num">${bytes(image.size)}</td>
           <td class="muted">${ago(image.created)}</td>
           <td>${image.containers.length ? image.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}</a> `) : html`<span class="muted">—</span>`}</td>
           <td class="actions operator-only">
-            <button data-action="tag">tag</button>
-            <button data-action="save">save</button>
-            <button class="danger" data-action="remove">remove</button>
+            <button data-action="tag">${t('images.action.tag')}</button>
+            <button data-action="save">${t('images.action.save')}</button>
+            <button class="danger" data-action="remove">${t('images.action.remove')}</button>
           </td>
         </tr>`)}`);
     } catch (error) {
-      this.say(`Could not load images: ${error.message}`);
+      this.say(t('images.loadFailed', { message: error.message }));
     }
   }
 
@@ -138,30 +139,30 @@ class ImagesView extends HTMLElement {
     const row = event.target.closest('tr');
     try {
       if (action === 'save') {
-        const gzip = confirm(`Save ${row.dataset.ref} as an archive.\n\nOK: compressed (.tar.gz)   Cancel: plain .tar`);
+        const gzip = confirm(t('images.saveAsk', { ref: row.dataset.ref }));
         this.follow(await api('POST', engine('/images/save'), { images: [row.dataset.ref], gzip }));
         return;
       }
       if (action === 'tag') {
-        const value = prompt('New tag (repository:tag)', '');
+        const value = prompt(t('images.tagAsk'), '');
         if (!value) return;
         const at = value.lastIndexOf(':');
         const [repository, tag] = at > value.lastIndexOf('/') ? [value.slice(0, at), value.slice(at + 1)] : [value, 'latest'];
         await api('POST', engine(`/images/${ref(row.dataset.id)}/tag`), { repository, tag });
-        this.say(`Tagged ${repository}:${tag}.`, true);
+        this.say(t('images.taggedDone', { ref: `${repository}:${tag}` }), true);
       } else {
         try {
           await api('DELETE', engine(`/images/${ref(row.dataset.ref)}`));
         } catch (error) {
           if (error.code !== 'image_in_use') throw error;
           // In use: the server names the containers; forcing goes through its confirmation.
-          if (!confirm(`${error.message}\n\nRemove it anyway (force)?`)) return;
+          if (!confirm(t('images.forceAsk', { message: error.message }))) return;
           if (await withConfirmation('DELETE', engine(`/images/${ref(row.dataset.ref)}?force=1`)) === undefined) return;
         }
-        this.say(`Removed ${row.dataset.ref}.`, true);
+        this.say(t('images.removed', { ref: row.dataset.ref }), true);
       }
     } catch (error) {
-      this.say(`${action} failed: ${error.message}`);
+      this.say(t('common.actionFailed', { action: word('images.action', action), message: error.message }));
     }
     this.load();
   }
@@ -200,7 +201,7 @@ class ImagesView extends HTMLElement {
         this.follow(await api('POST', engine('/images/pull'), body));
         form.elements.password.value = '';
       } else if (name === 'build') {
-        const options = { tags: value('tags').split(',').map((t) => t.trim()).filter(Boolean),
+        const options = { tags: value('tags').split(',').map((tag) => tag.trim()).filter(Boolean),
           no_cache: form.elements.no_cache.checked, pull: form.elements.pull.checked };
         for (const field of ['dockerfile', 'target', 'remote', 'git_ref', 'git_subdir']) if (value(field)) options[field] = value(field);
         const args = lines(form.elements.build_args.value);
@@ -226,12 +227,12 @@ class ImagesView extends HTMLElement {
         await api('POST', '/registries', { registry: value('registry'), username: value('username'), password: form.elements.password.value });
         form.reset();
         this.loadCredentials();
-        this.say('Credential saved.', true);
+        this.say(t('images.credentialSaved'), true);
         return;
       }
       form.reset();
     } catch (error) {
-      this.say(`${name} failed: ${error.message}`);
+      this.say(t('common.actionFailed', { action: word('images.form', name), message: error.message }));
     } finally {
       button.disabled = false;
     }
@@ -242,30 +243,30 @@ class ImagesView extends HTMLElement {
       const { items } = await api('GET', '/registries');
       mount(this.querySelector('.registries tbody'), items.length ? html`${items.map((c) => html`
         <tr data-id="${c.id}"><td>${c.registry}</td><td>${c.username}</td><td class="muted">${c.created_by ?? ''}</td>
-        <td><button class="danger" data-action="forget">remove</button></td></tr>`)}`
-        : html`<tr><td colspan="4" class="empty">No saved credentials.</td></tr>`);
+        <td><button class="danger" data-action="forget">${t('images.action.remove')}</button></td></tr>`)}`
+        : html`<tr><td colspan="4" class="empty">${t('images.noCredentials')}</td></tr>`);
     } catch (error) {
-      this.say(`Could not load credentials: ${error.message}`);
+      this.say(t('images.credentialsFailed', { message: error.message }));
     }
   }
 
   async removeCredential(event) {
     const row = event.target.closest('button[data-action=forget]')?.closest('tr');
-    if (!row || !confirm(`Forget the credential for ${row.cells[0].textContent}?`)) return;
+    if (!row || !confirm(t('images.forgetAsk', { registry: row.cells[0].textContent }))) return;
     try {
       await api('DELETE', `/registries/${row.dataset.id}`);
       this.loadCredentials();
     } catch (error) {
-      this.say(`Remove failed: ${error.message}`);
+      this.say(t('common.actionFailed', { action: t('images.action.remove'), message: error.message }));
     }
   }
 
   async prune() {
     try {
       const result = await withConfirmation('POST', engine('/images/prune'));
-      if (result) this.say(`Removed ${result.deleted.length} image(s), reclaimed ${bytes(result.space_reclaimed)}.`, true);
+      if (result) this.say(t('images.pruned', { count: result.deleted.length, size: bytes(result.space_reclaimed) }), true);
     } catch (error) {
-      this.say(`Prune failed: ${error.message}`);
+      this.say(t('common.actionFailed', { action: t('images.prune'), message: error.message }));
     }
     this.load();
   }

@@ -1,13 +1,11 @@
 import { api, logLinesAfter, poll, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ansiToHtml } from '../../lib/ansi.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 import { currentHost, engine } from '../../lib/hosts.js';
 
 const MAX_LINES = 5000;
-const WINDOWS = [
-  ['live', 'Live (follow)'], ['15m', 'Last 15 minutes'], ['1h', 'Last hour'], ['6h', 'Last 6 hours'],
-  ['24h', 'Last 24 hours'], ['7d', 'Last 7 days'], ['all', 'Whole log'], ['custom', 'Custom range…'],
-];
+const WINDOWS = ['live', '15m', '1h', '6h', '24h', '7d', 'all', 'custom'];
 
 /**
  * A container's logs: live follow over SSE (resumes without loss, continues across
@@ -19,30 +17,30 @@ class LogPanel extends HTMLElement {
     mount(this, html`
       <section class="panel logs">
         <div class="toolbar">
-          <h2>Logs <span class="target"></span></h2>
-          <span class="live" data-state="idle" data-testid="log-state">idle</span>
+          <h2>${t('details.tab.logs')} <span class="target"></span></h2>
+          <span class="live" data-state="idle" data-testid="log-state">${t('logs.state.idle')}</span>
         </div>
         <div class="toolbar log-controls">
-          <input type="search" name="q" placeholder="Search (server-side)" aria-label="Search logs" data-testid="log-search">
-          <label class="toggle"><input type="checkbox" name="regex"> Regex</label>
-          <select name="stream" aria-label="Stream">
+          <input type="search" name="q" placeholder="${t('logs.search')}" aria-label="${t('logs.searchLabel')}" data-testid="log-search">
+          <label class="toggle"><input type="checkbox" name="regex"> ${t('logs.regex')}</label>
+          <select name="stream" aria-label="${t('logs.stream')}">
             <option value="both">stdout + stderr</option><option value="stdout">stdout</option><option value="stderr">stderr</option>
           </select>
-          <select name="window" aria-label="Time window" data-testid="log-window">
-            ${WINDOWS.map(([value, label]) => html`<option value="${value}">${label}</option>`)}
+          <select name="window" aria-label="${t('logs.window')}" data-testid="log-window">
+            ${WINDOWS.map((value) => html`<option value="${value}">${t(`logs.window.${value}`)}</option>`)}
           </select>
           <span class="custom-range" hidden>
-            <input type="datetime-local" name="since" aria-label="From" step="1">
-            <input type="datetime-local" name="until" aria-label="To" step="1">
+            <input type="datetime-local" name="since" aria-label="${t('audit.from')}" step="1">
+            <input type="datetime-local" name="until" aria-label="${t('audit.to')}" step="1">
           </span>
-          <button class="ghost" data-action="pause" data-testid="log-pause">Pause</button>
-          <label class="toggle"><input type="checkbox" name="wrap" checked> Wrap</label>
-          <label class="toggle"><input type="checkbox" name="times" checked> Times</label>
-          <a class="button" data-action="download" data-testid="log-download" download>Download</a>
-          <button class="ghost" data-action="close" aria-label="Close logs">✕</button>
+          <button class="ghost" data-action="pause" data-testid="log-pause">${t('logs.pause')}</button>
+          <label class="toggle"><input type="checkbox" name="wrap" checked> ${t('logs.wrap')}</label>
+          <label class="toggle"><input type="checkbox" name="times" checked> ${t('logs.times')}</label>
+          <a class="button" data-action="download" data-testid="log-download" download>${t('logs.download')}</a>
+          <button class="ghost" data-action="close" aria-label="${t('logs.close')}">✕</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
-        <button class="ghost older" data-action="older" hidden>Load older lines</button>
+        <button class="ghost older" data-action="older" hidden>${t('logs.older')}</button>
         <pre class="log-output wrap times" data-testid="log-output" tabindex="0"></pre>
         <p class="muted small pending" hidden></p>
       </section>`);
@@ -130,8 +128,8 @@ class LogPanel extends HTMLElement {
       this.querySelector('.older').hidden = false;
       this.subscription = subscribe(`/api/v1${path}/follow?${params}`, {
         log: (entry) => this.receive(entry),
-        state: (info) => { this.setState(info.state); this.notice(info.state === 'stopped' ? 'container stopped — waiting for it to run again' : 'container running again'); },
-        end: (info) => { this.setState('ended'); this.notice(info.reason ?? 'stream ended'); this.stop(); },
+        state: (info) => { this.setState(info.state); this.notice(info.state === 'stopped' ? t('logs.stopped') : t('logs.runningAgain')); },
+        end: (info) => { this.setState('ended'); this.notice(info.reason ?? t('logs.ended')); this.stop(); },
         'stream-error': (info) => this.setState(info.message ?? 'error'),
       }, { onState: (state) => this.setState(state) });
       return;
@@ -143,10 +141,10 @@ class LogPanel extends HTMLElement {
       for (const entry of result.lines) this.receive(entry);
       this.querySelector('.older').hidden = !result.limit_reached;
       if (result.search_truncated) {
-        this.notice(`the search stopped early: ${result.search_limited_lines} lines were too costly for this pattern; try a simpler one`);
-      } else if (!result.lines.length) this.notice('no lines in this window');
+        this.notice(t('logs.searchLimited', { count: result.search_limited_lines }));
+      } else if (!result.lines.length) this.notice(t('logs.noLines'));
     } catch (error) {
-      banner.textContent = `Could not load logs: ${error.message}`;
+      banner.textContent = t('logs.loadFailed', { message: error.message });
       banner.hidden = false;
     }
   }
@@ -181,7 +179,7 @@ class LogPanel extends HTMLElement {
       this.querySelector('.older').hidden = !result.limit_reached;
     } catch (error) {
       const banner = this.querySelector('.banner');
-      banner.textContent = `Could not load older lines: ${error.message}`;
+      banner.textContent = t('logs.olderFailed', { message: error.message });
       banner.hidden = false;
     }
   }
@@ -192,12 +190,12 @@ class LogPanel extends HTMLElement {
   setState(value) {
     const state = this.querySelector('.live');
     state.dataset.state = value;
-    state.textContent = value;
+    state.textContent = word('logs.state', value);
   }
 
   togglePause() {
     this.paused = !this.paused;
-    this.querySelector('[data-action=pause]').textContent = this.paused ? 'Resume' : 'Pause';
+    this.querySelector('[data-action=pause]').textContent = this.paused ? t('logs.resume') : t('logs.pause');
     if (!this.paused) {
       const waiting = this.pending;
       this.pending = [];
@@ -220,7 +218,7 @@ class LogPanel extends HTMLElement {
   updatePending() {
     const note = this.querySelector('.pending');
     note.hidden = !this.pending.length;
-    note.textContent = `${this.pending.length} new line(s) while paused`;
+    note.textContent = t('logs.pending', { count: this.pending.length });
   }
 
   lineElement(entry) {

@@ -3,6 +3,7 @@ import { loadCodeMirror } from '../../lib/codemirror.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { ago, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash } from '../../lib/hosts.js';
 
 const TABS = ['compose', 'services', 'logs', 'history'];
@@ -29,62 +30,62 @@ class StackPage extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar">
-          <a href="${hostHash('/stacks')}" class="button ghost">‹ Stacks</a>
+          <a href="${hostHash('/stacks')}" class="button ghost">‹ ${t('nav.stacks')}</a>
           <h2 class="title" data-testid="stack-title">${this.name}</h2>
           <span class="badge" data-testid="stack-status"></span>
           <span class="muted small path"></span>
           <span class="actions operator-only">
-            ${OPERATIONS.map((op) => html`<button data-op="${op}" class="${op === 'down' ? 'danger' : op === 'up' ? 'primary' : ''}" data-testid="op-${op}">${op}</button>`)}
-            <button data-action="delete" class="danger ghost" data-testid="stack-delete">delete</button>
+            ${OPERATIONS.map((op) => html`<button data-op="${op}" class="${op === 'down' ? 'danger' : op === 'up' ? 'primary' : ''}" data-testid="op-${op}">${t(`stack.op.${op}`)}</button>`)}
+            <button data-action="delete" class="danger ghost" data-testid="stack-delete">${t('users.delete')}</button>
           </span>
         </div>
         <p class="error banner" role="alert" hidden></p>
-        <p class="notice external" hidden>This stack was started from a folder outside the stacks folder. Jarvis can stop, start, restart and take it down, but it does not read or deploy files it does not manage: an admin can adopt the stack, which copies its Compose file and .env into the stacks folder.
-          <button class="admin-only" data-action="adopt" data-testid="stack-adopt">Adopt</button></p>
+        <p class="notice external" hidden>${t('stack.externalNotice')}
+          <button class="admin-only" data-action="adopt" data-testid="stack-adopt">${t('stack.adopt')}</button></p>
         <section class="plan" data-testid="plan" hidden>
           <div class="toolbar">
             <h3 class="plan-title"></h3>
-            <label class="toggle volumes" hidden><input type="checkbox" name="remove_volumes"> also delete named volumes (asks for confirmation)</label>
-            <button class="primary" data-action="run" data-testid="plan-run">Run</button>
-            <button class="ghost" data-action="close-plan">Cancel</button>
+            <label class="toggle volumes" hidden><input type="checkbox" name="remove_volumes"> ${t('stack.removeVolumes')}</label>
+            <button class="primary" data-action="run" data-testid="plan-run">${t('stack.run')}</button>
+            <button class="ghost" data-action="close-plan">${t('common.cancel')}</button>
           </div>
           <ul class="conflicts error" data-testid="plan-conflicts"></ul>
           <pre class="plan-text" data-testid="plan-text"></pre>
         </section>
         <div class="stack-task"></div>
-        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/stacks/${encodeURIComponent(this.name)}/${tab}`)}" data-tab="${tab}">${tab}</a>`)}</nav>
+        <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/stacks/${encodeURIComponent(this.name)}/${tab}`)}" data-tab="${tab}">${t(`stack.tab.${tab}`)}</a>`)}</nav>
         <div data-pane="compose">
           <div class="editor-bar toolbar">
             <span class="muted file-name">compose.yaml</span>
-            <span class="dirty muted" data-testid="dirty" hidden>unsaved changes</span>
+            <span class="dirty muted" data-testid="dirty" hidden>${t('stack.unsaved')}</span>
             <span class="validity" data-testid="validity"></span>
-            <button class="operator-only" data-action="save" data-testid="stack-save" disabled>Save</button>
-            <button class="ghost" data-action="preview" data-testid="stack-preview">Preview plan</button>
+            <button class="operator-only" data-action="save" data-testid="stack-save" disabled>${t('hostForm.save')}</button>
+            <button class="ghost" data-action="preview" data-testid="stack-preview">${t('stack.preview')}</button>
           </div>
-          <p class="muted unmanaged-only">Jarvis has not read this stack's files: its containers are listed under Services.</p>
+          <p class="muted unmanaged-only">${t('stack.unmanaged')}</p>
           <div class="editor"><textarea name="compose" spellcheck="false" data-testid="compose-text"></textarea></div>
           <ul class="issues" data-testid="stack-issues"></ul>
-          <label class="env-label">.env <span class="muted small">(variables for <code>\${VAR}</code> in the file)</span>
+          <label class="env-label">.env <span class="muted small">${t('stack.envHint', { var: '${VAR}' })}</span>
             <textarea name="env" rows="4" spellcheck="false" data-testid="env-text"></textarea></label>
         </div>
         <div data-pane="services" class="table-wrap">
           <table class="services">
-            <thead><tr><th>Service</th><th>Image</th><th>Containers</th><th>Ports</th><th></th></tr></thead>
+            <thead><tr><th>${t('stack.service')}</th><th>${t('create.image')}</th><th>${t('nav.containers')}</th><th>${t('create.ports')}</th><th></th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
         <div data-pane="logs" class="logs">
           <div class="toolbar log-controls">
-            <select name="service" aria-label="Service"><option value="">All services</option></select>
-            <input type="search" name="filter" placeholder="Filter lines">
-            <label class="toggle"><input type="checkbox" name="pause"> pause</label>
-            <span class="live" data-state="connecting">connecting</span>
+            <select name="service" aria-label="${t('stack.service')}"><option value="">${t('stack.allServices')}</option></select>
+            <input type="search" name="filter" placeholder="${t('stack.filterLines')}" aria-label="${t('stack.filterLines')}">
+            <label class="toggle"><input type="checkbox" name="pause"> ${t('logs.pause')}</label>
+            <span class="live" data-state="connecting">${t('live.connecting')}</span>
           </div>
           <pre class="log-output wrap" data-testid="stack-log"></pre>
         </div>
         <div data-pane="history" class="table-wrap">
           <table class="history">
-            <thead><tr><th>Operation</th><th>State</th><th>By</th><th>When</th><th>Error</th></tr></thead>
+            <thead><tr><th>${t('stack.operation')}</th><th>${t('tasks.state')}</th><th>${t('tasks.by')}</th><th>${t('hostDetails.historyColumn.when')}</th><th>${t('tasks.error')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
@@ -126,7 +127,7 @@ class StackPage extends HTMLElement {
     try {
       this.document = await api('GET', engine(`/stacks/${encodeURIComponent(this.name)}`));
     } catch (error) {
-      this.banner(error.status === 404 ? `There is no stack ${this.name}.` : `Could not load the stack: ${error.message}`);
+      this.banner(error.status === 404 ? t('stack.missing', { name: this.name }) : t('stack.loadFailed', { message: error.message }));
       return;
     }
     const d = this.document;
@@ -156,7 +157,7 @@ class StackPage extends HTMLElement {
   renderHead() {
     const d = this.document;
     const status = this.querySelector('[data-testid=stack-status]');
-    status.textContent = d.status + (d.external ? ' · external' : '');
+    status.textContent = word('stack.status', d.status) + (d.external ? ` · ${t('stacks.external')}` : '');
     status.className = `badge stack-${d.status}`;
     this.querySelector('.path').textContent = d.path ?? '';
   }
@@ -221,7 +222,7 @@ class StackPage extends HTMLElement {
     const errors = this.issues.filter((issue) => issue.severity === 'error').length;
     const warnings = this.issues.length - errors;
     const validity = this.querySelector('.validity');
-    validity.textContent = errors ? `${errors} error${errors > 1 ? 's' : ''}` : `valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`;
+    validity.textContent = errors ? t('stack.errors', { count: errors }) : warnings ? t('stack.validWarnings', { count: warnings }) : t('stack.valid');
     validity.className = `validity badge ${errors ? 'stack-invalid' : 'stack-valid'}`;
     mount(this.querySelector('.issues'), html`${this.issues.map((issue) => html`
       <li class="${issue.severity}" data-line="${issue.line ?? ''}">
@@ -249,7 +250,7 @@ class StackPage extends HTMLElement {
     } catch (error) {
       this.issues = error.issues ?? [];
       this.renderIssues();
-      this.banner(`Not saved: ${error.message}`);
+      this.banner(t('stack.notSaved', { message: error.message }));
       return false;
     }
   }
@@ -265,16 +266,16 @@ class StackPage extends HTMLElement {
       const section = this.querySelector('.plan');
       section.hidden = false;
       this.querySelector('.plan-title').textContent =
-        `${operation} ${this.name}${services.length ? ` (${services.join(', ')})` : ''}: ${plan.empty ? 'nothing to do' : 'plan'}`;
+        `${t(`stack.op.${operation}`)} ${this.name}${services.length ? ` (${services.join(', ')})` : ''}: ${plan.empty ? t('stack.nothingToDo') : t('stack.plan')}`;
       this.querySelector('.plan-text').textContent = plan.text;
       this.querySelector('.volumes').hidden = operation !== 'down';
       this.querySelector('[name=remove_volumes]').checked = false;
       mount(this.querySelector('.conflicts'), html`${plan.conflicts.map((conflict) => html`<li>${conflict}</li>`)}`);
       this.querySelector('[data-action=run]').disabled = plan.conflicts.length > 0;
-      this.querySelector('[data-action=run]').textContent = `Run ${operation}`;
+      this.querySelector('[data-action=run]').textContent = t('stack.runOp', { op: t(`stack.op.${operation}`) });
       this.banner(null);
     } catch (error) {
-      this.banner(`Cannot plan ${operation}: ${error.message}`);
+      this.banner(t('stack.planFailed', { op: t(`stack.op.${operation}`), message: error.message }));
     }
   }
 
@@ -290,7 +291,7 @@ class StackPage extends HTMLElement {
       this.querySelector('.stack-task').replaceChildren(progress);
       this.banner(null);
     } catch (error) {
-      this.banner(`${operation} failed: ${error.message}`);
+      this.banner(t('common.actionFailed', { action: t(`stack.op.${operation}`), message: error.message }));
     }
   }
 
@@ -309,7 +310,7 @@ class StackPage extends HTMLElement {
           await api('POST', engine(`/stacks/${encodeURIComponent(this.name)}/adopt`), {});
           await this.load();
         } catch (error) {
-          this.banner(`adopt failed: ${error.message}`);
+          this.banner(t('common.actionFailed', { action: t('stack.adopt'), message: error.message }));
         }
         break;
       case 'delete': {
@@ -317,7 +318,7 @@ class StackPage extends HTMLElement {
           const deleted = await withConfirmation('DELETE', engine(`/stacks/${encodeURIComponent(this.name)}`));
           if (deleted) location.hash = hostHash('/stacks');
         } catch (error) {
-          this.banner(`delete failed: ${error.message}`);
+          this.banner(t('common.actionFailed', { action: t('users.delete'), message: error.message }));
         }
         break;
       }
@@ -342,22 +343,22 @@ class StackPage extends HTMLElement {
           <td class="image">${service.image ?? ''}</td>
           <td>${service.containers.length ? service.containers.map((c) => html`<div>
               <a class="name" href="${hostHash('/containers/' + c.id)}">${c.name}</a>
-              <span class="badge state-${c.state}" data-testid="service-state">${c.state}</span>
-              ${c.health ? html`<span class="badge health-${c.health}">${c.health}</span>` : ''}
-              <span class="muted small">${c.status}</span></div>`) : html`<span class="muted">not created (${service.replicas} wanted)</span>`}</td>
+              <span class="badge state-${c.state}" data-testid="service-state">${word('state', c.state)}</span>
+              ${c.health ? html`<span class="badge health-${c.health}">${word('health', c.health)}</span>` : ''}
+              <span class="muted small">${c.status}</span></div>`) : html`<span class="muted">${t('stack.notCreated', { count: service.replicas })}</span>`}</td>
           <td>${service.containers.map((c) => ports(c.ports))}</td>
           <td class="actions operator-only">
-            <button data-op="up" data-service="${service.name}">up</button>
-            <button data-op="restart" data-service="${service.name}">restart</button>
-            <button data-op="stop" data-service="${service.name}">stop</button>
+            <button data-op="up" data-service="${service.name}">${t('stack.op.up')}</button>
+            <button data-op="restart" data-service="${service.name}">${t('stack.op.restart')}</button>
+            <button data-op="stop" data-service="${service.name}">${t('stack.op.stop')}</button>
           </td>
-        </tr>`)}` : html`<tr><td colspan="5" class="empty">No services.</td></tr>`);
+        </tr>`)}` : html`<tr><td colspan="5" class="empty">${t('stack.noServices')}</td></tr>`);
       const select = this.querySelector('[name=service]');
       if (select.options.length === 1) {
         for (const name of this.serviceNames) select.append(new Option(name, name));
       }
     } catch (error) {
-      this.banner(`Could not list the services: ${error.message}`);
+      this.banner(t('stack.servicesFailed', { message: error.message }));
     }
   }
 
@@ -367,13 +368,13 @@ class StackPage extends HTMLElement {
       mount(this.querySelector('.history tbody'), history.items.length ? html`${history.items.map((task) => html`
         <tr>
           <td><a href="#/tasks/${task.id}">${task.title}</a></td>
-          <td><span class="badge task-${task.state}">${task.state}</span></td>
+          <td><span class="badge task-${task.state}">${word('task.state', task.state)}</span></td>
           <td>${task.created_by ?? ''}</td>
           <td>${ago(Date.parse(task.created_at) / 1000)}</td>
           <td class="error">${task.error ?? ''}</td>
-        </tr>`)}` : html`<tr><td colspan="5" class="empty">No operations yet.</td></tr>`);
+        </tr>`)}` : html`<tr><td colspan="5" class="empty">${t('stack.noHistory')}</td></tr>`);
     } catch (error) {
-      this.banner(`Could not load the history: ${error.message}`);
+      this.banner(t('stack.historyFailed', { message: error.message }));
     }
   }
 
@@ -387,7 +388,7 @@ class StackPage extends HTMLElement {
   async followLogs() {
     this.lines = [];
     const live = this.querySelector('.live');
-    const setState = (state) => { live.dataset.state = state; live.textContent = state; };
+    const setState = (state) => { live.dataset.state = state; live.textContent = word('logs.state', state); };
     if (!await streamsAvailable()) {
       setState('polling');
       this.logs = this.pollLogs();
@@ -395,7 +396,7 @@ class StackPage extends HTMLElement {
     }
     this.logs = subscribe(engineUrl(`/stacks/${encodeURIComponent(this.name)}/logs/follow?tail=200`), {
       log: (line) => this.addLine(line),
-      state: (event) => { live.textContent = event.state; },
+      state: (event) => { live.textContent = word('logs.state', event.state); },
     }, { onState: setState });
   }
 

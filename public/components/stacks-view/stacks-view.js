@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 
 const STARTER = `services:
@@ -16,25 +17,25 @@ class StacksView extends HTMLElement {
     mount(this, html`
       <section class="panel operator-only" data-form="create" hidden>
         <form class="stack-create">
-          <h3>New stack</h3>
-          <label>Name <input name="name" required pattern="[a-z0-9][a-z0-9_\\-]{0,63}" placeholder="myapp" data-testid="stack-name"></label>
+          <h3>${t('stacks.new')}</h3>
+          <label>${t('stacks.name')} <input name="name" required pattern="[a-z0-9][a-z0-9_\\-]{0,63}" placeholder="myapp" data-testid="stack-name"></label>
           <label>compose.yaml <textarea name="compose" rows="10" spellcheck="false" data-testid="stack-compose">${STARTER}</textarea></label>
           <label>.env <textarea name="env" rows="3" spellcheck="false" placeholder="KEY=value"></textarea></label>
           <ul class="issues"></ul>
-          <button type="submit" data-testid="stack-create">Create</button>
+          <button type="submit" data-testid="stack-create">${t('common.create')}</button>
         </form>
       </section>
       <section class="panel">
         <div class="toolbar">
-          <h2>Stacks <span class="count" data-testid="stack-count"></span></h2>
+          <h2>${t('nav.stacks')} <span class="count" data-testid="stack-count"></span></h2>
           <span class="muted small root"></span>
-          <button class="operator-only" data-action="new" data-testid="new-stack">New stack</button>
-          <button class="ghost" data-action="refresh">Refresh</button>
+          <button class="operator-only" data-action="new" data-testid="new-stack">${t('stacks.new')}</button>
+          <button class="ghost" data-action="refresh">${t('common.refresh')}</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
           <table class="stacks">
-            <thead><tr><th>Name</th><th>Status</th><th>Services</th><th>Containers</th><th>Folder</th></tr></thead>
+            <thead><tr><th>${t('stacks.name')}</th><th>${t('stacks.status')}</th><th>${t('stacks.services')}</th><th>${t('nav.containers')}</th><th>${t('stacks.folder')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
@@ -54,16 +55,16 @@ class StacksView extends HTMLElement {
       const { items, root } = await api('GET', engine('/stacks'));
       banner.hidden = true;
       this.querySelector('.count').textContent = items.length;
-      this.querySelector('.root').textContent = `folder ${root}`;
+      this.querySelector('.root').textContent = t('stacks.root', { root });
       mount(this.querySelector('tbody'), items.length ? html`${items.map((stack) => html`
         <tr data-stack="${stack.name}">
           <td><a href="${hostHash('/stacks/' + encodeURIComponent(stack.name))}">${stack.name}</a>
-            ${stack.external ? html` <span class="badge" title="Started outside the stacks folder">external</span>` : ''}</td>
-          <td><span class="badge stack-${stack.status}" data-testid="stack-status">${stack.status}</span></td>
+            ${stack.external ? html` <span class="badge" title="${t('stacks.externalTitle')}">${t('stacks.external')}</span>` : ''}</td>
+          <td><span class="badge stack-${stack.status}" data-testid="stack-status">${word('stack.status', stack.status)}</span></td>
           <td>${stack.services}</td>
-          <td>${stack.running} running / ${stack.containers}</td>
+          <td>${t('stacks.runningOf', { running: stack.running, count: stack.containers })}</td>
           <td class="muted small">${stack.path ?? ''}</td>
-        </tr>`)}` : html`<tr><td colspan="5" class="muted">No stacks yet. Create one, or put a folder with a compose.yaml in the stacks folder.</td></tr>`);
+        </tr>`)}` : html`<tr><td colspan="5" class="muted">${t('stacks.none')}</td></tr>`);
     } catch (error) {
       banner.textContent = error.message;
       banner.hidden = false;
@@ -79,7 +80,7 @@ class StacksView extends HTMLElement {
       location.hash = hostHash(`/stacks/${encodeURIComponent(body.name)}`);
     } catch (error) {
       mount(form.querySelector('.issues'), html`${(error.issues ?? [{ message: error.message }]).map((issue) => html`
-        <li class="error">${issue.line ? `line ${issue.line}: ` : ''}${issue.path ? issue.path + ': ' : ''}${issue.message}</li>`)}`);
+        <li class="error">${issue.line ? t('stacks.issueLine', { line: issue.line }) : ''}${issue.path ? issue.path + ': ' : ''}${issue.message}</li>`)}`);
     }
   }
 }

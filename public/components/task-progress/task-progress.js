@@ -1,14 +1,15 @@
 import { api, streamsAvailable, subscribe } from '../../lib/api.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, number, t, word } from '../../lib/i18n.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'interrupted']);
 
 /** "3 of 9 steps" or "12 MiB of 40 MiB" (older rows have no unit: bytes, or a build's "Step x/y" label). */
 function amount(step) {
-  if (step.unit === 'steps') return step.label.startsWith('Step') ? '' : `${step.current} of ${step.total} steps`;
+  if (step.unit === 'steps') return step.label.startsWith('Step') ? '' : t('task.steps', { current: step.current, count: step.total });
   if (step.label.startsWith('Step')) return '';
-  return step.total ? `${bytes(step.current)} of ${bytes(step.total)}` : bytes(step.current);
+  return step.total ? t('task.of', { current: bytes(step.current), total: bytes(step.total) }) : bytes(step.current);
 }
 
 /**
@@ -82,11 +83,11 @@ class TaskProgress extends HTMLElement {
           <h2 class="task-title"></h2>
           <span class="badge task-state"></span>
           <span class="muted task-meta"></span>
-          <button class="operator-only" data-action="cancel">Cancel</button>
-          <button class="operator-only" data-action="retry">Retry</button>
-          ${task?.artifact ? html`<a class="button operator-only" data-testid="artifact" href="${task.artifact.url}" download>Download (${bytes(task.artifact.size)})</a>` : ''}
+          <button class="operator-only" data-action="cancel">${t('common.cancel')}</button>
+          <button class="operator-only" data-action="retry">${t('task.retry')}</button>
+          ${task?.artifact ? html`<a class="button operator-only" data-testid="artifact" href="${task.artifact.url}" download>${t('task.download', { size: bytes(task.artifact.size) })}</a>` : ''}
         </div>
-        <p class="notice polling" hidden>Live updates are not available on this server: progress refreshes every second.</p>
+        <p class="notice polling" hidden>${t('task.polling')}</p>
         <p class="error banner task-error" role="alert" hidden></p>
         <div class="task-bars"></div>
         <pre class="log-output task-log" data-testid="task-log"></pre>
@@ -103,11 +104,11 @@ class TaskProgress extends HTMLElement {
     if (!task) return;
     this.querySelector('.task-title').textContent = task.title;
     const state = this.querySelector('.task-state');
-    state.textContent = task.state;
+    state.textContent = word('task.state', task.state);
     state.className = `badge task-state task-${task.state}`;
     this.querySelector('section').dataset.state = task.state;
     this.querySelector('.task-meta').textContent =
-      `${task.created_by ?? ''} · ${ago(Date.parse(task.created_at) / 1000)}${task.retry_of ? ' · retry' : ''}`;
+      `${task.created_by ?? ''} · ${ago(Date.parse(task.created_at) / 1000)}${task.retry_of ? ` · ${t('task.isRetry')}` : ''}`;
     const error = this.querySelector('.task-error');
     error.hidden = !task.error;
     error.textContent = task.error ?? '';
@@ -149,7 +150,7 @@ class TaskProgress extends HTMLElement {
     } catch (error) {
       const banner = this.querySelector('.task-error');
       banner.hidden = false;
-      banner.textContent = `${action} failed: ${error.message}`;
+      banner.textContent = t('common.actionFailed', { action: action === 'retry' ? t('task.retry') : t('common.cancel'), message: error.message });
     }
   }
 }

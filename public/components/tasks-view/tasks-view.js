@@ -1,7 +1,8 @@
 import { api } from '../../lib/api.js';
 import { ago } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
-import { PAGER, renderPager, wireListControls } from '../../lib/pager.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
+import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
@@ -13,12 +14,12 @@ class TasksView extends HTMLElement {
       <div class="task-detail"></div>
       <section class="panel">
         <div class="toolbar">
-          <h2>Tasks <span class="count" data-testid="task-count"></span></h2>
-          <select name="state" aria-label="State">
-            <option value="">Any state</option>${STATES.map((s) => html`<option value="${s}">${s}</option>`)}
+          <h2>${t('nav.tasks')} <span class="count" data-testid="task-count"></span></h2>
+          <select name="state" aria-label="${t('tasks.state')}">
+            <option value="">${t('tasks.anyState')}</option>${STATES.map((s) => html`<option value="${s}">${word('task.state', s)}</option>`)}
           </select>
-          <select name="kind" aria-label="Kind">
-            <option value="">Any kind</option>
+          <select name="kind" aria-label="${t('tasks.kind')}">
+            <option value="">${t('tasks.anyKind')}</option>
             ${['image.pull', 'image.build', 'image.load', 'image.save', 'stack.up', 'stack.down', 'stack.pull', 'stack.restart', 'stack.stop', 'stack.start'].map((k) => html`<option value="${k}">${k}</option>`)}
           </select>
           <span class="muted state-counts"></span>
@@ -26,11 +27,11 @@ class TasksView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
           <table class="tasks">
-            <thead><tr><th>Task</th><th>State</th><th>By</th><th>Created</th><th>Took</th><th>Error</th></tr></thead>
+            <thead><tr><th>${t('tasks.task')}</th><th>${t('tasks.state')}</th><th>${t('tasks.by')}</th><th>${t('common.created')}</th><th>${t('tasks.took')}</th><th>${t('tasks.error')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
-        ${PAGER}
+        ${pager()}
       </section>`);
     wireListControls(this, () => this.load(), { inputs: [], selects: ['state', 'kind'] });
     this.addEventListener('task-end', () => this.load());
@@ -60,15 +61,15 @@ class TasksView extends HTMLElement {
       const result = await api('GET', '/tasks?' + params);
       this.querySelector('.count').textContent = result.total;
       this.querySelector('.state-counts').textContent =
-        STATES.filter((s) => result.counts[s]).map((s) => `${result.counts[s]} ${s}`).join(' · ');
+        STATES.filter((s) => result.counts[s]).map((s) => t('tasks.stateCount', { count: result.counts[s], state: word('task.state', s) })).join(' · ');
       renderPager(this, result);
       const body = this.querySelector('tbody');
-      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">No tasks yet.</td></tr>`); return; }
+      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">${t('tasks.none')}</td></tr>`); return; }
       mount(body, html`${result.items.map((task) => html`
         <tr data-testid="task-row" data-state="${task.state}">
           <td><a href="#/tasks/${task.id}">${task.title}</a> <small class="muted">${task.kind}</small>
-            ${task.host ? html` <span class="badge" data-testid="task-host" title="Host">${task.host}</span>` : ''}</td>
-          <td><span class="badge task-${task.state}">${task.state}</span></td>
+            ${task.host ? html` <span class="badge" data-testid="task-host" title="${t('containers.host')}">${task.host}</span>` : ''}</td>
+          <td><span class="badge task-${task.state}">${word('task.state', task.state)}</span></td>
           <td>${task.created_by ?? '—'}</td>
           <td class="muted">${ago(Date.parse(task.created_at) / 1000)}</td>
           <td class="num">${task.started_at && task.finished_at ? `${((Date.parse(task.finished_at) - Date.parse(task.started_at)) / 1000).toFixed(1)} s` : ''}</td>
@@ -77,7 +78,7 @@ class TasksView extends HTMLElement {
     } catch (error) {
       const banner = this.querySelector('.banner');
       banner.hidden = false;
-      banner.textContent = `Could not load tasks: ${error.message}`;
+      banner.textContent = t('tasks.loadFailed', { message: error.message });
     }
   }
 }

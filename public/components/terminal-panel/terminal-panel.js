@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine } from '../../lib/hosts.js';
 
 let xterm = null;
@@ -22,14 +23,14 @@ class TerminalPanel extends HTMLElement {
     mount(this, html`
       <section class="panel terminal">
         <div class="toolbar">
-          <h2>Terminal <span class="target"></span></h2>
-          <span class="live" data-state="idle" data-testid="terminal-state">idle</span>
-          <select name="shell" aria-label="Shell">
+          <h2>${t('details.tab.terminal')} <span class="target"></span></h2>
+          <span class="live" data-state="idle" data-testid="terminal-state">${t('terminal.state.idle')}</span>
+          <select name="shell" aria-label="${t('terminal.shell')}">
             <option value="/bin/sh">/bin/sh</option>
             <option value="/bin/bash">/bin/bash</option>
           </select>
-          <button class="primary" data-action="connect" data-testid="terminal-connect">Connect</button>
-          <button class="ghost" data-action="disconnect" disabled>Disconnect</button>
+          <button class="primary" data-action="connect" data-testid="terminal-connect">${t('terminal.connect')}</button>
+          <button class="ghost" data-action="disconnect" disabled>${t('terminal.disconnect')}</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <div class="terminal-screen" data-testid="terminal-screen"></div>
@@ -50,7 +51,7 @@ class TerminalPanel extends HTMLElement {
   setState(value) {
     const state = this.querySelector('.live');
     state.dataset.state = value;
-    state.textContent = value;
+    state.textContent = t(`terminal.state.${value}`);
     this.querySelector('[data-action=connect]').disabled = value === 'connected' || value === 'connecting';
     this.querySelector('[data-action=disconnect]').disabled = value !== 'connected';
   }
@@ -84,11 +85,11 @@ class TerminalPanel extends HTMLElement {
         if (typeof event.data === 'string') {
           const message = JSON.parse(event.data);
           if (message.type === 'exit') {
-            this.term.write(`\r\n\x1b[2m[process exited with code ${message.code ?? '?'}]\x1b[0m\r\n`);
+            this.term.write(`\r\n\x1b[2m[${t('terminal.exited', { code: message.code ?? '?' })}]\x1b[0m\r\n`);
             // 126/127: the engine could not start the shell; most small images have only /bin/sh.
-            if (message.code === 126 || message.code === 127) this.term.write('\x1b[33mThis shell is not in the image; try /bin/sh.\x1b[0m\r\n');
+            if (message.code === 126 || message.code === 127) this.term.write(`\x1b[33m${t('terminal.noShell')}\x1b[0m\r\n`);
           }
-          if (message.type === 'closed') this.term.write(`\r\n\x1b[2m[closed: ${message.reason}]\x1b[0m\r\n`);
+          if (message.type === 'closed') this.term.write(`\r\n\x1b[2m[${t('terminal.closed', { reason: message.reason })}]\x1b[0m\r\n`);
           if (message.type === 'error') this.term.write(`\r\n\x1b[31m${message.message}\x1b[0m\r\n`);
           return;
         }
@@ -98,14 +99,14 @@ class TerminalPanel extends HTMLElement {
         this.term.write(text);
       };
       socket.onclose = () => { if (this.socket === socket) this.setState('disconnected'); };
-      socket.onerror = () => { banner.textContent = 'The terminal connection failed.'; banner.hidden = false; };
+      socket.onerror = () => { banner.textContent = t('terminal.failed'); banner.hidden = false; };
       this.term.on('data', (data) => { if (socket.readyState === WebSocket.OPEN) socket.send(encoder.encode(data)); });
       this.term.on('resize', ({ cols, rows }) => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'resize', rows, cols }));
       });
     } catch (error) {
       this.setState('idle');
-      banner.textContent = `Could not open a terminal: ${error.message}`;
+      banner.textContent = t('terminal.openFailed', { message: error.message });
       banner.hidden = false;
     }
   }

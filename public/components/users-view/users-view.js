@@ -1,22 +1,23 @@
 import { api } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
+import { dateTime, t, word } from '../../lib/i18n.js';
 
 /** Accounts: create, change role, disable/enable, delete (server-confirmed). */
 class UsersView extends HTMLElement {
   connectedCallback() {
     mount(this, html`
       <section class="panel">
-        <div class="toolbar"><h2>Users</h2></div>
+        <div class="toolbar"><h2>${t('nav.users')}</h2></div>
         <form class="create-user inline-form">
-          <input name="username" placeholder="Username" required aria-label="Username">
-          <input name="password" type="password" placeholder="Password (12+ characters)" required aria-label="Password" autocomplete="new-password">
-          <select name="role" aria-label="Role"><option>viewer</option><option>operator</option><option>admin</option></select>
-          <button class="primary" type="submit">Add user</button>
+          <input name="username" placeholder="${t('login.username')}" required aria-label="${t('login.username')}">
+          <input name="password" type="password" placeholder="${t('users.passwordHint')}" required aria-label="${t('login.password')}" autocomplete="new-password">
+          <select name="role" aria-label="${t('users.role')}">${['viewer', 'operator', 'admin'].map((r) => html`<option value="${r}">${word('role', r)}</option>`)}</select>
+          <button class="primary" type="submit">${t('users.add')}</button>
         </form>
         <p class="error banner" role="alert" hidden></p>
         <table class="users">
-          <thead><tr><th>User</th><th>Role</th><th>Status</th><th>Created</th><th class="actions-col">Actions</th></tr></thead>
+          <thead><tr><th>${t('users.user')}</th><th>${t('users.role')}</th><th>${t('users.status')}</th><th>${t('common.created')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
           <tbody></tbody>
         </table>
       </section>`);
@@ -42,15 +43,15 @@ class UsersView extends HTMLElement {
     mount(this.querySelector('tbody'), html`${items.map((u) => html`
       <tr data-id="${u.id}" data-name="${u.username}" data-testid="user-row">
         <td><strong>${u.username}</strong></td>
-        <td><select data-role aria-label="Role of ${u.username}">
-          ${['viewer', 'operator', 'admin'].map((r) => html`<option ${r === u.role ? 'selected' : ''}>${r}</option>`)}
+        <td><select data-role aria-label="${t('users.roleOf', { name: u.username })}">
+          ${['viewer', 'operator', 'admin'].map((r) => html`<option value="${r}" ${r === u.role ? 'selected' : ''}>${word('role', r)}</option>`)}
         </select></td>
-        <td><span class="badge ${u.disabled ? 'state-exited' : 'state-running'}">${u.disabled ? 'disabled' : 'active'}</span></td>
-        <td class="muted">${new Date(u.created_at).toLocaleDateString()}</td>
+        <td><span class="badge ${u.disabled ? 'state-exited' : 'state-running'}">${u.disabled ? t('users.disabled') : t('users.active')}</span></td>
+        <td class="muted">${dateTime(u.created_at, false)}</td>
         <td class="actions">
-          <button data-action="password">set password</button>
-          <button data-action="${u.disabled ? 'enable' : 'disable'}">${u.disabled ? 'enable' : 'disable'}</button>
-          <button class="danger" data-action="delete">delete</button>
+          <button data-action="password">${t('users.setPassword')}</button>
+          <button data-action="${u.disabled ? 'enable' : 'disable'}">${u.disabled ? t('users.enable') : t('users.disable')}</button>
+          <button class="danger" data-action="delete">${t('users.delete')}</button>
         </td>
       </tr>`)}`);
     if (open && openFor) this.querySelector(`tr[data-id="${openFor}"]`)?.after(open);
@@ -102,10 +103,10 @@ UsersView.prototype.askPassword = function askPassword(row) {
   form.className = 'password-row';
   mount(form, html`<td colspan="5"><form class="inline-form">
       <input name="password" type="password" autocomplete="new-password" required
-             placeholder="New password for ${row.dataset.name} (12+ characters)" aria-label="New password">
-      <button class="primary" type="submit">Save password</button>
-      <button class="ghost" type="button" data-cancel>Cancel</button>
-      <span class="muted small">Their sessions end.</span></form></td>`);
+             placeholder="${t('users.newPasswordFor', { name: row.dataset.name })}" aria-label="${t('account.newPassword')}">
+      <button class="primary" type="submit">${t('users.savePassword')}</button>
+      <button class="ghost" type="button" data-cancel>${t('common.cancel')}</button>
+      <span class="muted small">${t('users.sessionsEnd')}</span></form></td>`);
   row.after(form);
   form.querySelector('[data-cancel]').addEventListener('click', () => form.remove());
   form.querySelector('form').addEventListener('submit', async (event) => {
