@@ -33,7 +33,12 @@ extension ServiceBuilder {
         case "blkio_config": engine.blkio = blkio(value)
         case "mac_address": engine.macAddress = value.text()
         case "links": engine.links = value.strings() ?? []
-        case "external_links": engine.externalLinks = value.strings() ?? []
+        case "external_links":
+            engine.externalLinks = value.strings() ?? []
+            // A legacy link hands over the linked container's environment (ALIAS_ENV_*), like joining it does.
+            if let links = engine.externalLinks, !links.isEmpty {
+                context.hostAccess(value, "links to container \(links.map { String($0.split(separator: ":").first ?? "") }.joined(separator: ", ")), outside this stack")
+            }
         case "platform": engine.platform = value.text()
         case "gpus":
             // `gpus` is a device request with the implied capability gpu.

@@ -71,6 +71,16 @@ final class ComposeKeysBehaviourTests: XCTestCase {
         XCTAssertNotNil(project.services["web"]?.dependsOn["db"])
     }
 
+    /// A legacy link hands over the linked container's environment: another stack's container is host access,
+    /// and a link to no service is an error rather than a link silently left out.
+    func testExternalLinksNeedAnAdminAndALinkNamesAService() throws {
+        let project = try load("services:\n  web: {image: x, external_links: [\"other-db-1:db\", cache]}\n")
+        XCTAssertEqual(project.hostAccess.map(\.description), ["compose.yaml:2: services.web.external_links: links to container other-db-1, cache, outside this stack"])
+        XCTAssertEqual(errors("services:\n  web: {image: x, links: [\"nodb:database\"]}\n"), [
+            "compose.yaml:2: services.web.links[0]: links to service \"nodb\", which is not defined (a container of another project is an external_links entry)",
+        ])
+    }
+
     func testARefreshPolicyPullsOnlyAnImageOlderThanItsInterval() throws {
         let project = try load("services:\n  app: {image: busybox, pull_policy: every_2h}\n")
         var observed = ObservedProject(networks: ["app_default"], images: ["busybox:latest": "sha256:b1"])
