@@ -44,7 +44,10 @@ extension ServiceBuilder {
             // `gpus` is a device request with the implied capability gpu.
             engine.deviceRequests = (engine.deviceRequests ?? []) + gpus(value)
             context.hostAccess(value, "passes host GPUs to the container")
-        case "annotations": engine.annotations = value.stringMap()
+        case "annotations":
+            engine.annotations = value.stringMap()
+            // The runtime reads them (crun's run.oci.*, for one): Jarvis's engine rules keep them for admins.
+            if engine.annotations?.isEmpty == false { context.hostAccess(value, "sets OCI annotations, which the container runtime acts on") }
         case "storage_opt": engine.storageOpt = value.stringMap()
         case "isolation": engine.isolation = value.text()
         default: return false
