@@ -48,7 +48,7 @@ final class ComposeKeysBehaviourTests: XCTestCase {
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    extra_hosts: [nohost]\n"),
                        ["compose.yaml:4: services.app.extra_hosts[0]: extra_hosts entry \"nohost\" needs name=ip (or name:ip)"])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    pull_policy: every_fortnight\n"),
-                       ["compose.yaml:4: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration>, not \"every_fortnight\""])
+                       ["compose.yaml:4: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration> (each number with its unit: every_12h, every_1h30m, every_2d), not \"every_fortnight\""])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    volumes: [{type: npipe, source: '\\\\\\\\.\\\\pipe\\\\docker_engine', target: /pipe}]\n"),
                        ["compose.yaml:4: services.app.volumes[0].type: volume type npipe mounts a Windows named pipe: it works only on Windows engines, and Jarvis deploys to Linux engines"])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    volumes: [\"~someone/data:/data\"]\n"),
@@ -78,6 +78,20 @@ final class ComposeKeysBehaviourTests: XCTestCase {
         XCTAssertEqual(project.hostAccess.map(\.description), ["compose.yaml:2: services.web.external_links: links to container other-db-1, cache, outside this stack"])
         XCTAssertEqual(errors("services:\n  web: {image: x, links: [\"nodb:database\"]}\n"), [
             "compose.yaml:2: services.web.links[0]: links to service \"nodb\", which is not defined (a container of another project is an external_links entry)",
+        ])
+    }
+
+    /// compose-go reads every_<duration> with str2duration: days and weeks are units, a bare number or inf is no interval.
+    func testRefreshIntervalsReadLikeComposeGo() {
+        XCTAssertEqual(PullPolicy.refreshInterval("every_2d"), 2 * 86_400)
+        XCTAssertEqual(PullPolicy.refreshInterval("every_1w12h"), 7 * 86_400 + 12 * 3600)
+        XCTAssertEqual(PullPolicy.refreshInterval("every_1h30m"), 5400)
+        for nonsense in ["every_5", "every_inf", "every_1e3h", "every_", "every_0s", "every_-1h", "every_ 1h", "every_1h "] {
+            XCTAssertNil(PullPolicy.refreshInterval(nonsense), nonsense)
+        }
+        XCTAssertEqual(errors("services:\n  app: {image: x, pull_policy: every_inf}\n"), [
+            "compose.yaml:2: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration> "
+                + "(each number with its unit: every_12h, every_1h30m, every_2d), not \"every_inf\"",
         ])
     }
 
