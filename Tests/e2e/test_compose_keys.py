@@ -212,9 +212,20 @@ def test_an_operator_cannot_deploy_pid_host(client, stack):
     operator = type(client)()
     assert operator.login("op-keys", "operator-pass-1").status_code == 200
     for setting, expected in {"pid: host": "host's pid namespace", "gpus: all": "passes host GPUs",
-                              "cgroup_parent: jarvis.slice": "host cgroup jarvis.slice"}.items():
+                              "cgroup_parent: jarvis.slice": "host cgroup jarvis.slice",
+                              "external_links: [other-db-1]": "links to container other-db-1, outside this stack",
+                              "annotations: {a: b}": "sets OCI annotations"}.items():
         name = stack_name()
         response = operator.post("/stacks", json={"name": name, "compose": f"services:\n  app:\n    image: {IMAGE}\n    {setting}\n"})
+        assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required", response.text
+        assert expected in response.json()["error"]["message"], response.text
+    # network_mode: host spelled as a network, and another stack's file pulled in by extends.
+    other, _ = stack(compose=f"services:\n  db:\n    image: {IMAGE}\n    environment: {{PASSWORD: hunter2}}\n", env="")
+    for compose, expected in {
+        f"services:\n  app:\n    image: {IMAGE}\n    networks: [outside]\nnetworks:\n  outside: {{external: true, name: host}}\n": "host network",
+        f"services:\n  app:\n    extends: {{file: ../{other}/compose.yaml, service: db}}\n": f"{other}/compose.yaml, outside the stack's folder",
+    }.items():
+        response = operator.post("/stacks", json={"name": stack_name(), "compose": compose})
         assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required", response.text
         assert expected in response.json()["error"]["message"], response.text
     # An admin's stack with pid: host is the admin's to deploy, never the operator's.
