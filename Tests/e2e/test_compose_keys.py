@@ -235,6 +235,19 @@ def test_an_operator_cannot_deploy_pid_host(client, stack):
     assert project_containers(name) == {}
 
 
+def test_a_hook_that_never_ends_is_cut_off_at_the_wait_timeout(client, stack):
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n"
+                            "    post_start: [{command: [sleep, '600']}]\n", env="")
+    task = run_op(client, name, "up", body={"wait_timeout": 3}, expect="failed", timeout=60)
+    assert "post_start hook of service app (sleep 600) did not finish within 3 s" in task["error"], task["error"]
+    # A pre_stop hook that never ends cannot keep the service running: down stops and removes it anyway.
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n"
+                            "    pre_stop: [{command: [sleep, '600']}]\n", env="")
+    run_op(client, name, "up")
+    run_op(client, name, "down", body={"wait_timeout": 3}, timeout=60)
+    assert project_containers(name) == {}
+
+
 def test_refresh_pull_policies_pull_only_an_image_older_than_the_interval(client, stack):
     # The offline test image was loaded (tagged) when this engine started: younger than 12 hours, older than a second.
     name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n    pull_policy: every_12h\n", env="")
