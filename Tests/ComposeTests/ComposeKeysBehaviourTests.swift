@@ -36,6 +36,14 @@ final class ComposeKeysBehaviourTests: XCTestCase {
                                                              "services.app.post_start[0].privileged", "services.app.build.network"])
     }
 
+    /// The engine rules let an operator's build use only the default, bridge or no network; the file says so when saved.
+    func testABuildInAnotherContainersNetworkNeedsAnAdmin() throws {
+        let project = try load("services:\n  app:\n    build: {context: ., network: \"container:other-db-1\"}\n")
+        XCTAssertEqual(project.hostAccess.map { "\($0.path) \($0.message)" },
+                       ["services.app.build.network builds in the network container:other-db-1, not the engine's own bridge"])
+        XCTAssertEqual(try load("services:\n  app:\n    build: {context: ., network: none}\n").hostAccess, [])
+    }
+
     func testBadValuesNameTheField() {
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    oom_score_adj: 5000\n"),
                        ["compose.yaml:4: services.app.oom_score_adj: oom_score_adj is between -1000 and 1000, not 5000"])
