@@ -247,6 +247,12 @@ struct ProjectBuilder {
             }
         }
         if network.external, !namedNetwork { network.name = key }
+        // The engine's network called host is the host's own stack: joining it is network_mode: host by another name.
+        if network.name == "host" {
+            let fields = cursor.mapping() ?? []
+            context.hostAccess((fields.first { $0.0 == "name" } ?? fields.first { $0.0 == "external" })?.1 ?? cursor,
+                               "is the engine's host network: a service joining it uses the host's network stack")
+        }
         return network
     }
 

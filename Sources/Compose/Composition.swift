@@ -108,6 +108,8 @@ struct Composition {
                 if envFiles != nil { context.error(item, "include env_file \(file) does not exist") }
                 continue
             }
+            // Its values reach the included services' environment, as an env_file's do.
+            if !Paths.isInside(file, context.sources[0].folder) { context.hostAccess(item, "reads the env file \(file), outside the stack's folder") }
             do {
                 for (key, value) in try EnvFile.parse(String(decoding: data, as: UTF8.self), interpolating: item.variables)
                 where variables[key] == nil || item.variables[key] == nil {
@@ -206,6 +208,8 @@ struct Composition {
     /// Reads and parses a further file, tagged as its own source.
     private mutating func read(_ path: String, folder: String, variables: [String: String], at cursor: Cursor) -> Node? {
         if let known = documents[path] { return known }
+        // Jarvis reads the file, not the engine: a file outside the stack's folder (another stack's, the host's) is host access.
+        if !Paths.isInside(path, context.sources[0].folder) { context.hostAccess(cursor, "reads \(path), outside the stack's folder") }
         guard let data = FileManager.default.contents(atPath: path) else {
             context.error(cursor, "\(displayName(path)) does not exist")
             return nil

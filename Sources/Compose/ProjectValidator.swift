@@ -22,6 +22,14 @@ struct ProjectValidator {
                 report(child(cursor, "networks").flatMap { entry(in: $0, named: network) } ?? cursor,
                        "network \"\(network)\" is not declared under the top-level networks")
             }
+            // A link to no service would be dropped from the create body without a word.
+            for link in service.engine?.links ?? [] {
+                let linked = String(link.split(separator: ":").first ?? "")
+                guard project.services[linked] == nil else { continue }
+                let why = project.disabledServices.contains(linked) ? "is switched off by its profiles" : "is not defined"
+                report(child(cursor, "links").flatMap { entry(in: $0, named: link) } ?? child(cursor, "links") ?? cursor,
+                       "links to service \"\(linked)\", which \(why) (a container of another project is an external_links entry)")
+            }
             if let mode = service.networkMode, !service.networks.isEmpty {
                 report(child(cursor, "network_mode") ?? cursor, "network_mode \(mode) cannot be combined with networks")
             }

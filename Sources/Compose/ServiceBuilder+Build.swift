@@ -24,6 +24,10 @@ extension ServiceBuilder {
             case "network":
                 spec.network = field.text()
                 if spec.network == "host" { context.hostAccess(field, "builds with the host's network stack") }
+                // container:<id> or a named network: the engine rules (HostAccessRules.build) allow only these to operators.
+                else if let mode = spec.network, !["default", "bridge", "none"].contains(mode) {
+                    context.hostAccess(field, "builds in the network \(mode), not the engine's own bridge")
+                }
             case "shm_size": spec.shmSize = field.bytes()
             case "extra_hosts": spec.extraHosts = extraHosts(field)
             case "isolation": spec.isolation = field.text()

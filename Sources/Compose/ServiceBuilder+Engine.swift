@@ -33,13 +33,21 @@ extension ServiceBuilder {
         case "blkio_config": engine.blkio = blkio(value)
         case "mac_address": engine.macAddress = value.text()
         case "links": engine.links = value.strings() ?? []
-        case "external_links": engine.externalLinks = value.strings() ?? []
+        case "external_links":
+            engine.externalLinks = value.strings() ?? []
+            // A legacy link hands over the linked container's environment (ALIAS_ENV_*), like joining it does.
+            if let links = engine.externalLinks, !links.isEmpty {
+                context.hostAccess(value, "links to container \(links.map { String($0.split(separator: ":").first ?? "") }.joined(separator: ", ")), outside this stack")
+            }
         case "platform": engine.platform = value.text()
         case "gpus":
             // `gpus` is a device request with the implied capability gpu.
             engine.deviceRequests = (engine.deviceRequests ?? []) + gpus(value)
             context.hostAccess(value, "passes host GPUs to the container")
-        case "annotations": engine.annotations = value.stringMap()
+        case "annotations":
+            engine.annotations = value.stringMap()
+            // The runtime reads them (crun's run.oci.*, for one): Jarvis's engine rules keep them for admins.
+            if engine.annotations?.isEmpty == false { context.hostAccess(value, "sets OCI annotations, which the container runtime acts on") }
         case "storage_opt": engine.storageOpt = value.stringMap()
         case "isolation": engine.isolation = value.text()
         default: return false

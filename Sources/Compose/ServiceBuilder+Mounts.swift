@@ -81,6 +81,8 @@ extension ServiceBuilder {
                 mount.source = path
             }
             if mount.kind == .image && mount.source == nil { context.error(value, "an image mount needs a source (the image)"); return nil }
+            // Any image on the engine, whichever stack pulled or built it; Jarvis's engine rules keep image mounts for admins.
+            if mount.kind == .image, let image = mount.source { context.hostAccess(value, "mounts the files of image \(image)") }
             if mount.kind == .bind && mount.source == nil { context.error(value, "a bind mount needs a source"); return nil }
             if mount.selinux != nil && !mount.createHostPath {
                 // The engine's Mounts form has no relabelling; only the Binds form (which creates the path) does.

@@ -45,7 +45,7 @@ struct ServiceBuilder {
             service.pullPolicy = value.text()
             if let policy = service.pullPolicy, !["always", "never", "missing", "if_not_present", "build"].contains(policy),
                PullPolicy.refreshInterval(policy) == nil {
-                context.error(value, "pull_policy is always, never, missing, build, daily, weekly or every_<duration>, not \"\(policy)\"")
+                context.error(value, "pull_policy is always, never, missing, build, daily, weekly or every_<duration> (each number with its unit: every_12h, every_1h30m, every_2d), not \"\(policy)\"")
             }
         case "scale": service.replicas = replicas(value) ?? service.replicas
         case "profiles": service.profiles = value.strings() ?? []

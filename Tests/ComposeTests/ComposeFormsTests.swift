@@ -67,6 +67,22 @@ final class ComposeFormsTests: XCTestCase {
         XCTAssertTrue(project.warnings.contains { $0.message.hasPrefix("external.name is deprecated") })
     }
 
+    /// Jarvis's engine rules refuse annotations and image mounts to operators; the file's check says so when the
+    /// stack is saved, rather than the deploy failing half-way at the engine.
+    func testAnnotationsAndImageMountsNeedAnAdmin() throws {
+        let project = try load("""
+            services:
+              app:
+                image: x
+                annotations: {run.oci.keep_original_groups: "1"}
+                volumes: [{type: image, source: other-stack/private:latest, target: /mnt}]
+            """)
+        XCTAssertEqual(project.hostAccess.map { "\($0.path) \($0.message)" }, [
+            "services.app.annotations sets OCI annotations, which the container runtime acts on",
+            "services.app.volumes[0] mounts the files of image other-stack/private:latest",
+        ])
+    }
+
     func testASecretTheEngineCannotProvideIsRefusedOnlyWhereUsed() throws {
         XCTAssertThrowsError(try load("services:\n  web:\n    image: x\n    secrets: [swarm]\nsecrets:\n  swarm:\n    external: true\n")) { error in
             XCTAssertEqual((error as? ComposeError)?.issues.map(\.description),

@@ -36,6 +36,14 @@ final class ComposeKeysBehaviourTests: XCTestCase {
                                                              "services.app.post_start[0].privileged", "services.app.build.network"])
     }
 
+    /// The engine rules let an operator's build use only the default, bridge or no network; the file says so when saved.
+    func testABuildInAnotherContainersNetworkNeedsAnAdmin() throws {
+        let project = try load("services:\n  app:\n    build: {context: ., network: \"container:other-db-1\"}\n")
+        XCTAssertEqual(project.hostAccess.map { "\($0.path) \($0.message)" },
+                       ["services.app.build.network builds in the network container:other-db-1, not the engine's own bridge"])
+        XCTAssertEqual(try load("services:\n  app:\n    build: {context: ., network: none}\n").hostAccess, [])
+    }
+
     func testBadValuesNameTheField() {
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    oom_score_adj: 5000\n"),
                        ["compose.yaml:4: services.app.oom_score_adj: oom_score_adj is between -1000 and 1000, not 5000"])
@@ -48,7 +56,7 @@ final class ComposeKeysBehaviourTests: XCTestCase {
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    extra_hosts: [nohost]\n"),
                        ["compose.yaml:4: services.app.extra_hosts[0]: extra_hosts entry \"nohost\" needs name=ip (or name:ip)"])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    pull_policy: every_fortnight\n"),
-                       ["compose.yaml:4: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration>, not \"every_fortnight\""])
+                       ["compose.yaml:4: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration> (each number with its unit: every_12h, every_1h30m, every_2d), not \"every_fortnight\""])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    volumes: [{type: npipe, source: '\\\\\\\\.\\\\pipe\\\\docker_engine', target: /pipe}]\n"),
                        ["compose.yaml:4: services.app.volumes[0].type: volume type npipe mounts a Windows named pipe: it works only on Windows engines, and Jarvis deploys to Linux engines"])
         XCTAssertEqual(errors("services:\n  app:\n    image: x\n    volumes: [\"~someone/data:/data\"]\n"),
@@ -69,6 +77,30 @@ final class ComposeKeysBehaviourTests: XCTestCase {
         let project = try load("services:\n  web: {image: x, links: [\"db:database\"]}\n  db: {image: x}\n")
         XCTAssertEqual(project.orderedServiceNames, ["db", "web"])
         XCTAssertNotNil(project.services["web"]?.dependsOn["db"])
+    }
+
+    /// A legacy link hands over the linked container's environment: another stack's container is host access,
+    /// and a link to no service is an error rather than a link silently left out.
+    func testExternalLinksNeedAnAdminAndALinkNamesAService() throws {
+        let project = try load("services:\n  web: {image: x, external_links: [\"other-db-1:db\", cache]}\n")
+        XCTAssertEqual(project.hostAccess.map(\.description), ["compose.yaml:2: services.web.external_links: links to container other-db-1, cache, outside this stack"])
+        XCTAssertEqual(errors("services:\n  web: {image: x, links: [\"nodb:database\"]}\n"), [
+            "compose.yaml:2: services.web.links[0]: links to service \"nodb\", which is not defined (a container of another project is an external_links entry)",
+        ])
+    }
+
+    /// compose-go reads every_<duration> with str2duration: days and weeks are units, a bare number or inf is no interval.
+    func testRefreshIntervalsReadLikeComposeGo() {
+        XCTAssertEqual(PullPolicy.refreshInterval("every_2d"), 2 * 86_400)
+        XCTAssertEqual(PullPolicy.refreshInterval("every_1w12h"), 7 * 86_400 + 12 * 3600)
+        XCTAssertEqual(PullPolicy.refreshInterval("every_1h30m"), 5400)
+        for nonsense in ["every_5", "every_inf", "every_1e3h", "every_", "every_0s", "every_-1h", "every_ 1h", "every_1h "] {
+            XCTAssertNil(PullPolicy.refreshInterval(nonsense), nonsense)
+        }
+        XCTAssertEqual(errors("services:\n  app: {image: x, pull_policy: every_inf}\n"), [
+            "compose.yaml:2: services.app.pull_policy: pull_policy is always, never, missing, build, daily, weekly or every_<duration> "
+                + "(each number with its unit: every_12h, every_1h30m, every_2d), not \"every_inf\"",
+        ])
     }
 
     func testARefreshPolicyPullsOnlyAnImageOlderThanItsInterval() throws {

@@ -197,6 +197,16 @@ final class ComposeLoaderTests: XCTestCase {
         XCTAssertEqual(project.hostAccess.map(\.path), ["services.web.volumes[0]"])
     }
 
+    /// `network_mode: host` spelled as a network: the engine's network named host, external or by `name:`.
+    func testTheEngineHostNetworkByAnyNameIsHostAccess() throws {
+        let external = try load("services:\n  web:\n    image: x\n    networks: [outside]\nnetworks:\n  outside:\n    external: true\n    name: host\n")
+        XCTAssertEqual(external.hostAccess.map { "\($0.path) \($0.message)" },
+                       ["networks.outside.name is the engine's host network: a service joining it uses the host's network stack"])
+        let byKey = try load("services:\n  web:\n    image: x\n    networks: [host]\nnetworks:\n  host: {external: true}\n")
+        XCTAssertEqual(byKey.hostAccess.map(\.path), ["networks.host.external"])
+        XCTAssertEqual(try load("services:\n  web:\n    image: x\n    networks: [host]\nnetworks:\n  host: {}\n").hostAccess, [])
+    }
+
     func testProfilesSwitchServicesOff() throws {
         let yaml = "services:\n  web: {image: x}\n  debug: {image: x, profiles: [debug]}\n"
         XCTAssertEqual(try load(yaml).disabledServices, ["debug"])

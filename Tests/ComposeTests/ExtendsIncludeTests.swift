@@ -156,4 +156,31 @@ final class ExtendsIncludeTests: XCTestCase {
         XCTAssertEqual(project.services["web"]?.image, "x")
         XCTAssertEqual(project.services["web"]?.environment, ["A": "1"])
     }
+
+    /// Jarvis, not the engine, reads extended and included files: one outside the stack's folder
+    /// (another stack's compose.yaml or .env, a host file) hands its values to the services, so only an admin may.
+    func testExtendedAndIncludedFilesOutsideTheFolderAreHostAccess() throws {
+        let other = folder + "-other"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: other) }
+        try "services:\n  db:\n    image: x\n    environment: {PASSWORD: hunter2}\n".write(toFile: other + "/compose.yaml", atomically: true, encoding: .utf8)
+        try "HOST_SECRET=s3cret\n".write(toFile: other + "/.env", atomically: true, encoding: .utf8)
+        try write(["sub/compose.yaml": "services:\n  leak:\n    image: x\n    environment: [\"GOT=${HOST_SECRET:-none}\"]\n",
+                   "common/base.yaml": "services:\n  base:\n    image: x\n"])
+        let otherName = (other as NSString).lastPathComponent
+        let project = try load("""
+            include:
+              - path: sub/compose.yaml
+                env_file: ../\(otherName)/.env
+            services:
+              web:
+                extends: {file: ../\(otherName)/compose.yaml, service: db}
+              inside:
+                extends: {file: common/base.yaml, service: base}
+            """)
+        XCTAssertEqual(project.services["leak"]?.environment["GOT"], "s3cret")
+        XCTAssertEqual(project.hostAccess.map(\.path).sorted(), ["include[0]", "services.web.extends"])
+        XCTAssertEqual(project.hostAccess.map(\.message).sorted(), ["reads \(other)/compose.yaml, outside the stack's folder",
+                                                                     "reads the env file \(other)/.env, outside the stack's folder"])
+    }
 }

@@ -212,15 +212,39 @@ def test_an_operator_cannot_deploy_pid_host(client, stack):
     operator = type(client)()
     assert operator.login("op-keys", "operator-pass-1").status_code == 200
     for setting, expected in {"pid: host": "host's pid namespace", "gpus: all": "passes host GPUs",
-                              "cgroup_parent: jarvis.slice": "host cgroup jarvis.slice"}.items():
+                              "cgroup_parent: jarvis.slice": "host cgroup jarvis.slice",
+                              "external_links: [other-db-1]": "links to container other-db-1, outside this stack",
+                              "annotations: {a: b}": "sets OCI annotations"}.items():
         name = stack_name()
         response = operator.post("/stacks", json={"name": name, "compose": f"services:\n  app:\n    image: {IMAGE}\n    {setting}\n"})
+        assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required", response.text
+        assert expected in response.json()["error"]["message"], response.text
+    # network_mode: host spelled as a network, and another stack's file pulled in by extends.
+    other, _ = stack(compose=f"services:\n  db:\n    image: {IMAGE}\n    environment: {{PASSWORD: hunter2}}\n", env="")
+    for compose, expected in {
+        f"services:\n  app:\n    image: {IMAGE}\n    networks: [outside]\nnetworks:\n  outside: {{external: true, name: host}}\n": "host network",
+        f"services:\n  app:\n    extends: {{file: ../{other}/compose.yaml, service: db}}\n": f"{other}/compose.yaml, outside the stack's folder",
+    }.items():
+        response = operator.post("/stacks", json={"name": stack_name(), "compose": compose})
         assert response.status_code == 403 and response.json()["error"]["code"] == "admin_required", response.text
         assert expected in response.json()["error"]["message"], response.text
     # An admin's stack with pid: host is the admin's to deploy, never the operator's.
     name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n    pid: host\n", env="")
     refused = operator.post(f"/stacks/{name}/up", json={})
     assert refused.status_code == 403 and "services.app.pid" in refused.json()["error"]["message"], refused.text
+    assert project_containers(name) == {}
+
+
+def test_a_hook_that_never_ends_is_cut_off_at_the_wait_timeout(client, stack):
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n"
+                            "    post_start: [{command: [sleep, '600']}]\n", env="")
+    task = run_op(client, name, "up", body={"wait_timeout": 3}, expect="failed", timeout=60)
+    assert "post_start hook of service app (sleep 600) did not finish within 3 s" in task["error"], task["error"]
+    # A pre_stop hook that never ends cannot keep the service running: down stops and removes it anyway.
+    name, _ = stack(compose=f"services:\n  app:\n    image: {IMAGE}\n    command: {LOOP}\n"
+                            "    pre_stop: [{command: [sleep, '600']}]\n", env="")
+    run_op(client, name, "up")
+    run_op(client, name, "down", body={"wait_timeout": 3}, timeout=60)
     assert project_containers(name) == {}
 
 

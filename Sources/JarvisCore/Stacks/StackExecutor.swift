@@ -247,14 +247,23 @@ final class StackRun: @unchecked Sendable {
 
     private func postStart(_ service: String, _ container: String) async throws {
         guard let hooks = project.services[service]?.postStart, !hooks.isEmpty else { return }
-        try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "post_start")
+        do {
+            try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "post_start", timeout: waitTimeout)
+        } catch let overdue as StackHooks.Overdue {
+            throw TaskFailure(overdue.description)
+        }
     }
 
     /// Only a running container can exec; one already stopped has nothing to prepare.
     private func preStop(_ service: String, _ container: String) async throws {
         guard let hooks = project.services[service]?.preStop, !hooks.isEmpty,
               (try? await context.docker.container(container).state.running) == true else { return }
-        try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "pre_stop")
+        do {
+            try await StackHooks(docker: context.docker).run(hooks, in: container, service: service, kind: "pre_stop", timeout: waitTimeout)
+        } catch let overdue as StackHooks.Overdue {
+            // The stop goes ahead (and ends the hook's exec with the container): a hook may not keep a service running.
+            await context.log("\(overdue.description); stopping the container anyway")
+        }
     }
 
     private func grace(_ service: String) -> Int? {

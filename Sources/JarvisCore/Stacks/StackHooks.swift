@@ -7,9 +7,16 @@ import Foundation
 struct StackHooks {
     let docker: DockerClient
 
-    /// Runs `hooks` in `container` one after the other.
-    func run(_ hooks: [LifecycleHook], in container: String, service: String, kind: String) async throws {
+    /// A hook still running after the operation's wait timeout.
+    struct Overdue: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Runs `hooks` in `container` one after the other, each for at most `timeout` seconds: a hook that
+    /// never ends would otherwise hold the stack's task (and, for pre_stop, keep the container from stopping) for good.
+    func run(_ hooks: [LifecycleHook], in container: String, service: String, kind: String, timeout: Int) async throws {
         for hook in hooks {
+            let deadline = Date().addingTimeInterval(TimeInterval(timeout))
             var body: [String: Any] = ["Cmd": hook.command, "AttachStdout": false, "AttachStderr": false, "Privileged": hook.privileged]
             if let user = hook.user { body["User"] = user }
             if let directory = hook.workingDir { body["WorkingDir"] = directory }
@@ -27,6 +34,9 @@ struct StackHooks {
                         throw TaskFailure("\(kind) hook of service \(service) (\(hook.command.joined(separator: " "))) exited with code \(state.exitCode ?? -1)")
                     }
                     break
+                }
+                guard Date() < deadline else {
+                    throw Overdue(description: "\(kind) hook of service \(service) (\(hook.command.joined(separator: " "))) did not finish within \(timeout) s")
                 }
                 try await Task.sleep(nanoseconds: 100_000_000)
             }
