@@ -122,15 +122,16 @@ extension AppDatabase {
     }
 
     private static func upsert(_ row: ContainerSnapshotRecord, _ db: Database) throws {
-        try db.execute(sql: """
+        // Cached: a resync writes every container of every host, and compiling the statement each time showed.
+        try db.cachedStatement(sql: """
             INSERT INTO container_snapshot (host_id, id, name, image, image_id, command, created, state, status, health, ports, labels, observed_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(host_id, id) DO UPDATE SET name = excluded.name, image = excluded.image, image_id = excluded.image_id,
                 command = excluded.command, created = excluded.created, state = excluded.state, status = excluded.status,
                 health = excluded.health, ports = excluded.ports, labels = excluded.labels, observed_at = excluded.observed_at
             WHERE excluded.observed_at >= container_snapshot.observed_at
-            """, arguments: [row.hostID, row.id, row.name, row.image, row.imageID, row.command, row.created, row.state, row.status,
-                             row.health, row.ports, row.labels, row.observedAt])
+            """).execute(arguments: [row.hostID, row.id, row.name, row.image, row.imageID, row.command, row.created, row.state,
+                                     row.status, row.health, row.ports, row.labels, row.observedAt])
     }
 
     /// Forgets a removed container (observed gone at `observedAt`).
@@ -241,7 +242,7 @@ extension AppDatabase {
     /// Forgets samples of containers that stopped (their numbers would mislead).
     public func deleteContainerStats(hostID: Int64, except running: Set<String>) throws {
         try pool.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM container_stats WHERE host_id = ?", arguments: [hostID])
+            let ids = try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM container_stats WHERE host_id = ?"), arguments: [hostID])
             for id in ids where !running.contains(id) {
                 try db.execute(sql: "DELETE FROM container_stats WHERE host_id = ? AND id = ?", arguments: [hostID, id])
             }
@@ -251,7 +252,8 @@ extension AppDatabase {
     /// Ids of the containers the snapshot says are running on a host.
     public func runningContainerIDs(hostID: Int64) throws -> [String] {
         try pool.read {
-            try String.fetchAll($0, sql: "SELECT id FROM container_snapshot WHERE host_id = ? AND state = 'running'", arguments: [hostID])
+            try String.fetchAll($0.cachedStatement(sql: "SELECT id FROM container_snapshot WHERE host_id = ? AND state = 'running'"),
+                                arguments: [hostID])
         }
     }
 

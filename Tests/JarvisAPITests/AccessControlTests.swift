@@ -18,6 +18,8 @@ final class AccessControlTests: XCTestCase {
         "POST /api/v1/auth/refresh": .open,
         "POST /api/v1/auth/logout": .role(.viewer),
         "GET /api/v1/auth/me": .role(.viewer),
+        "GET /api/v1/auth/me/preferences": .role(.viewer),
+        "PUT /api/v1/auth/me/preferences": .role(.viewer),
         "POST /api/v1/auth/password": .role(.viewer),
         "GET /api/v1/containers": .role(.viewer),
         "GET /api/v1/containers/{id}": .role(.viewer),
