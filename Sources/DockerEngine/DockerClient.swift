@@ -95,12 +95,22 @@ public final class DockerClient: @unchecked Sendable {
     }
 
     private func perform(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {
-        do { return try await performOnce(request, version: version) } catch let error as EngineError
-            where error.closedAfterHandshake && ["GET", "HEAD"].contains(request.method) {
+        do { return try await performOnce(request, version: version) } catch let error as EngineError where error.closedAfterHandshake {
+            guard ["GET", "HEAD"].contains(request.method) else { try await explainClosedHandshake(); throw error }
             var again = request
             again.freshConnection = true
-            return try await performOnce(again, version: version)
+            do { return try await performOnce(again, version: version) } catch let retry as EngineError where retry.closedAfterHandshake {
+                try await explainClosedHandshake()
+                throw retry
+            }
         }
+    }
+
+    /// A TLS engine that closed right after the handshake may have refused our certificate, but its
+    /// alert can lose the race with its close while a request is on its way: ask once more, sending
+    /// nothing, and throw the server's own reason when it gives one.
+    private func explainClosedHandshake() async throws {
+        if case .tls = host.transport { try await TLSHandshakeCheck.run(EngineRoute(direct: host)) }
     }
 
     private func performOnce(_ request: EngineRequest, version: APIVersion?) async throws -> EngineResponse {

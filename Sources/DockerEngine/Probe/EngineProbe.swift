@@ -39,7 +39,8 @@ public enum EngineProbe {
     public static let requestTimeout = 30
 
     /// Probes `host`. SSH: reads the host key with ssh-keyscan unless `knownHostsLine` is
-    /// already set, then connects pinned to exactly that key. TLS: checks the PEMs first.
+    /// already set, then connects pinned to exactly that key. TLS: checks the PEMs first, and after
+    /// a failed first request the handshake alone, for the server's own reason.
     public static func probe(_ host: DockerHost) async throws -> ProbeResult {
         var host = host
         var hostKey: SSHHostKey?
@@ -47,7 +48,6 @@ public enum EngineProbe {
         switch host.transport {
         case let .tls(_, _, material):
             _ = try material.credentialFacts()
-            try await TLSHandshakeCheck.run(EngineRoute(direct: host))
         case var .ssh(endpoint):
             try endpoint.validate()
             if let line = endpoint.knownHostsLine, !line.isEmpty {
@@ -72,7 +72,15 @@ public enum EngineProbe {
         var ping = EngineRequest("GET", "/_ping", timeout: requestTimeout, versioned: false)
         ping.freshConnection = true
         ping.collectCertificates = true
-        let first = try await client.performRaw(ping)
+        let first: EngineResponse
+        do { first = try await client.performRaw(ping) } catch let error as EngineError {
+            // TLS 1.3 tells a refused client certificate after the handshake, and the server's close
+            // can overtake that alert when a request is on its way: ask again without sending
+            // anything. Only on failure, since a server that sends nothing after the handshake
+            // (no session tickets) makes that check wait its full time.
+            if case .tls = host.transport { try await TLSHandshakeCheck.run(EngineRoute(direct: host)) }
+            throw error
+        }
         guard (200..<300).contains(first.status) else { throw EngineError.fromResponse(status: first.status, body: first.body) }
         guard let header = first.header("Api-Version"), let api = APIVersion(header) else {
             throw EngineError(.decoding, status: first.status, message: "\(host) answered /_ping without an Api-Version header: is it a Docker engine?")
