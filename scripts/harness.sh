@@ -76,12 +76,66 @@ harness_start_remote() {
   echo "remote engines: $remote_dir/hosts.json"
 }
 
+# scripts/container-image-build.sh in the background from here on, at the least CPU
+# priority: test_container_image.py waits for its result (JARVIS_E2E_IMAGE_BUILD names the
+# .log and the .status file). Its own session, so that harness_stop can end it.
+harness_start_image_build() {
+  export JARVIS_E2E_IMAGE_BUILD="$engine_dir/image-build"
+  setsid bash -c 'scripts/container-image-build.sh jarvis:e2e >"$0.log" 2>&1; echo $? >"$0.status"' "$JARVIS_E2E_IMAGE_BUILD" &
+  image_build_pid=$!
+}
+
 harness_stop() {
+  if [ -n "${image_build_pid:-}" ] && [ ! -f "$JARVIS_E2E_IMAGE_BUILD.status" ]; then
+    kill -TERM -- "-$image_build_pid" 2>/dev/null && wait "$image_build_pid" 2>/dev/null || true
+  fi
   if [ -n "${stack_pid:-}" ]; then kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null || true; fi
   if [ -n "${registry_pid:-}" ]; then kill -TERM "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true; fi
   if [ -n "${remote_dir:-}" ]; then scripts/remote-engines.sh stop "$remote_dir" || true; rm -rf "$remote_dir"; fi
   scripts/sandbox-engine.sh stop "$engine_dir" || true
   rm -rf "$engine_dir" "$data_dir" 2>/dev/null || true
+}
+
+# The end-to-end files against the running stack (the JARVIS_E2E_* settings of the stack
+# above), in the phases of Tests/e2e/conftest.py: the parallel files over
+# $JARVIS_E2E_WORKERS pytest-xdist workers (default 3; 0 runs all files in one process, in
+# file order) with the background files in a process of their own beside them, then the
+# serial ones. Each phase prints its own pytest summary; the last lines add them up and
+# name every failed test. Arguments go to each pytest (files, -k ...). Returns non-zero
+# when a phase failed, 5 when no phase ran a test.
+harness_pytest() {
+  export JARVIS_E2E_URL="https://127.0.0.1:$port" JARVIS_E2E_PASSWORD=$admin_password JARVIS_E2E_DOCKER_HOST=$DOCKER_HOST \
+    JARVIS_E2E_DATA_DIR=$data_dir JARVIS_E2E_ENGINE_DIR=$engine_dir JARVIS_E2E_TERMINAL_IDLE=10 \
+    JARVIS_E2E_UPLOAD_MAX=67108864 JARVIS_E2E_REGISTRY=$registry JARVIS_E2E_REGISTRY_USER=$registry_user \
+    JARVIS_E2E_REGISTRY_PASSWORD=$registry_password
+  local workers=${JARVIS_E2E_WORKERS:-3} results="$data_dir/e2e-results" code failed=0 ran=0 started=$SECONDS
+  local pytest=(.venv-test/bin/pytest -q -p no:cacheprovider --durations=5) codes=()
+  mkdir -p "$results"; rm -f "$results"/*.xml
+  if [ "$workers" = 0 ]; then
+    code=0; "${pytest[@]}" --junitxml="$results/all.xml" "$@" || code=$?; codes+=("$code")
+  else
+    local bg_pid
+    "${pytest[@]}" -m background --junitxml="$results/background.xml" "$@" >"$results/background.log" 2>&1 &
+    bg_pid=$!
+    printf '\n--- e2e: parallel phase (%s workers; the background files beside it) ---\n' "$workers"
+    code=0; "${pytest[@]}" -n "$workers" --dist loadfile -m "not serial and not background" \
+      --junitxml="$results/parallel.xml" "$@" || code=$?; codes+=("$code")
+    echo "(parallel phase: $((SECONDS - started)) s)"
+    code=0; wait "$bg_pid" || code=$?; codes+=("$code")
+    printf '\n--- e2e: background files (done after %s s) ---\n' "$((SECONDS - started))"
+    cat "$results/background.log"
+    printf '\n--- e2e: serial phase ---\n'
+    started=$SECONDS
+    code=0; "${pytest[@]}" -m "serial and not background" --junitxml="$results/serial.xml" "$@" || code=$?; codes+=("$code")
+    echo "(serial phase: $((SECONDS - started)) s)"
+  fi
+  printf '\n--- e2e: all phases ---\n'
+  .venv-test/bin/python scripts/e2e-summary.py "$results"/*.xml | tee "$results/summary.txt"
+  for code in "${codes[@]}"; do
+    case $code in 0) ran=1 ;; 5) ;; *) failed=1 ;; esac  # 5: pytest selected no test
+  done
+  [ "$failed" = 0 ] || return 1
+  [ "$ran" = 1 ] || return 5
 }
 
 release_build() {

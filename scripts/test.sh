@@ -6,14 +6,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/harness.sh
 port=${JARVIS_TEST_PORT:-18443}
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts; the last lines list how long each took.
+step_name="" step_start=$SECONDS timings=()
+step() {
+  [ -z "$step_name" ] || timings+=("$(printf '%6d s  %s' "$((SECONDS - step_start))" "$step_name")")
+  step_name=$* step_start=$SECONDS
+  printf '\n==> %s (at %d s)\n' "$*" "$SECONDS"
+}
 
 step "dependencies"
 scripts/install-deps.sh build run test
-python_env
+# The tests' Python packages (pip from PyPI: network, little CPU) install while the
+# engines start and the release build runs; the e2e step waits for them.
+venv_log=$(mktemp /tmp/jv-venv.XXXXXX)
+python_env >"$venv_log" 2>&1 &
+venv_pid=$!
 
 step "private engine"
 harness_start "$port"
+# The container image (bases, then a clean Swift build in deploy/docker/Dockerfile) builds
+# from now on at the least CPU priority, on what the steps below leave idle.
+harness_start_image_build
 
 step "private registry"
 harness_start_registry "$((port - 3000))"
@@ -33,12 +46,14 @@ step "stack on https://127.0.0.1:$port"
 # A 64 MiB upload limit, so the oversize test sends little.
 JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 JARVIS_HOST_CHECK_INTERVAL=2 harness_start_stack "$port"
 
-step "end-to-end and browser tests"
+step "test packages (installed in the background since the start)"
+wait "$venv_pid" || { cat "$venv_log" >&2; echo "pip install -r Tests/e2e/requirements.txt failed" >&2; exit 1; }
+rm -f "$venv_log"
+
+step "end-to-end and browser tests (phases: Tests/e2e/conftest.py)"
 status=0
-JARVIS_E2E_URL="https://127.0.0.1:$port" JARVIS_E2E_PASSWORD=$admin_password JARVIS_E2E_DOCKER_HOST=$DOCKER_HOST \
-JARVIS_E2E_DATA_DIR=$data_dir JARVIS_E2E_ENGINE_DIR=$engine_dir JARVIS_E2E_TERMINAL_IDLE=10 \
-JARVIS_E2E_UPLOAD_MAX=67108864 JARVIS_E2E_REGISTRY=$registry JARVIS_E2E_REGISTRY_USER=$registry_user JARVIS_E2E_REGISTRY_PASSWORD=$registry_password \
-  .venv-test/bin/pytest -q -p no:cacheprovider Tests/e2e || status=$?
+harness_pytest Tests/e2e || status=1
+[ ! -f "$JARVIS_E2E_IMAGE_BUILD.log" ] || { echo "--- container image build ---"; tail -n 5 "$JARVIS_E2E_IMAGE_BUILD.log"; }
 
 step "API fuzzing (schemathesis against openapi.yaml, as admin, bounded)"
 # Excluded: streams (SSE), calls that would end the fuzzer's own session
@@ -63,4 +78,12 @@ if [ "$status" != 0 ]; then
   echo "--- last server log lines ---" >&2
   tail -n 40 "$data_dir"/logs/*.log >&2 || true
 fi
+
+step "done"
+printf '\n--- time per step (%d s in all) ---\n' "$SECONDS"
+printf '%s\n' "${timings[@]}"
+# The closing lines: what the end-to-end phases and the fuzzer counted, failed tests named above.
+grep -E '^FAILED ' "$data_dir/e2e-results/summary.txt" 2>/dev/null || true
+tail -n 1 "$data_dir/e2e-results/summary.txt" 2>/dev/null || true
+echo "fuzz: $passed passed, $((generated - passed)) failed"
 exit "$status"

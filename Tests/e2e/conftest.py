@@ -1,5 +1,28 @@
 """Fixtures for end-to-end tests against the stack that scripts/test.sh starts:
-real nginx (TLS), jarvis-fcgi, jarvis-sse, SQLite, and a private Docker engine."""
+real nginx (TLS), jarvis-fcgi, jarvis-sse, SQLite, and a private Docker engine.
+
+Phases (scripts/harness.sh, harness_pytest). All files share the one stack, in three groups:
+  parallel    the files named in PARALLEL below, spread over a few pytest-xdist workers;
+              a file stays on one worker, so its own tests still run in order;
+  background  the files in BACKGROUND (long and CPU-bound: the container image build),
+              in a pytest process of its own beside the parallel phase;
+  serial      everything else, one test at a time in one process once both are done,
+              in file order (test_zz_engine_down.py stops the engine, so it comes last).
+A file that is in no list is serial: that is always correct, only slower. Put a file
+in PARALLEL only when none of its tests
+  - stops, restarts or reconfigures a shared process (the engine, a remote engine or its
+    SSH key, jarvis-fcgi, jarvis-sse, nginx) or writes to the store or the audit chain;
+  - changes what other sessions rely on: the admin account, its throttles or sessions
+    (logout of others, unlock), hosts, saved registries, settings;
+  - counts or compares global sets that other tests change: all containers, images,
+    volumes or networks of the engine, the newest audit row or task without a filter of
+    its own, sessions, uploads, engine streams, metric counters;
+  - prunes or deletes what it did not make, or uses a fixed name or port another file uses;
+  - asserts latency or timing that a busy machine would upset, or drives a browser
+    (Chromium drops requests when other tests' containers change network interfaces).
+A single test of a parallel file that breaks one of these rules gets @pytest.mark.serial
+and runs in the serial phase. `scripts/e2e.sh Tests/e2e/test_x.py` runs the same phases;
+JARVIS_E2E_WORKERS=0 runs everything in one process, in file order, as before."""
 import json
 import os
 import subprocess
@@ -14,6 +37,42 @@ PASSWORD = os.environ.get("JARVIS_E2E_PASSWORD", "")
 DOCKER_HOST = os.environ.get("JARVIS_E2E_DOCKER_HOST", "")
 DATA_DIR = os.environ.get("JARVIS_E2E_DATA_DIR", "")
 IMAGE = "jarvis-test/busybox:latest"
+
+# The phases of the module docstring. Each entry says why the file is safe beside others.
+PARALLEL = {
+    "test_access_log.py": "its own container and terminal ticket",
+    "test_api.py": "its own containers and sessions (three audit tests are serial)",
+    "test_auth_hardening.py": "its own users and addresses (the admin lockout and the chain edits are serial)",
+    "test_compose_semantics.py": "its own stacks and image",
+    "test_containers.py": "its own containers, found by name (global counts are serial)",
+    "test_deploy.py": "files only",
+    "test_host_boundary.py": "its own users, stacks and volumes",
+    "test_images.py": "its own images (the prune test is serial)",
+    "test_jarvisctl.py": "its own users and stores (the chain edit is serial)",
+    "test_openapi.py": "shapes only (the test that ends other sessions is serial)",
+    "test_secrets_masking.py": "its own containers and stacks (the build's audit test is serial)",
+    "test_stacks.py": "its own stacks, found by name",
+    "test_streams.py": "its own containers (the engine-stream count is serial)",
+    "test_tasks.py": "its own images, tasks and registry credential (killing jarvis-sse is serial)",
+    "test_terminal.py": "its own containers, audit rows found by container id",
+}
+BACKGROUND = {
+    "test_container_image.py": "a clean Swift build in the image: minutes of CPU, run at low priority",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: runs alone, after the parallel phase (conftest.py says when)")
+    config.addinivalue_line("markers", "background: runs in its own process beside the parallel phase")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        if name in BACKGROUND:
+            item.add_marker(pytest.mark.background)
+        elif name not in PARALLEL:
+            item.add_marker(pytest.mark.serial)
 
 
 def docker(*args, check=True):

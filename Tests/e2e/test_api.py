@@ -6,6 +6,8 @@ import json
 import os
 import time
 
+import pytest
+
 from conftest import BASE, DATA_DIR, Client, docker, wait_for
 
 
@@ -86,6 +88,7 @@ def audit_rows(client, **params):
     return client.get("/audit-logs", params=params).json()["items"]
 
 
+@pytest.mark.serial  # reads the newest container.stop audit row
 def test_stop_and_start_change_state_and_write_audit_rows(client, container):
     cid, name = container("trap 'exit 0' TERM; while true; do sleep 1; done")
     stop = client.post(f"/containers/{name}/stop", json={"timeout": 5})
@@ -107,6 +110,7 @@ def test_stop_and_start_change_state_and_write_audit_rows(client, container):
     assert kill.status_code == 200 and kill.json()["state"]["running"] is False
 
 
+@pytest.mark.serial  # reads the newest container.stop audit row
 def test_missing_csrf_header_is_refused_and_changes_nothing(client, container):
     cid, _ = container()
     response = client.post(f"/containers/{cid}/stop", csrf=False)
@@ -116,6 +120,7 @@ def test_missing_csrf_header_is_refused_and_changes_nothing(client, container):
     assert row["result"] == "failure" and "CSRF" in row["error"]
 
 
+@pytest.mark.serial  # reads the newest container.restart audit row
 def test_unknown_container_action_is_404_and_audited(client):
     response = client.post("/containers/no-such-container/restart")
     assert response.status_code == 404

@@ -90,6 +90,7 @@ def test_a_disabled_users_token_is_refused_at_once(client):
 
 # Finding 11: throttles by (username, IP) and IP with a growing delay.
 
+@pytest.mark.serial  # throttles and unlocks the admin every test signs in as
 def test_failed_logins_for_admin_from_one_address_do_not_lock_admin_out_elsewhere():
     attacker = client_from("127.0.0.3")
     try:
@@ -209,6 +210,7 @@ def store():
     db.close()
 
 
+@pytest.mark.serial  # edits the audit chain that every request extends
 def test_a_row_edited_and_the_chain_recomputed_with_plain_sha256_fails_verification(client, store):
     client.post("/containers/no-such-one/start")  # a few fresh rows
     intact = jarvisctl("audit", "verify")
@@ -234,6 +236,7 @@ def test_a_row_edited_and_the_chain_recomputed_with_plain_sha256_fails_verificat
     assert jarvisctl("audit", "verify").returncode == 0
 
 
+@pytest.mark.serial  # deletes the newest audit row
 def test_a_published_head_catches_deleted_newest_rows(client, store):
     client.post("/containers/no-such-one/start")
     head = jarvisctl("audit", "head")

@@ -86,6 +86,7 @@ def _get(url):
     ({"image": "no-such/image:1"}, "image", "invalid_field"),
     ({"image": IMAGE, "command": "echo 'unterminated"}, "command", "invalid_field"),
 ])
+@pytest.mark.serial  # compares all containers of the engine
 def test_invalid_fields_are_named_and_nothing_is_created(client, body, field, code):
     before = set(docker("ps", "-aq").split())
     response = client.post("/containers", json=body)
@@ -95,6 +96,7 @@ def test_invalid_fields_are_named_and_nothing_is_created(client, body, field, co
     assert set(docker("ps", "-aq").split()) == before
 
 
+@pytest.mark.serial  # compares all containers of the engine
 def test_taken_name_and_published_port_conflict_are_409_naming_both_sides(client, created):
     name = unique()
     created.append(name)
@@ -110,6 +112,7 @@ def test_taken_name_and_published_port_conflict_are_409_naming_both_sides(client
     assert set(docker("ps", "-aq").split()) == before, "nothing half-created"
 
 
+@pytest.mark.serial  # compares all containers of the engine
 def test_a_container_that_cannot_start_is_removed_again(client):
     before = set(docker("ps", "-aq").split())
     response = client.post("/containers", json={"image": IMAGE, "command": ["/no/such/binary"]})
@@ -129,6 +132,7 @@ def test_bind_mounts_need_the_admin_role(client, created):
     assert allowed.status_code == 201 and allowed.json()["state"]["status"] == "created"
 
 
+@pytest.mark.serial  # reads the newest container.rename audit row
 def test_pause_unpause_rename_are_idempotent_and_audited(client, container):
     cid, name = container()
     for _ in range(2):
@@ -213,6 +217,7 @@ def test_list_filters_by_label_and_sorts(client, container):
             docker("rm", "-f", name, check=False)
 
 
+@pytest.mark.serial  # expects its container to be the busiest of the engine
 def test_stats_sampler_fills_cpu_and_memory(client, container):
     cid, name = container("while true; do :; done")  # a busy loop: clearly above 0 % CPU
     def sampled():

@@ -3,6 +3,8 @@ force behind the server's confirmation), tag, prune of dangling images."""
 import urllib.parse
 import uuid
 
+import pytest
+
 from conftest import IMAGE, docker
 
 
@@ -65,6 +67,7 @@ def test_tag_then_untag_an_unused_name(client):
     assert removed.json()["deleted"] == [], "the image itself stays: another tag points at it"
 
 
+@pytest.mark.serial  # prunes every dangling image of the engine
 def test_prune_needs_confirmation_and_reports_what_it_removed(client):
     # Two commits under one tag: the first image loses its tag and dangles.
     tag = f"jarvis-test/dangling:{uuid.uuid4().hex[:6]}"

@@ -3,6 +3,8 @@ import os
 import subprocess
 import uuid
 
+import pytest
+
 from conftest import DATA_DIR, Client
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -58,6 +60,7 @@ def sqlite(sql):
                           capture_output=True, text=True, timeout=30).stdout.strip()
 
 
+@pytest.mark.serial  # edits the audit chain that every request extends
 def test_audit_verify_detects_tampering_with_the_live_trail(client):
     client.post("/containers/no-such-one/start")  # at least a few rows exist
     intact = jarvisctl("audit", "verify")

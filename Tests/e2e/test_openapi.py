@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
@@ -51,6 +52,7 @@ def check(response, template, method="get"):
     OAS30Validator(schema).validate(response.json())
 
 
+@pytest.mark.serial  # ends the admin's other sessions (revoke-others)
 def test_responses_match_the_spec(client, anonymous, container):
     cid, _ = container()
     check(anonymous.get("/health"), "/api/v1/health")

@@ -9,6 +9,8 @@ import re
 import threading
 import uuid
 
+import pytest
+
 from conftest import IMAGE, docker, wait_for
 
 
@@ -66,6 +68,7 @@ class GitAuthProbe(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.serial  # reads the newest five image.build audit rows
 def test_build_from_a_git_url_keeps_its_credentials_out_of_params_output_and_audit(client):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GitAuthProbe)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,6 +2,8 @@
 import json
 import time
 
+import pytest
+
 from conftest import data, docker, open_stream, wait_for
 
 
@@ -74,6 +76,7 @@ def test_streams_need_a_session(anonymous):
         assert response.json()["error"]["code"] == "unauthorized", "the same error shape as the FastCGI side"
 
 
+@pytest.mark.serial  # counts all of jarvis-sse's engine streams
 def test_browser_going_away_releases_the_engine_stream(client, container):
     cid, _ = container("while true; do echo tick; sleep 0.2; done")
     def transfers():

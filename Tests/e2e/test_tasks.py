@@ -374,6 +374,7 @@ def sse_pid():
     return int(text) if text else 0
 
 
+@pytest.mark.serial  # kills jarvis-sse
 def test_a_task_running_when_jarvis_sse_dies_is_interrupted_and_a_retry_succeeds(client, no_new_uploads):
     tag = f"jarvis-test/interrupted:{uuid.uuid4().hex[:6]}"
     task_id = build(client, {"Dockerfile": "FROM jarvis-test/busybox\nRUN sleep 4\n"}, [tag]).json()["task_id"]
