@@ -77,11 +77,16 @@ harness_start_remote() {
 }
 
 # scripts/container-image-build.sh in the background from here on, at the least CPU
-# priority: test_container_image.py waits for its result (JARVIS_E2E_IMAGE_BUILD names the
-# .log and the .status file). Its own session, so that harness_stop can end it.
+# priority, on a private engine of its own: what the tests do to theirs (prune dangling
+# images, stop the engine) never meets a build in progress. test_container_image.py waits
+# for the result (JARVIS_E2E_IMAGE_BUILD names the .log and the .status file) and moves the
+# image over (JARVIS_E2E_IMAGE_ENGINE). Its own session, so that harness_stop can end it.
 harness_start_image_build() {
-  export JARVIS_E2E_IMAGE_BUILD="$engine_dir/image-build"
-  setsid bash -c 'scripts/container-image-build.sh jarvis:e2e >"$0.log" 2>&1; echo $? >"$0.status"' "$JARVIS_E2E_IMAGE_BUILD" &
+  image_engine_dir=$(mktemp -d /tmp/jv-imgeng.XXXXXX)
+  export JARVIS_E2E_IMAGE_ENGINE JARVIS_E2E_IMAGE_BUILD="$image_engine_dir/image-build"
+  JARVIS_E2E_IMAGE_ENGINE=$(scripts/sandbox-engine.sh start "$image_engine_dir")
+  DOCKER_HOST=$JARVIS_E2E_IMAGE_ENGINE setsid bash -c \
+    'scripts/container-image-build.sh jarvis:e2e >"$0.log" 2>&1; echo $? >"$0.status"' "$JARVIS_E2E_IMAGE_BUILD" &
   image_build_pid=$!
 }
 
@@ -89,6 +94,7 @@ harness_stop() {
   if [ -n "${image_build_pid:-}" ] && [ ! -f "$JARVIS_E2E_IMAGE_BUILD.status" ]; then
     kill -TERM -- "-$image_build_pid" 2>/dev/null && wait "$image_build_pid" 2>/dev/null || true
   fi
+  if [ -n "${image_engine_dir:-}" ]; then scripts/sandbox-engine.sh stop "$image_engine_dir" || true; rm -rf "$image_engine_dir"; fi
   if [ -n "${stack_pid:-}" ]; then kill -TERM "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null || true; fi
   if [ -n "${registry_pid:-}" ]; then kill -TERM "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true; fi
   if [ -n "${remote_dir:-}" ]; then scripts/remote-engines.sh stop "$remote_dir" || true; rm -rf "$remote_dir"; fi
