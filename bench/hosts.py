@@ -22,6 +22,8 @@ jarvis-sse with the local host only, 4 (before jarvis-sse grew with 200 hosts), 
 Environment: JARVIS_BENCH_URL, JARVIS_BENCH_PASSWORD, JARVIS_BENCH_DATA_DIR, DOCKER_HOST,
 JARVIS_REMOTE_ENGINES (hosts.json), JARVIS_HOST_CHECK_INTERVAL and JARVIS_HOST_CHECK_CONCURRENCY
 (the stack's). Writes the table to bench/results-hosts.md (--out), keeping its "## Notes".
+Profiling: JARVIS_BENCH_PERF=DIR records `perf record -g` of jarvis-sse over each window of 4;
+JARVIS_BENCH_HOLD=SECONDS keeps 4's set-up (all running) that long afterwards, for perf or strace by hand.
 """
 import argparse
 import concurrent.futures
