@@ -5,6 +5,7 @@ The remote engines come from scripts/remote-engines.sh (JARVIS_REMOTE_ENGINES, h
 Tests/e2e/remote_hosts.py reads it)."""
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -343,6 +344,11 @@ def test_an_offline_host_turns_offline_live_and_its_rows_are_last_known(browser,
         browser.get(BASE + f"/#/h/{name}/containers")
         wait.until(lambda d: on_far in row_names(d))
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=host-dot]").get_attribute("data-state") == "online")
+        # Last known rows need a mirror that has synced once; until then the list comes from the engine.
+        deadline = time.time() + 60
+        while client.get(f"/hosts/{name}/containers", params={"all": 1}).json().get("source") != "mirror":
+            assert time.time() < deadline, "the new host's mirror never synced"
+            time.sleep(0.5)
         remote_hosts.stop_engine("far")
         stopped = True
         checked = client.post(f"/hosts/{name}/check")  # "check now" instead of waiting for the interval
