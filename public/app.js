@@ -113,7 +113,8 @@ class JarvisApp extends HTMLElement {
     if (multi && host) setCurrentHost(host);
     // The URL names the host of every scoped page, so a copied link opens the same host.
     if (multi && scoped && !host && currentHost()) {
-      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
+      const query = section === current[0].slice(2) && location.hash.includes('?') ? '?' + location.hash.split('?')[1] : '';
+      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)) + query);
     }
     let element = document.createElement(page.tag);
     if (section === 'hosts' && id === 'new') {

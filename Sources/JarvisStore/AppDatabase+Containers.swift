@@ -85,6 +85,8 @@ public struct ContainerSnapshotQuery: Sendable {
     public var hostIDs: [Int64]?
     public var text: String?
     public var state: String?
+    /// The engine's image id (`sha256:…`): containers of that image, whatever name they were created from.
+    public var imageID: String?
     public var runningOnly = false
     /// `key` alone matches any value.
     public var labels: [(key: String, value: String?)] = []
@@ -174,6 +176,7 @@ extension AppDatabase {
             arguments += ["%" + literal + "%", "%" + literal + "%", literal + "%"]
         }
         if let state = query.state { conditions.append("c.state = ?"); arguments.append(state) }
+        if let image = query.imageID { conditions.append("c.image_id = ?"); arguments.append(image) }
         if query.runningOnly { conditions.append("c.state = 'running'") }
         for label in query.labels {
             let path = "$.\"" + label.key.replacingOccurrences(of: "\"", with: "") + "\""

@@ -3,7 +3,8 @@ import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
-import { ACTIONS, runAction } from '../containers-view/containers-view.js';
+import { askText } from '../../lib/dialog.js';
+import { ACTIONS, confirmKill, runAction } from '../containers-view/containers-view.js';
 
 const TABS = ['overview', 'logs', 'terminal'];
 
@@ -119,11 +120,12 @@ class ContainerDetails extends HTMLElement {
     const banner = this.querySelector('.banner');
     try {
       if (action === 'rename') {
-        const name = prompt(t('details.renameAsk'), this.details.name);
+        const name = await askText({ title: t('details.renameTitle', { name: this.details.name }), label: t('details.renameAsk'),
+          value: this.details.name, confirm: t('details.renameConfirm') });
         if (!name || name === this.details.name) return;
         await api('POST', engine(`/containers/${encodeURIComponent(this.details.id)}/rename`), { name });
       } else {
-        if (action === 'kill' && !confirm(t('containers.killAsk', { name: this.details.name }))) return;
+        if (action === 'kill' && !await confirmKill(this.details.name)) return;
         const done = await runAction(this.details.id, action);
         if (action === 'remove' && done !== undefined) { location.hash = hostHash('/containers'); return; }
       }

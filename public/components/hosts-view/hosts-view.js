@@ -1,5 +1,6 @@
 import { api } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
+import { askYes } from '../../lib/dialog.js';
 import { bytes, meter, percent } from '../../lib/format.js';
 import { agoAt, hostBadges, labelTags, latency, stateBadge, when } from '../../lib/host-format.js';
 import { hostHash, refreshHosts } from '../../lib/hosts.js';
@@ -147,7 +148,7 @@ class HostsView extends HTMLElement {
         const checked = await api('POST', `${path}/check`);
         this.say(checked?.state ? TEXT.checked(checked) : '', true);
       } else if (action === 'archive') {
-        if (!confirm(TEXT.confirmArchive(name))) return;
+        if (!await askYes({ title: t('hosts.archiveTitle'), message: TEXT.confirmArchive(name), confirm: word('hosts.action', 'archive') })) return;
         await api('POST', `${path}/archive`);
         this.say(TEXT.archived(name), true);
       } else if (action === 'unarchive') {
