@@ -21,6 +21,7 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
@@ -44,6 +45,7 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerResourceCharts();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {

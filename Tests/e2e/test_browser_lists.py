@@ -132,3 +132,37 @@ def test_rows_update_in_place_so_focus_stays_while_another_container_restarts(br
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-name="{steady}"]')
     assert browser.execute_script("return arguments[0].probe", row) == "kept", "the row was re-rendered, not updated in place"
     assert browser.switch_to.active_element == logs, "focus left the button"
+
+
+def test_the_container_page_charts_its_history_with_a_text_alternative(browser, client, container):
+    cid, name = container("while true; do :; done", name="charts-busy-" + uuid.uuid4().hex[:6], network="none")
+    def recorded():
+        points = client.get(f"/containers/{cid}/history", params={"range": "15m"}).json()["points"]
+        return len([p for p in points if p.get("cpu") is not None]) >= 2
+    deadline_wait = WebDriverWait(browser, 70, poll_frequency=2)
+    deadline_wait.until(lambda _: recorded())
+    wait = WebDriverWait(browser, 20)
+    login_as_admin(browser, wait)
+    browser.get(BASE + f"/#/containers/{cid}")
+    charts = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "container-details resource-charts")))
+    wait.until(lambda d: int(charts.get_attribute("data-points") or 0) >= 2)
+    cpu = charts.find_element(By.CSS_SELECTOR, "[data-chart=cpu]")
+    assert "average" in cpu.find_element(By.CSS_SELECTOR, "[data-testid=chart-summary]").text
+    canvas = cpu.find_element(By.CSS_SELECTOR, "canvas")
+    assert "CPU" in canvas.get_attribute("aria-label") and "peak" in canvas.get_attribute("aria-label")
+    # Chart.js drew something: the canvas is not blank.
+    drawn = browser.execute_script("""
+        const c = arguments[0]; const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true; return false;""", canvas)
+    assert drawn, "the CPU chart is blank"
+    assert charts.find_element(By.CSS_SELECTOR, ".charts-note").get_attribute("hidden") is not None, "no error or missing-library note"
+    browser.execute_script("arguments[0].scrollIntoView()", charts)
+    shot(browser, "container-charts")
+    charts.find_element(By.CSS_SELECTOR, "[data-range='24h']").click()
+    wait.until(lambda d: charts.find_element(By.CSS_SELECTOR, "[data-range='24h']").get_attribute("aria-pressed") == "true")
+    wait.until(lambda d: int(charts.get_attribute("data-points") or 0) >= 1)
+    browser.get(BASE + "/#/dashboard")
+    host = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=host-charts]")))
+    wait.until(lambda d: int(host.get_attribute("data-points") or 0) >= 1)
+    assert not host.find_elements(By.CSS_SELECTOR, "[data-chart=memory] [data-testid=chart-summary]")[0].text.count("limit")
+    shot(browser, "dashboard-charts")

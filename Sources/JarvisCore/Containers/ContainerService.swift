@@ -150,6 +150,15 @@ public final class ContainerService: Sendable {
         return all.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
     }
 
+    /// Containers by health, for those with a healthcheck.
+    public func healthCounts() async throws -> [String: Int] {
+        if try answerFromMirror() { return try database.containerHealthCounts(hostID: host.id) }
+        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
+        return all.reduce(into: [:]) { counts, summary in
+            if let health = ContainerSnapshot.health(fromStatus: summary.status) { counts[health, default: 0] += 1 }
+        }
+    }
+
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {
         if try answerFromMirror() {
             let (rows, total) = try database.containerSnapshot(query.snapshot(hosts: [host.id]))

@@ -29,6 +29,7 @@ class ContainerDetails extends HTMLElement {
         <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${t(`details.tab.${tab}`)}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
+        <div class="resources"></div>
       </section>
       <log-panel hidden></log-panel>
       <terminal-panel hidden></terminal-panel>`);
@@ -49,13 +50,25 @@ class ContainerDetails extends HTMLElement {
   showTab() {
     this.querySelectorAll('[data-tab]').forEach((a) => a.classList.toggle('active', a.dataset.tab === this.tab));
     this.querySelector('.overview').hidden = this.tab !== 'overview';
+    this.querySelector('.resources').hidden = this.tab !== 'overview';
     const logs = this.querySelector('log-panel');
     const terminal = this.querySelector('terminal-panel');
     logs.hidden = this.tab !== 'logs';
     terminal.hidden = this.tab !== 'terminal';
     if (!this.details) return;
+    if (this.tab === 'overview') this.showCharts();
     if (this.tab === 'logs' && !this.logsStarted) { this.logsStarted = true; logs.follow(this.details.id, this.details.name); }
     if (this.tab === 'terminal') terminal.attach(this.details.id, this.details.name);
+  }
+
+  /** The resource charts, made once (they refresh themselves while open). */
+  showCharts() {
+    const box = this.querySelector('.resources');
+    if (box.firstElementChild) return;
+    const charts = document.createElement('resource-charts');
+    charts.setAttribute('container-id', this.details.id);
+    charts.setAttribute('memory-limit', String(this.details.memory_limit ?? 0));
+    box.append(charts);
   }
 
   async load() {

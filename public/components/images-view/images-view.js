@@ -3,6 +3,7 @@ import { withConfirmation } from '../../lib/confirm.js';
 import { askChoice, askText, askYes } from '../../lib/dialog.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
@@ -126,8 +127,8 @@ class ImagesView extends HTMLElement {
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');
-      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">${t('images.none')}</td></tr>`); return; }
-      mount(body, html`${result.items.map((image) => html`
+      if (!result.items.length) { showMessageRow(body, html`<tr><td colspan="6" class="empty">${t('images.none')}</td></tr>`); return; }
+      patchRows(body, result.items.map((image) => ({ key: image.id, html: html`
         <tr data-id="${image.id}" data-ref="${image.tags[0] ?? image.id}" data-testid="image-row">
           <td class="image">${image.tags.length ? image.tags.map((tag) => html`<span class="tag" data-tag="${tag}">${tag}<button
             class="tag-remove operator-only" data-action="untag" data-ref="${tag}" aria-label="${t('images.removeTag', { ref: tag })}"
@@ -141,7 +142,7 @@ class ImagesView extends HTMLElement {
             <button data-action="save">${t('images.action.save')}</button>
             ${image.tags.length > 1 ? '' : html`<button class="danger" data-action="remove" data-ref="${image.tags[0] ?? image.id}">${t('images.action.remove')}</button>`}
           </td>
-        </tr>`)}`);
+        </tr>` })));
     } catch (error) {
       this.say(t('images.loadFailed', { message: error.message }));
     }
