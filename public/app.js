@@ -106,6 +106,11 @@ class JarvisApp extends HTMLElement {
     const { host, path } = route();
     // Sub-pages: #/containers/new and #/containers/<id>[/logs|/terminal] belong to Containers.
     const [, section, id, tab] = path.split('/');
+    // A page the role may not open says so (and which role it needs) instead of silently showing another.
+    const known = PAGES[`#/${section}`];
+    const refused = known && RANK[this.user.role] < RANK[known.role] ? known.role
+      : section === 'containers' && id === 'new' && RANK[this.user.role] < RANK.operator ? 'operator' : null;
+    if (refused) { this.showNotAllowed(allowed, known, refused, id === 'new' ? t('containers.new') : title(known)); return; }
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
     const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
@@ -180,6 +185,16 @@ class JarvisApp extends HTMLElement {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();
     });
+  }
+
+  /** A page (or action page) above the user's role: what it needs, and a way back. */
+  showNotAllowed(allowed, page, role, label) {
+    document.title = `${t('app.notAllowedTitle')} · Jarvis`;
+    this.renderFrame(allowed, page);
+    mount(this.querySelector('main'), html`<section class="panel not-allowed" data-testid="not-allowed">
+      <h1>${t('app.notAllowedTitle')}</h1>
+      <p>${t('app.notAllowed', { page: label, role: word('role', role), current: word('role', this.user.role) })}</p>
+      <p><a class="button" href="${pageLink('#/dashboard')}">${t('nav.dashboard')}</a></p></section>`);
   }
 
   /** A link to a host that does not exist (deleted, archived, mistyped): say so instead of failing every call. */
