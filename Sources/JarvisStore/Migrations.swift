@@ -295,6 +295,7 @@ enum Migrations {
                 );
                 """)
         }
+        registerNotifications(&migrator)
         return migrator
     }
 }
