@@ -8,6 +8,8 @@ public struct NotifyChannelView: Encodable, Sendable {
     public let name: String
     public let enabled: Bool
     public let config: NotifyChannelConfig
+    /// The webhook's custom header names (their values are secret; a map's keys would be re-cased on the way out).
+    public let headerNames: [String]
     public let createdAt: String
     public let updatedAt: String
 }
@@ -96,9 +98,10 @@ public struct NotificationService: Sendable {
 
     func view(_ record: NotifyChannelRecord) throws -> NotifyChannelView {
         var config = try Self.openConfig(record, secrets).masked
-        if let headers = config.headers { config.headers = headers.isEmpty ? nil : headers }
+        let names = (config.headers ?? [:]).keys.sorted()
+        config.headers = nil
         return NotifyChannelView(id: record.id, kind: record.kind, name: record.name, enabled: record.enabled, config: config,
-                                 createdAt: record.createdAt, updatedAt: record.updatedAt)
+                                 headerNames: names, createdAt: record.createdAt, updatedAt: record.updatedAt)
     }
 
     public func channels() throws -> [NotifyChannelView] { try database.notifyChannels().map(view) }

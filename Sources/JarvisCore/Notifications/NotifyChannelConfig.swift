@@ -82,6 +82,7 @@ public struct NotifyChannelConfig: Codable, Sendable, Equatable {
         if merged.key == mask { merged.key = saved.key }
         if merged.token == mask { merged.token = saved.token }
         if merged.password == mask { merged.password = saved.password }
+        if merged.headers == nil { merged.headers = saved.headers }  // GET shows names only; `{}` clears them
         if let headers = merged.headers {
             merged.headers = headers.reduce(into: [:]) { result, pair in
                 result[pair.key] = pair.value == mask ? saved.headers?[pair.key] ?? "" : pair.value
