@@ -10,7 +10,9 @@ class NotifyBell extends HTMLElement {
   connectedCallback() {
     mount(this, html`
       <button class="ghost bell" type="button" aria-haspopup="true" aria-expanded="false" aria-label="${t('notify.bell')}" title="${t('notify.bell')}">
-        <span aria-hidden="true">🔔</span><span class="count" data-testid="bell-count" hidden></span>
+        <svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
+             stroke-linejoin="round"><path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9"/><path d="M10.3 21a1.94 1.94 0 0 0 3.4 0"/></svg>
+        <span class="count" data-testid="bell-count" hidden></span>
       </button>
       <div class="bell-panel" role="region" aria-label="${t('notify.latestEvents')}" hidden>
         <strong>${t('notify.latestEvents')}</strong>
@@ -19,11 +21,27 @@ class NotifyBell extends HTMLElement {
       </div>`);
     const button = this.querySelector('.bell');
     button.addEventListener('click', () => this.toggle());
+    // A click elsewhere or Escape closes the panel, as any menu does.
+    this.outside = (event) => { if (!this.contains(event.target)) this.close(); };
+    this.escape = (event) => { if (event.key === 'Escape') this.close(); };
+    document.addEventListener('click', this.outside);
+    document.addEventListener('keydown', this.escape);
     this.load();
     this.timer = setInterval(() => this.load(), 30000);
   }
 
-  disconnectedCallback() { clearInterval(this.timer); }
+  disconnectedCallback() {
+    clearInterval(this.timer);
+    document.removeEventListener('click', this.outside);
+    document.removeEventListener('keydown', this.escape);
+  }
+
+  close() {
+    const panel = this.querySelector('.bell-panel');
+    if (!panel || panel.hidden) return;
+    panel.hidden = true;
+    this.querySelector('.bell').setAttribute('aria-expanded', 'false');
+  }
 
   async load() {
     let items = [];
