@@ -389,3 +389,66 @@ def test_bad_input_is_a_400_naming_the_field_and_viewers_only_see_events(client,
     assert viewer.get("/notifications/events").status_code == 200
     assert viewer.get("/notifications/channels").status_code == 403
     assert viewer.get("/notifications/deliveries").status_code == 403
+
+
+def test_an_unhealthy_container_sends_its_failing_health_check_output(client, made, receiver):
+    prefix = f"ntf-sick-{uuid.uuid4().hex[:6]}"
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hook/{prefix}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["container.unhealthy"], [hook["id"]], container=prefix + "*")
+    name = prefix + "-a"
+    try:
+        run(name, "--health-cmd", "echo probe-says-db-down; exit 1", "--health-interval", "1s", "--health-retries", "1",
+            "--health-timeout", "2s", script="sleep 600")
+        messages = wait_for("the unhealthy message", lambda: webhook_messages(receiver, name), timeout=40)
+        event = messages[0]["body"]["event"]
+        assert event["kind"] == "container.unhealthy" and "probe-says-db-down" in event["fields"]["health_output"], event
+        assert "Health check: probe-says-db-down" in messages[0]["body"]["message"]["text"]
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_a_failed_task_is_reported_with_its_error(client, made, receiver):
+    registry = os.environ.get("JARVIS_E2E_REGISTRY")
+    if not registry:
+        pytest.skip("no private registry")
+    tag = uuid.uuid4().hex[:8]
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hook/task-{tag}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["task.failed"], [hook["id"]])
+    accepted = client.post("/images/pull", json={"image": f"{registry}/jarvis/ntf-missing-{tag}", "tag": "1",
+                                                 "auth": {"username": "jarvis", "password": "not-the-password"}})
+    assert accepted.status_code == 202, accepted.text
+    task_id = accepted.json()["task_id"]
+    messages = wait_for("the task message", lambda: received(
+        receiver, lambda r: r.get("service") == "webhook" and r["path"] == f"/hook/task-{tag}" and r["body"]["event"]["fields"].get("task") == task_id),
+        timeout=60)
+    event = messages[0]["body"]["event"]
+    assert event["kind"] == "task.failed" and event["fields"]["error"] and event["fields"]["task_kind"] == "image.pull", event
+    assert "not-the-password" not in json.dumps(messages[0]["body"])
+
+
+def test_a_host_going_offline_and_back_sends_both(client, made, receiver):
+    import remote_hosts
+    if not remote_hosts.directory():
+        pytest.skip("no remote engines (scripts/e2e.sh starts them)")
+    name = "t-ntf-far"
+    listed = {h["name"] for h in client.get("/hosts").json()["items"]}
+    if name not in listed:
+        created = client.post("/hosts", json=remote_hosts.tls_host_body("far", name), timeout=60)
+        assert created.status_code == 201, created.text
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hook/{name}", "secret": WEBHOOK_SECRET})
+    made_rule = client.post("/notifications/rules", json={"name": f"hosts-{uuid.uuid4().hex[:6]}", "events": ["host.offline", "host.online"],
+                                                          "channels": [hook["id"]], "filters": {"hosts": [name]}, "throttle_seconds": 0})
+    assert made_rule.status_code == 201, made_rule.text
+    made["rules"].append(made_rule.json()["id"])
+    wait_for("the host online", lambda: client.get(f"/hosts/{name}").json()["state"] == "online", 30)
+    remote_hosts.stop_engine("far")
+    try:
+        offline = wait_for("the offline message", lambda: [m for m in webhook_messages(receiver, name) if m["body"]["event"]["kind"] == "host.offline"], 30)
+        assert offline[0]["body"]["event"]["host"] == name and offline[0]["verified"]
+    finally:
+        remote_hosts.start_engine("far")
+    online = wait_for("the online message", lambda: [m for m in webhook_messages(receiver, name) if m["body"]["event"]["kind"] == "host.online"], 40)
+    assert "answers again" in online[0]["body"]["event"]["summary"]
+    asked = client.delete(f"/hosts/{name}")
+    token = asked.json().get("confirmation", {}).get("token", "")
+    client.delete(f"/hosts/{name}", headers={"X-Confirmation-Token": token})
