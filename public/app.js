@@ -21,6 +21,7 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
 import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
@@ -46,6 +47,7 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
 
@@ -118,7 +120,8 @@ class JarvisApp extends HTMLElement {
     if (multi && host) setCurrentHost(host);
     // The URL names the host of every scoped page, so a copied link opens the same host.
     if (multi && scoped && !host && currentHost()) {
-      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
+      const query = section === current[0].slice(2) && location.hash.includes('?') ? '?' + location.hash.split('?')[1] : '';
+      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)) + query);
     }
     let element = document.createElement(page.tag);
     if (section === 'hosts' && id === 'new') {

@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { askYes } from '../../lib/dialog.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, errorText, t } from '../../lib/i18n.js';
 import { CHANNEL_FIELDS, EVENT_KINDS, MASK } from './notify-kinds.js';
@@ -212,7 +213,7 @@ class NotificationsView extends HTMLElement {
         this.drawFields(channel.kind, channel.config);
         form.name.focus();
       } else if (button.dataset.action === 'delete') {
-        if (!window.confirm(t('notify.confirmDelete', { name: channel.name }))) return;
+        if (!await askYes({ title: t('notify.deleteChannel'), message: t('notify.confirmDelete', { name: channel.name }), confirm: t('notify.delete'), danger: true })) return;
         await api('DELETE', `/notifications/channels/${id}`);
         this.load();
       }
@@ -313,7 +314,7 @@ class NotificationsView extends HTMLElement {
         form.querySelector('[data-action=reset]').hidden = false;
         form.name.focus();
       } else if (button.dataset.action === 'delete') {
-        if (!window.confirm(t('notify.confirmDelete', { name: rule.name }))) return;
+        if (!await askYes({ title: t('notify.deleteRule'), message: t('notify.confirmDelete', { name: rule.name }), confirm: t('notify.delete'), danger: true })) return;
         await api('DELETE', `/notifications/rules/${id}`);
         this.load();
       }
