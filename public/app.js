@@ -23,6 +23,8 @@ import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
 import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
+import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
+import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
@@ -46,6 +48,8 @@ registerHostsView();
 registerHostForm();
 registerHostDetails();
 registerResourceCharts();
+registerNotificationsView();
+registerNotifyBell();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -57,6 +61,7 @@ const PAGES = {
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
   '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
+  '#/notifications': { key: 'nav.notifications', tag: 'notifications-view', role: 'admin' },
   '#/account': { key: 'nav.account', tag: 'account-view', role: 'viewer' },
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -173,6 +178,7 @@ class JarvisApp extends HTMLElement {
         ${isMultiHost() ? hostSwitcher() : ''}
         <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${title(p)}</a>`)}</nav>
         <div class="session">
+          <notify-bell admin="${String(this.user.role === 'admin')}"></notify-bell>
           ${languageSwitch()}
           <span class="user" data-testid="current-user">${this.user.username} <small>${word('role', this.user.role)}</small></span>
           <button class="ghost" data-action="logout">${t('app.signOut')}</button>
