@@ -62,7 +62,7 @@ let package = Package(
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
                 swiftSettings: settings),
-        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", .product(name: "Metrics", package: "swift-metrics")],
+        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", "Schedule", .product(name: "Metrics", package: "swift-metrics")],
                 swiftSettings: settings),
 
         // Executables: thin shells around the libraries.

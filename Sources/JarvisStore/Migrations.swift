@@ -295,6 +295,7 @@ enum Migrations {
                 );
                 """)
         }
+        registerJobs(&migrator)
         return migrator
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A trigger as stored and sent over the API: `{"type":"cron","expression":"*/5 * * * *","timezone":"Europe/Berlin"}`,
 /// `{"type":"interval","every_seconds":300}`, `{"type":"once","at":"2026-12-24T18:00:00","timezone":"Asia/Shanghai"}`;
-/// each may add `"jitter_seconds"`.
+/// each may add `"jitter_seconds"`. Coded with camel-case keys: the API's snake-case coders map them.
 public struct TriggerSpec: Codable, Sendable, Equatable {
     public var type: String
     public var expression: String?
@@ -10,11 +10,6 @@ public struct TriggerSpec: Codable, Sendable, Equatable {
     public var everySeconds: Int64?
     public var at: String?
     public var jitterSeconds: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case type, expression, timezone, at
-        case everySeconds = "every_seconds", jitterSeconds = "jitter_seconds"
-    }
 
     /// Makes a spec from its parts.
     public init(type: String, expression: String? = nil, timezone: String? = nil, everySeconds: Int64? = nil,

@@ -17,6 +17,8 @@ public final class JarvisEnvironment: Sendable {
     public let users: UserService
     public let confirmations: ConfirmationService
     public let tasks: TaskService
+    /// Scheduled jobs and their runs.
+    public let jobs: JobService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -39,6 +41,7 @@ public final class JarvisEnvironment: Sendable {
         tasks = TaskService(database: database, dataDir: config.dataDir)
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
+        jobs = JobService(database: database, hosts: hosts)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).
