@@ -35,7 +35,9 @@ public final class JobScheduler: @unchecked Sendable {
         var changes = (try? database.jobChanges()) ?? 0
         while !Task.isCancelled {
             pass(now: Date())
-            let wake = (try? database.nextJobWake()) ?? Date().addingTimeInterval(3600)
+            var wake = (try? database.nextJobWake()) ?? Date().addingTimeInterval(3600)
+            // Due but not claimable (a run waits on its job's running one, or on the cap): a run ending here wakes us.
+            if wake <= Date() { wake = Date().addingTimeInterval(5) }
             while !Task.isCancelled, Date() < wake {
                 try? await Task.sleep(nanoseconds: UInt64(min(0.5, max(wake.timeIntervalSinceNow, 0.01)) * 1e9))
                 let now = (try? database.jobChanges()) ?? changes
