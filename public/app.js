@@ -21,6 +21,9 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerJobsView } from './components/jobs-view/jobs-view.js';
+import { registerJobForm } from './components/job-form/job-form.js';
+import { registerJobPage } from './components/job-page/job-page.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
@@ -44,6 +47,9 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerJobsView();
+registerJobForm();
+registerJobPage();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -52,6 +58,7 @@ const PAGES = {
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
   '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
@@ -128,6 +135,11 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('job-form');
+    } else if (section === 'jobs' && id) {
+      element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.operator ? 'job-form' : 'job-page');
+      element.setAttribute('job-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));

@@ -91,6 +91,7 @@ def test_a_restart_job_every_2_seconds_runs_and_records_its_runs(client, contain
     assert len(runs(client, job["id"])) == count, "a disabled job does not fire"
 
 
+@pytest.mark.serial  # queues pull tasks, which task-listing tests count
 def test_a_failing_pull_retries_with_backoff_and_ends_failed(client, jobs):
     image = f"{REGISTRY}/e2e/missing-{uuid.uuid4().hex[:6]}:nope"
     job = jobs("image.pull", FAR, params={"image": image},
@@ -207,3 +208,84 @@ def test_jarvisctl_schedule_tick_fires_a_due_job_without_jarvis_sse(client, cont
         assert "fired 0 job(s), ran 0 run(s)" in again.stdout, again.stdout
     finally:
         os.kill(pid, signal.SIGCONT)
+
+
+def chrome(lang=None):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    import shutil
+    options = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors", "--window-size=1360,860"]:
+        options.add_argument(arg)
+    if lang:
+        options.add_argument(f"--lang={lang}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": f"{lang},zh"})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+
+
+@pytest.mark.serial  # drives a browser
+def test_browser_creates_a_job_with_the_live_preview_and_runs_it(client, container):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    from conftest import BASE
+    from test_browser import shot, text_of
+    name = f"ad-{uuid.uuid4().hex[:6]}"
+    password = "jobs-browser-" + uuid.uuid4().hex[:8]
+    assert client.post("/users", json={"username": name, "password": password, "role": "admin"}).status_code == 201
+    _, target = container()
+    job_name = "nightly-" + uuid.uuid4().hex[:4]
+    for lang in (None, "zh-CN"):
+        driver = chrome(lang)
+        try:
+            wait = WebDriverWait(driver, 15)
+            driver.get(BASE + "/")
+            wait.until(EC.presence_of_element_located((By.NAME, "username")))
+            driver.find_element(By.NAME, "username").send_keys(name)
+            driver.find_element(By.NAME, "password").send_keys(password)
+            driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+            suffix = "-zh-CN" if lang else ""
+            if lang is None:
+                driver.get(BASE + "/#/jobs/new")
+                wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=job-name]"))).send_keys(job_name)
+                driver.find_element(By.CSS_SELECTOR, "[data-testid=job-container]").send_keys(target)
+                expression = driver.find_element(By.CSS_SELECTOR, "[data-testid=trigger-expression]")
+                expression.clear()
+                expression.send_keys("61 * * * *")
+                wait.until(lambda d: "minute: 61 is out of range 0-59" in (text_of(d, "[data-testid=preview-error]") or ""))
+                expression.clear()
+                expression.send_keys("*/5 * * * *")
+                wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=preview-fires] li")) == 5)
+                assert not driver.find_element(By.CSS_SELECTOR, "[data-testid=preview-error]").is_displayed()
+                assert text_of(driver, "[data-testid=trigger-words]").startswith("every 5 minutes")
+                shot(driver, "jobs-form")
+                driver.find_element(By.CSS_SELECTOR, "[data-testid=job-save]").click()
+                wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=run-now]"))).click()
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=run-row][data-state=succeeded]"))
+                job_hash = driver.execute_script("return location.hash")
+                shot(driver, "job-page")
+            else:
+                driver.get(BASE + "/" + job_hash)
+                wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=run-row][data-state=succeeded]"))
+                assert "立即运行" in driver.find_element(By.CSS_SELECTOR, "[data-testid=run-now]").text
+                shot(driver, "job-page-zh-CN")
+                driver.get(BASE + "/#/jobs/new")
+                wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=preview-fires] li")) == 5)
+                assert "每天 02:30" in text_of(driver, "[data-testid=trigger-words]")
+                shot(driver, "jobs-form-zh-CN")
+            driver.get(BASE + "/#/jobs")
+            wait.until(lambda d: job_name in (text_of(d, "table.jobs") or ""))
+            words = text_of(driver, "table.jobs")
+            assert ("every 5 minutes" in words) if lang is None else ("每 5 分钟" in words and "计划任务" in driver.find_element(By.TAG_NAME, "nav").text)
+            shot(driver, "jobs" + suffix)
+            driver.set_window_size(390, 844)
+            time.sleep(0.5)
+            shot(driver, "jobs-phone" + suffix)
+            driver.get(BASE + "/#/jobs/new")
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=preview-fires] li")) == 5)
+            shot(driver, "jobs-form-phone" + suffix)
+        finally:
+            driver.quit()
+    job = next(j for j in client.get("/jobs").json()["items"] if j["name"] == job_name)
+    client.delete(f"/jobs/{job['id']}")
