@@ -223,6 +223,7 @@ extension AppDatabase {
                 run.state = "skipped"
                 let id = try Self.insertRun(db, run, finished: true,
                                             result: skippedResult ?? #"{"reason":"overlap","running":\#(running),"waiting":\#(waiting)}"#)
+                try Self.trimRuns(db, runID: id)
                 return .skipped(id)
             }
             return .queued(try Self.insertRun(db, run, finished: false, result: nil))
@@ -298,7 +299,20 @@ extension AppDatabase {
                 WHERE id = ? AND state = 'running'
                 """, arguments: [state, Timestamp.string(), exitCode, result, error, id])
             if let retry, db.changesCount == 1 { _ = try Self.insertRun(db, retry, finished: false, result: nil) }
+            try Self.trimRuns(db, runID: id)
         }
+    }
+
+    /// Runs kept per job: a job every 2 s would otherwise add 43,200 rows a day.
+    public static let runsKeptPerJob = 1000
+
+    /// Drops the job's oldest ended runs beyond `runsKeptPerJob` (one indexed delete).
+    static func trimRuns(_ db: Database, runID: Int64) throws {
+        try db.execute(sql: """
+            DELETE FROM job_runs WHERE job_id = (SELECT job_id FROM job_runs WHERE id = :run) AND state NOT IN ('queued', 'running')
+              AND id < (SELECT id FROM job_runs WHERE job_id = (SELECT job_id FROM job_runs WHERE id = :run)
+                        ORDER BY id DESC LIMIT 1 OFFSET \(runsKeptPerJob - 1))
+            """, arguments: ["run": runID])
     }
 
     /// Runs left `running` by a scheduler process that is gone end as `canceled`, with the reason.

@@ -694,7 +694,7 @@ export default {
   "schedules.words.weekly": "每周日午夜",
   "schedules.words.monthly": "每月 1 日午夜",
   "schedules.words.yearly": "每年 1 月 1 日午夜",
-  "schedules.words.cron": "cron {expression}",
+  "schedules.words.cron": "cron 表达式 {expression}",
   "schedules.words.everyMinute": "每分钟",
   "schedules.words.everyMinutes": {"other": "每 {count} 分钟"},
   "schedules.words.everyHours": {"other": "每 {count} 小时"},
