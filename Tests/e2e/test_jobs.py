@@ -230,12 +230,13 @@ def test_browser_creates_a_job_with_the_live_preview_and_runs_it(client, contain
     from selenium.webdriver.support.ui import WebDriverWait
     from conftest import BASE
     from test_browser import shot, text_of
-    name = f"ad-{uuid.uuid4().hex[:6]}"
     password = "jobs-browser-" + uuid.uuid4().hex[:8]
-    assert client.post("/users", json={"username": name, "password": password, "role": "admin"}).status_code == 201
     _, target = container(network="none")  # no veth: Chromium drops requests when interfaces change
     job_name = "nightly-" + uuid.uuid4().hex[:4]
     for lang in (None, "zh-CN"):
+        # A user per language: the first sign-in remembers the browser's language for that user.
+        name = f"ad-{uuid.uuid4().hex[:6]}"
+        assert client.post("/users", json={"username": name, "password": password, "role": "admin"}).status_code == 201
         driver = chrome(lang)
         try:
             wait = WebDriverWait(driver, 15)
