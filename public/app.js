@@ -24,6 +24,7 @@ import { registerHostDetails } from './components/host-details/host-details.js';
 import { registerJobsView } from './components/jobs-view/jobs-view.js';
 import { registerJobForm } from './components/job-form/job-form.js';
 import { registerJobPage } from './components/job-page/job-page.js';
+import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
@@ -50,6 +51,7 @@ registerHostDetails();
 registerJobsView();
 registerJobForm();
 registerJobPage();
+registerResourceCharts();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -120,7 +122,8 @@ class JarvisApp extends HTMLElement {
     if (multi && host) setCurrentHost(host);
     // The URL names the host of every scoped page, so a copied link opens the same host.
     if (multi && scoped && !host && currentHost()) {
-      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
+      const query = section === current[0].slice(2) && location.hash.includes('?') ? '?' + location.hash.split('?')[1] : '';
+      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)) + query);
     }
     let element = document.createElement(page.tag);
     if (section === 'hosts' && id === 'new') {

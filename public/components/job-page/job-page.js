@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { askYes } from '../../lib/dialog.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { durationWords, triggerWords } from '../../lib/schedule-words.js';
@@ -84,7 +85,7 @@ class JobPage extends HTMLElement {
       </section>`);
     this.querySelector('[data-action=run]').addEventListener('click', () => this.act(() => api('POST', `/jobs/${this.jobId}/run`)));
     this.querySelector('[data-action=delete]').addEventListener('click', () => this.act(async () => {
-      if (!window.confirm(t('schedules.confirmDelete'))) return;
+      if (!await askYes({ title: t('schedules.delete'), message: t('schedules.confirmDelete'), confirm: t('schedules.delete'), danger: true })) return;
       await api('DELETE', `/jobs/${this.jobId}`);
       location.hash = '#/jobs';
     }));
