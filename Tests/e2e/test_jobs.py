@@ -241,7 +241,8 @@ def test_browser_creates_a_job_with_the_live_preview_and_runs_it(client, contain
         try:
             wait = WebDriverWait(driver, 15)
             driver.get(BASE + "/")
-            wait.until(EC.presence_of_element_located((By.NAME, "username")))
+            # The first page of a fresh Chromium on a busy machine can take a while.
+            WebDriverWait(driver, 40).until(EC.presence_of_element_located((By.NAME, "username")))
             driver.find_element(By.NAME, "username").send_keys(name)
             driver.find_element(By.NAME, "password").send_keys(password)
             driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
