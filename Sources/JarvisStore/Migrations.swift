@@ -325,6 +325,7 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        registerNotifications(&migrator)
         registerJobs(&migrator)
         return migrator
     }
