@@ -95,6 +95,17 @@ final class AccessControlTests: XCTestCase {
         "POST /api/v1/hosts/{host}/check": .role(.operator_),
         "GET /api/v1/hosts/{host}/history": .role(.viewer),
         "GET /api/v1/overview": .role(.viewer),
+        "POST /api/v1/schedules/preview": .role(.viewer),
+        "GET /api/v1/jobs": .role(.viewer),
+        "POST /api/v1/jobs": .role(.operator_),
+        "GET /api/v1/jobs/{id}": .role(.viewer),
+        "PUT /api/v1/jobs/{id}": .role(.operator_),
+        "DELETE /api/v1/jobs/{id}": .role(.operator_),
+        "POST /api/v1/jobs/{id}/enable": .role(.operator_),
+        "POST /api/v1/jobs/{id}/disable": .role(.operator_),
+        "POST /api/v1/jobs/{id}/run": .role(.operator_),
+        "GET /api/v1/jobs/{id}/runs": .role(.viewer),
+        "GET /api/v1/job-runs/{id}": .role(.viewer),
     ]
 
     /// Every engine route also answers under `/api/v1/hosts/{host}`, with the same role.
