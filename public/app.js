@@ -21,6 +21,9 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerJobsView } from './components/jobs-view/jobs-view.js';
+import { registerJobForm } from './components/job-form/job-form.js';
+import { registerJobPage } from './components/job-page/job-page.js';
 import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
@@ -47,6 +50,9 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerJobsView();
+registerJobForm();
+registerJobPage();
 registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
@@ -58,6 +64,7 @@ const PAGES = {
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
   '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
@@ -111,6 +118,11 @@ class JarvisApp extends HTMLElement {
     const { host, path } = route();
     // Sub-pages: #/containers/new and #/containers/<id>[/logs|/terminal] belong to Containers.
     const [, section, id, tab] = path.split('/');
+    // A page the role may not open says so (and which role it needs) instead of silently showing another.
+    const known = PAGES[`#/${section}`];
+    const refused = known && RANK[this.user.role] < RANK[known.role] ? known.role
+      : section === 'containers' && id === 'new' && RANK[this.user.role] < RANK.operator ? 'operator' : null;
+    if (refused) { this.showNotAllowed(allowed, known, refused, id === 'new' ? t('containers.new') : title(known)); return; }
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
     const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
@@ -136,6 +148,11 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('job-form');
+    } else if (section === 'jobs' && id) {
+      element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.operator ? 'job-form' : 'job-page');
+      element.setAttribute('job-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));
@@ -186,6 +203,16 @@ class JarvisApp extends HTMLElement {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();
     });
+  }
+
+  /** A page (or action page) above the user's role: what it needs, and a way back. */
+  showNotAllowed(allowed, page, role, label) {
+    document.title = `${t('app.notAllowedTitle')} · Jarvis`;
+    this.renderFrame(allowed, page);
+    mount(this.querySelector('main'), html`<section class="panel not-allowed" data-testid="not-allowed">
+      <h1>${t('app.notAllowedTitle')}</h1>
+      <p>${t('app.notAllowed', { page: label, role: word('role', role), current: word('role', this.user.role) })}</p>
+      <p><a class="button" href="${pageLink('#/dashboard')}">${t('nav.dashboard')}</a></p></section>`);
   }
 
   /** A link to a host that does not exist (deleted, archived, mistyped): say so instead of failing every call. */

@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import BASE, IMAGE, docker
+from conftest import BASE, IMAGE, Client, docker
 from test_browser import browser, login_as_admin, shot, state_of  # noqa: F401 (browser is a fixture)
 
 
@@ -166,3 +166,67 @@ def test_the_container_page_charts_its_history_with_a_text_alternative(browser, 
     wait.until(lambda d: int(host.get_attribute("data-points") or 0) >= 1)
     assert not host.find_elements(By.CSS_SELECTOR, "[data-chart=memory] [data-testid=chart-summary]")[0].text.count("limit")
     shot(browser, "dashboard-charts")
+
+
+def test_a_viewer_is_told_what_a_page_needs_and_object_pages_name_the_object(browser, client, container):
+    cid, name = container(name="titled-" + uuid.uuid4().hex[:6], network="none")
+    viewer = "lists-viewer-" + uuid.uuid4().hex[:6]
+    assert client.post("/users", json={"username": viewer, "password": "viewer-password-1", "role": "viewer"}).status_code == 201
+    wait = WebDriverWait(browser, 15)
+    browser.get(BASE + "/")
+    wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys(viewer)
+    browser.find_element(By.NAME, "password").send_keys("viewer-password-1")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+    for page, needs in (("#/users", "admin"), ("#/audit", "admin"), ("#/containers/new", "operator")):
+        browser.get(BASE + "/" + page)
+        refusal = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=not-allowed]")))
+        assert f"the {needs} role" in refusal.text and "viewer" in refusal.text, refusal.text
+        assert browser.title.startswith("Not allowed")
+    browser.get(BASE + f"/#/containers/{cid}")
+    wait.until(lambda d: d.title == f"{name} · Containers · Jarvis")
+
+
+def test_the_theme_is_chosen_per_user_and_a_wrong_password_shows_under_its_field(browser, client):
+    user = "theme-user-" + uuid.uuid4().hex[:6]
+    assert client.post("/users", json={"username": user, "password": "theme-password-1", "role": "viewer"}).status_code == 201
+    wait = WebDriverWait(browser, 15)
+
+    def sign_in():
+        browser.get(BASE + "/")
+        wait.until(EC.presence_of_element_located((By.NAME, "username")))
+        browser.find_element(By.NAME, "username").send_keys(user)
+        browser.find_element(By.NAME, "password").send_keys("theme-password-1")
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+
+    sign_in()
+    browser.get(BASE + "/#/account")
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=theme-dark]"))).click()
+    wait.until(lambda d: d.execute_script("return document.documentElement.dataset.theme") == "dark")
+    background = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 21, 28)", background
+    shot(browser, "account-dark")
+    # Remembered for the user, not only in this browser: a fresh browser profile signs in dark.
+    wait.until(lambda d: theme_of(user) == "dark")
+    browser.execute_script("localStorage.clear()")
+    browser.delete_all_cookies()
+    sign_in()
+    wait.until(lambda d: d.execute_script("return document.documentElement.dataset.theme") == "dark")
+    browser.get(BASE + "/#/account")
+    form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form.password")))
+    form.find_element(By.NAME, "current_password").send_keys("not my password")
+    form.find_element(By.NAME, "new_password").send_keys("a brand new password 1")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    error = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.password .field-error")))
+    assert "current password" in error.text.lower()
+    assert form.find_element(By.NAME, "current_password").get_attribute("aria-invalid") == "true"
+    assert browser.switch_to.active_element == form.find_element(By.NAME, "current_password")
+
+
+def theme_of(username):
+    """The theme the server keeps for a user (through a session of their own)."""
+    c = Client()
+    assert c.login(username, "theme-password-1").status_code == 200
+    return c.get("/auth/me/preferences").json().get("theme")

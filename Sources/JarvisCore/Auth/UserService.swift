@@ -84,9 +84,9 @@ public final class UserService: Sendable {
     /// A user changes their own password; their other sessions end, this one stays.
     public func changeOwnPassword(_ principal: Principal, current: String, new: String) throws {
         guard let user = try database.user(id: principal.userID), hasher.verify(current, against: user.passwordHash) else {
-            throw JarvisError(403, "wrong_password", "the current password is not correct")
+            throw JarvisError(403, "wrong_password", "the current password is not correct").field("current_password")
         }
-        try PasswordPolicy.check(new, username: user.username)
+        do { try PasswordPolicy.check(new, username: user.username) } catch let error as JarvisError { throw error.field("new_password") }
         try database.changePassword(userID: principal.userID, passwordHash: try hasher.hash(new), keepingFamily: principal.sessionID)
     }
 }

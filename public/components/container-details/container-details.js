@@ -1,5 +1,5 @@
 import { api, liveContainers } from '../../lib/api.js';
-import { bytes } from '../../lib/format.js';
+import { bytes, setPageTitle } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
@@ -89,6 +89,7 @@ class ContainerDetails extends HTMLElement {
   render() {
     const d = this.details;
     this.querySelector('.title').textContent = d.name;
+    setPageTitle(d.name, t('nav.containers'));
     const health = d.state.health ? html` <span class="badge health-${d.state.health}">${word('health', d.state.health)}</span>` : '';
     mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${word('state', d.state.status)}</span>${health}`);
     const off = offlineReason() || d.stale ? 'disabled' : '';

@@ -72,14 +72,13 @@ class ResourceCharts extends HTMLElement {
       this.load();
     });
     this.onTheme = () => this.redraw();
-    this.scheme = matchMedia('(prefers-color-scheme: dark)');
-    this.scheme.addEventListener('change', this.onTheme);
+    window.addEventListener('jarvis:theme', this.onTheme);
     this.load();
   }
 
   disconnectedCallback() {
     clearTimeout(this.timer);
-    this.scheme?.removeEventListener('change', this.onTheme);
+    window.removeEventListener('jarvis:theme', this.onTheme);
     this.charts.forEach((chart) => chart.destroy());
     this.charts.clear();
   }
