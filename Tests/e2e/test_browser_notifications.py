@@ -68,7 +68,7 @@ def test_create_a_channel_and_a_rule_send_a_test_and_see_the_log(browser, client
     browser.find_element(By.CSS_SELECTOR, "notify-bell .bell").click()
     wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "notify-bell .bell-panel")))
     shot(browser, "notifications")
-    browser.find_element(By.TAG_NAME, "main").click()
+    browser.find_element(By.CSS_SELECTOR, ".notify-rules h2").click()
     assert not browser.find_element(By.CSS_SELECTOR, "notify-bell .bell-panel").is_displayed(), "a click elsewhere did not close the bell"
     browser.set_window_size(390, 844)
     browser.refresh()
