@@ -146,15 +146,13 @@ final class ChunkSource: @unchecked Sendable {
 
     init(_ stream: EngineByteStream) { self.stream = stream }
 
-    /// Up to about `maxBytes` (at least one chunk); nil at the end.
+    /// One chunk, plus those already buffered when it is under `maxBytes`; nil at the end.
     func nextBatch(maxBytes: Int) throws -> [UInt8]? {
         let result: Result<[UInt8]?, Error> = Blocking.run { [stream] in
             do {
                 guard var batch = try await stream.next() else { return .success(nil) }
-                for chunk in stream.takeBuffered() {
-                    batch += chunk
-                    if batch.count >= maxBytes { break }
-                }
+                // Whatever else arrived meanwhile (at most the transfer's 1 MiB buffer): every chunk taken is kept.
+                if batch.count < maxBytes { for chunk in stream.takeBuffered() { batch += chunk } }
                 return .success(batch)
             } catch {
                 return .failure(error)

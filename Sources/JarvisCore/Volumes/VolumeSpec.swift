@@ -76,7 +76,7 @@ public struct VolumeSpec: Sendable {
         guard validName(name) else {
             throw JarvisError.invalidField("name", "\"\(name.prefix(80))\" is not a volume name: 2 to 255 of a-z A-Z 0-9 _ . -, starting with a letter or digit")
         }
-        let driver = (request.driver ?? "local").isEmpty ? "local" : request.driver!
+        let driver = (request.driver ?? "").isEmpty ? "local" : request.driver ?? "local"
         guard driver.count <= 128, driver.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-/:".contains($0)) }) else {
             throw JarvisError.invalidField("driver", "\"\(driver.prefix(80))\" is not a driver name")
         }
