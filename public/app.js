@@ -22,6 +22,9 @@ import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
+import { registerVolumesView } from './components/volumes-view/volumes-view.js';
+import { registerVolumeDetails } from './components/volume-details/volume-details.js';
+import { registerDiskUsage } from './components/disk-usage/disk-usage.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
@@ -44,6 +47,9 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerVolumesView();
+registerVolumeDetails();
+registerDiskUsage();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -51,6 +57,8 @@ const PAGES = {
   '#/containers': { key: 'nav.containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
+  '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
+  '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
@@ -128,6 +136,9 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'volumes' && id) {
+      element = document.createElement('volume-details');
+      element.setAttribute('volume', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));
