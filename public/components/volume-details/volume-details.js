@@ -21,7 +21,7 @@ class VolumeDetails extends HTMLElement {
         </div>
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
-        <dl class="facts"></dl>
+        <div class="facts volume-facts"><dl></dl></div>
         <div class="volume-tables"></div>
       </section>
       <section class="panel" data-testid="file-browser">
@@ -64,7 +64,7 @@ class VolumeDetails extends HTMLElement {
     try {
       const volume = await api('GET', engine(`/volumes/${ref(this.name)}`));
       const fact = (label, value) => html`<dt>${label}</dt><dd>${value ?? html`<span class="muted">—</span>`}</dd>`;
-      mount(this.querySelector('.facts'), html`
+      mount(this.querySelector('.volume-facts dl'), html`
         ${fact(t('volumes.driver'), volume.driver)}
         ${fact(t('volumes.scope'), volume.scope)}
         ${fact(t('volumes.size'), volume.size == null ? null : bytes(volume.size))}
