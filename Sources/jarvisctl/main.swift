@@ -9,7 +9,7 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, Backup.self, Restore.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, Backup.self, Restore.self, NotifyCommand.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -239,6 +239,30 @@ struct Restore: ParsableCommand {
             print("migrations newer than the backup run when Jarvis starts")
         } catch let error as StoreError {
             throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Notifications from the command line: on a shared host without jarvis-sse, cron runs `notify flush`.
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notify", abstract: "Notifications.", subcommands: [Flush.self])
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Route new events and send every due notification once, then exit (cron on a host without jarvis-sse).")
+
+        func run() throws {
+            let (config, logger) = startProcess("jarvisctl")
+            let outcome: Result<(events: Int, attempts: Int), Error> = Blocking.run {
+                do {
+                    let environment = try await JarvisEnvironment.start(config: config, logger: logger)
+                    return .success(try await NotifyDispatcher.make(environment, logger: logger).flush())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let counts = try outcome.get()
+            print("routed \(counts.events) event(s), made \(counts.attempts) delivery attempt(s)")
         }
     }
 }
