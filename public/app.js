@@ -21,6 +21,9 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerJobsView } from './components/jobs-view/jobs-view.js';
+import { registerJobForm } from './components/job-form/job-form.js';
+import { registerJobPage } from './components/job-page/job-page.js';
 import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import { registerVolumesView } from './components/volumes-view/volumes-view.js';
@@ -53,6 +56,9 @@ registerHostDetails();
 registerVolumesView();
 registerVolumeDetails();
 registerDiskUsage();
+registerJobsView();
+registerJobForm();
+registerJobPage();
 registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
@@ -66,6 +72,7 @@ const PAGES = {
   '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
   '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
   '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
@@ -152,6 +159,11 @@ class JarvisApp extends HTMLElement {
     } else if (section === 'volumes' && id) {
       element = document.createElement('volume-details');
       element.setAttribute('volume', decodeURIComponent(id));
+    } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('job-form');
+    } else if (section === 'jobs' && id) {
+      element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.operator ? 'job-form' : 'job-page');
+      element.setAttribute('job-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));

@@ -112,8 +112,10 @@ struct StreamServer {
         let running = Task.detached { await runner.run() }
         let dispatcher = try NotifyDispatcher.make(environment, logger: logger)
         let notifying = Task.detached { await dispatcher.run() }
+        let scheduler = JobScheduler(environment: environment, logger: logger)
+        let scheduling = Task.detached { await scheduler.run() }
         defer {
-            retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel(); notifying.cancel()
+            retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel(); notifying.cancel(); scheduling.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

@@ -9,7 +9,8 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, Backup.self, Restore.self, NotifyCommand.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, ScheduleCommand.self, Backup.self, Restore.self,
+                      NotifyCommand.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -203,6 +204,32 @@ struct TasksCommand: ParsableCommand {
             for task in page.tasks {
                 print([task.id, task.state, task.kind, task.title, task.createdAt, task.error ?? ""].joined(separator: "\t"))
             }
+        }
+    }
+}
+
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schedule", abstract: "Scheduled jobs.",
+                                                    subcommands: [Tick.self])
+
+    struct Tick: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fire the jobs that are due, run them (and the tasks they queue), then exit (cron every minute on a host without jarvis-sse).")
+
+        func run() throws {
+            let (config, logger) = startProcess("jarvisctl")
+            let outcome: Result<(fired: Int, ran: Int), Error> = Blocking.run {
+                do {
+                    let environment = try await JarvisEnvironment.start(config: config, logger: logger)
+                    let runner = try TaskRunner(environment: environment, logger: logger)
+                    let report = await JobScheduler(environment: environment, logger: logger).tick { _ = await runner.runPending() }
+                    return .success(report)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let report = try outcome.get()
+            print("fired \(report.fired) job(s), ran \(report.ran) run(s)")
         }
     }
 }

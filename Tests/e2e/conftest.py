@@ -49,6 +49,7 @@ PARALLEL = {
     "test_host_boundary.py": "its own users, stacks and volumes",
     "test_history.py": "its own containers; the host sum is compared as at least its own",
     "test_images.py": "its own images (the prune test is serial)",
+    "test_jobs.py": "its own containers, users and jobs (the pull's tasks, tick and browser tests are serial)",
     "test_jarvisctl.py": "its own users and stores (the chain edit is serial)",
     "test_openapi.py": "shapes only (the test that ends other sessions is serial)",
     "test_secrets_masking.py": "its own containers and stacks (the build's audit test is serial)",

@@ -55,6 +55,8 @@ public struct JarvisConfig: Sendable {
     public var notifyRetrySeconds: Int
     /// Attempts before a notification is logged failed.
     public var notifyMaxAttempts: Int
+    /// Job runs running at once across all jobs (the scheduler's global cap).
+    public var jobConcurrency: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -66,6 +68,7 @@ public struct JarvisConfig: Sendable {
         "stats_interval", "stats_max_rate", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
         "notify_retry_seconds", "notify_max_attempts",
+        "job_concurrency",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -121,6 +124,7 @@ public struct JarvisConfig: Sendable {
         allowPlainTCP = (values["allow_plain_tcp"] ?? "false").lowercased() == "true"
         notifyRetrySeconds = try Self.int(values, "notify_retry_seconds", default: 30, range: 1...86400)
         notifyMaxAttempts = try Self.int(values, "notify_max_attempts", default: 5, range: 1...20)
+        jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
         self.source = source
     }
 

@@ -19,6 +19,8 @@ public final class JarvisEnvironment: Sendable {
     public let tasks: TaskService
     /// Where event sources report what is worth a message (one store insert each).
     public let notifier: Notifier
+    /// Scheduled jobs and their runs.
+    public let jobs: JobService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -43,6 +45,7 @@ public final class JarvisEnvironment: Sendable {
         notifier = Notifier(database: database, logger: logger)
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
+        jobs = JobService(database: database, hosts: hosts)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).
