@@ -869,7 +869,7 @@ export default {
   "notify.event.host.online": "Host back online",
   "notify.event.task.failed": "Task failed",
   "notify.event.security.login_lockout": "Login lockout",
-  "notify.event.security.admin_created": "New admin"
+  "notify.event.security.admin_created": "New admin",
   "nav.jobs": "Jobs",
   "schedules.new": "New job",
   "schedules.name": "Name",

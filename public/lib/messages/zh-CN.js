@@ -869,7 +869,7 @@ export default {
   "notify.event.host.online": "主机恢复在线",
   "notify.event.task.failed": "任务失败",
   "notify.event.security.login_lockout": "登录被锁定",
-  "notify.event.security.admin_created": "新建管理员"
+  "notify.event.security.admin_created": "新建管理员",
   "nav.jobs": "计划任务",
   "schedules.new": "新建计划任务",
   "schedules.name": "名称",
