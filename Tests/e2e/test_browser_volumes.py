@@ -16,7 +16,10 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BASE, IMAGE, docker
-from test_browser import login_as_admin, shot
+from selenium.common.exceptions import TimeoutException
+
+from conftest import PASSWORD
+from test_browser import shot, sign_in
 
 DOWNLOADS = tempfile.mkdtemp(prefix="jv-volume-downloads-")
 
@@ -36,6 +39,22 @@ def browser():
     driver = chrome()
     yield driver
     driver.quit()
+
+
+def login_as_admin(browser, wait):
+    """Signs in as admin; once more when the login form was drawn again while it was being filled
+    (the page loads its language after the first paint)."""
+    for attempt in range(2):
+        browser.get(BASE + "/")
+        wait.until(EC.presence_of_element_located((By.NAME, "username")))
+        time.sleep(0.3)
+        sign_in(browser, PASSWORD)
+        try:
+            WebDriverWait(browser, 10).until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+            return
+        except TimeoutException:
+            if attempt:
+                raise
 
 
 def click(wait, css):
