@@ -137,6 +137,8 @@ def test_screenshots_in_both_languages_at_desktop_and_phone_width(lang):
             shot(driver, f"volumes{suffix}{tag}")
             driver.get(BASE + f"/#/volumes/{name}")
             wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, 'tr[data-testid=file-row][data-name="etc-link"]')))
+            overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"the details page is {overflow}px wider than the window at {width}px"
             shot(driver, f"volume-files{suffix}{tag}")
             driver.get(BASE + "/#/disk")
             wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "tr[data-testid=disk-row]")))
