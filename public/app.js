@@ -26,6 +26,9 @@ import { registerJobForm } from './components/job-form/job-form.js';
 import { registerJobPage } from './components/job-page/job-page.js';
 import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
+import { registerVolumesView } from './components/volumes-view/volumes-view.js';
+import { registerVolumeDetails } from './components/volume-details/volume-details.js';
+import { registerDiskUsage } from './components/disk-usage/disk-usage.js';
 import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
 import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
 import {
@@ -50,6 +53,9 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerVolumesView();
+registerVolumeDetails();
+registerDiskUsage();
 registerJobsView();
 registerJobForm();
 registerJobPage();
@@ -63,6 +69,8 @@ const PAGES = {
   '#/containers': { key: 'nav.containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
+  '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
+  '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
   '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
@@ -148,6 +156,9 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'volumes' && id) {
+      element = document.createElement('volume-details');
+      element.setAttribute('volume', decodeURIComponent(id));
     } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
       element = document.createElement('job-form');
     } else if (section === 'jobs' && id) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the host-scoped copies of openapi.yaml's engine paths: every
-/api/v1/{containers,images,stacks,system,events}... path also exists as
+/api/v1/{containers,images,stacks,system,events,volumes}... path also exists as
 /api/v1/hosts/{host}/..., with the host parameter and the answers a host adds
 (404 unknown host, 409 archived, 503 offline). `--check` fails when the block is stale."""
 import copy
@@ -12,7 +12,7 @@ import yaml
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 BEGIN = "  # BEGIN host-scoped paths (scripts/openapi-hosts.py writes them from the paths above; do not edit)\n"
 END = "  # END host-scoped paths\n"
-PREFIXES = ("/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/events")
+PREFIXES = ("/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/events", "/api/v1/volumes")
 HOST = {"$ref": "#/components/parameters/HostName"}
 ERROR = {"$ref": "#/components/responses/Error"}
 

@@ -20,6 +20,7 @@ public final class JarvisAPI: Sendable {
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
             + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment)
             + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) + PreferenceRoutes.routes(environment)
+            + VolumeRoutes.routes(environment) + DiskUsageRoutes.routes(environment)
             + HistoryRoutes.routes(environment)
             + NotificationRoutes.routes(environment) + JobRoutes.routes(environment) {
             router.add(route)

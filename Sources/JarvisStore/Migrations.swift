@@ -295,6 +295,7 @@ enum Migrations {
                 );
                 """)
         }
+        registerDiskUsage(&migrator)
         registerNotifications(&migrator)
         registerJobs(&migrator)
         registerResourceHistory(&migrator)

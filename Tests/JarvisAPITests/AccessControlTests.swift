@@ -87,6 +87,17 @@ final class AccessControlTests: XCTestCase {
         "POST /api/v1/stacks/{name}/restart": .role(.operator_),
         "POST /api/v1/stacks/{name}/pull": .role(.operator_),
         "POST /api/v1/images/prune": .role(.operator_),
+        "GET /api/v1/volumes": .role(.viewer),
+        "POST /api/v1/volumes": .role(.operator_),
+        "POST /api/v1/volumes/prune": .role(.operator_),
+        "GET /api/v1/volumes/{name}": .role(.viewer),
+        "DELETE /api/v1/volumes/{name}": .role(.operator_),
+        "GET /api/v1/volumes/{name}/files": .role(.viewer),
+        "GET /api/v1/volumes/{name}/files/download": .role(.viewer),
+        "POST /api/v1/volumes/{name}/files": .role(.operator_),
+        "GET /api/v1/system/disk-usage": .role(.viewer),
+        "POST /api/v1/system/disk-usage/refresh": .role(.operator_),
+        "POST /api/v1/system/prune/{kind}": .role(.operator_),
         "POST /api/v1/images/pull": .role(.operator_),
         "POST /api/v1/images/build": .role(.operator_),
         "POST /api/v1/images/load": .role(.operator_),
@@ -143,7 +154,7 @@ final class AccessControlTests: XCTestCase {
         var all = matrix
         for (operation, access) in matrix {
             let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
-            guard ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/"].contains(where: parts[1].hasPrefix) else { continue }
+            guard ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/volumes"].contains(where: parts[1].hasPrefix) else { continue }
             all["\(parts[0]) /api/v1/hosts/{host}" + parts[1].dropFirst("/api/v1".count)] = access
         }
         return all

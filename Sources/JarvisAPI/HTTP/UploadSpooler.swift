@@ -19,6 +19,8 @@ public enum UploadKind: Sendable {
     case imageArchive
     /// The same archives as a build context, or a single Dockerfile.
     case buildContext
+    /// Any file for a volume's folder (a `.tar` may be unpacked there).
+    case volumeFile
 }
 
 /// Writes a request body to a file chunk by chunk: either the raw body (name
@@ -202,6 +204,11 @@ public final class UploadSpooler {
     /// Decides the format once enough bytes arrived (or the body ended).
     private func checkFormat(final: Bool) {
         guard format == nil, let name = fileName?.lowercased() else { return }
+        if kind == .volumeFile {
+            // Any file goes; a tar is told by its magic so the route can refuse to unpack anything else.
+            if head.count >= 262 || final { format = Array(head.dropFirst(257).prefix(5)) == Array("ustar".utf8) ? "tar" : "file" }
+            return
+        }
         let gzip = head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B
         let tar = head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8)
         let archiveName = [".tar", ".tar.gz", ".tgz"].contains { name.hasSuffix($0) }

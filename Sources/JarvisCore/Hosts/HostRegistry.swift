@@ -14,6 +14,8 @@ public struct HostServices: Sendable {
     public let images: ImageService
     public let imageTasks: ImageTaskService
     public let stacks: StackService
+    public let volumes: VolumeService
+    public let volumeBrowser: VolumeBrowser
 
     public var name: String { record.name }
 
@@ -70,7 +72,9 @@ public final class HostRegistry: @unchecked Sendable {
             images: ImageService(docker: docker),
             imageTasks: ImageTaskService(tasks: tasks, database: database, docker: docker, dataDir: config.dataDir, hostID: record.id),
             stacks: StackService(folder: stacksFolder(record), docker: docker, tasks: tasks, host: record,
-                                 generatedRoot: generatedRoot(record)))
+                                 generatedRoot: generatedRoot(record)),
+            volumes: VolumeService(docker: docker, database: database, hostID: record.id),
+            volumeBrowser: VolumeBrowser(docker: docker))
     }
 
     /// The local host keeps today's layout; the stacks of other hosts live in `stacks_dir/<host>/`.

@@ -134,10 +134,12 @@ public final class HostSupervisor: @unchecked Sendable {
                 let sampler = StatsSampler(docker: services.docker, database: database, hostID: id, logger: logger,
                                            interval: statsInterval, budget: statsBudget)
                 let sampling = statsInterval > 0
+                let usage = DiskUsageSampler(docker: services.docker, database: database, hostID: id, logger: logger)
                 let work = Task.detached {
                     await withTaskGroup(of: Void.self) { group in
                         group.addTask { await mirror.run() }
                         if sampling { group.addTask { await sampler.run() } }
+                        group.addTask { await usage.run() }
                     }
                 }
                 watchers[id] = (Self.key(host), work, mirror.watermark, services.docker.host)
