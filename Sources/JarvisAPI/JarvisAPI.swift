@@ -19,7 +19,8 @@ public final class JarvisAPI: Sendable {
         for route in HealthRoutes.routes(environment) + AuthRoutes.routes(environment) + ContainerRoutes.routes(environment)
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
             + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment)
-            + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) + PreferenceRoutes.routes(environment) {
+            + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) + PreferenceRoutes.routes(environment)
+            + NetworkRoutes.routes(environment) {
             router.add(route)
             if route.hostScoped && !route.pattern.hasPrefix("/api/v1/hosts/") { router.add(route.scoped()) }
         }
