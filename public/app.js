@@ -21,6 +21,9 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerNetworksView } from './components/networks-view/networks-view.js';
+import { registerNetworkDetails } from './components/network-details/network-details.js';
+import { registerNetworkCreate } from './components/network-create/network-create.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
@@ -44,6 +47,9 @@ registerStackPage();
 registerHostsView();
 registerHostForm();
 registerHostDetails();
+registerNetworksView();
+registerNetworkDetails();
+registerNetworkCreate();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -51,6 +57,7 @@ const PAGES = {
   '#/containers': { key: 'nav.containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
+  '#/networks': { key: 'nav.networks', tag: 'networks-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
@@ -128,6 +135,11 @@ class JarvisApp extends HTMLElement {
       element = document.createElement('container-details');
       element.setAttribute('container-id', decodeURIComponent(id));
       if (tab) element.setAttribute('tab', tab);
+    } else if (section === 'networks' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('network-create');
+    } else if (section === 'networks' && id) {
+      element = document.createElement('network-details');
+      element.setAttribute('network-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));
