@@ -49,6 +49,7 @@ PARALLEL = {
     "test_host_boundary.py": "its own users, stacks and volumes",
     "test_images.py": "its own images (the prune test is serial)",
     "test_jarvisctl.py": "its own users and stores (the chain edit is serial)",
+    "test_networks.py": "its own networks, subnets and containers, found by name (the prune test is serial)",
     "test_openapi.py": "shapes only (the test that ends other sessions is serial)",
     "test_secrets_masking.py": "its own containers and stacks (the build's audit test is serial)",
     "test_stacks.py": "its own stacks, found by name",

@@ -152,7 +152,8 @@ struct HostAccessRules: Sendable {
         if name == "host" { return ["\(path): the host network"] }
         guard let network = try await references.network(name) else { return [] }
         let driver = JSON.string(network["Driver"])
-        return ["host", "macvlan", "ipvlan"].contains(driver) ? ["\(path): network \(name) (driver \(driver))"] : []
+        let shown = JSON.string(network["Name"]).isEmpty ? name : JSON.string(network["Name"])
+        return ["host", "macvlan", "ipvlan"].contains(driver) ? ["\(path): network \(shown) (driver \(driver))"] : []
     }
 
     /// A container labelled as a Compose project may not claim a folder outside its own stack's.
