@@ -1,30 +1,113 @@
 """The Networks pages in a real browser: create with an IPAM row → details → connect a container
 with an alias and a fixed address → disconnect → remove, and the pages in Chinese at desktop and
 phone width. Serial: it drives a browser."""
+import contextlib
+import os
 import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
 import time
+import urllib.parse
 import uuid
 
+import pytest
+from selenium import webdriver
+
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import BASE, docker
-from test_browser import browser, browser_zh, english_left, login_as_admin, shot, sign_in_as  # noqa: F401 (fixtures)
+from test_browser import english_left, login_as_admin, shot, sign_in_as
+
+STACK_PORT = int(urllib.parse.urlsplit(BASE).port)
+
+
+@contextlib.contextmanager
+def isolated_chromium(*extra):
+    """Chromium and chromedriver in a loopback-only network namespace: creating and removing
+    networks adds and drops bridges on the host, and a Chromium that sees them cancels its
+    requests (ERR_NETWORK_CHANGED). Two socat pairs over unix sockets carry the stack's port in
+    and chromedriver's port out."""
+    folder = tempfile.mkdtemp(prefix="jv-net-browser-")
+    stack_sock, driver_sock = os.path.join(folder, "stack.sock"), os.path.join(folder, "driver.sock")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        driver_port = probe.getsockname()[1]
+    outside = [subprocess.Popen(["socat", f"UNIX-LISTEN:{stack_sock},fork", f"TCP:127.0.0.1:{STACK_PORT}"]),
+               subprocess.Popen(["socat", f"TCP-LISTEN:{driver_port},bind=127.0.0.1,fork,reuseaddr", f"UNIX-CONNECT:{driver_sock}"])]
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    inside = subprocess.Popen(["unshare", "-n", "sh", "-c",
+                               "ip link set lo up && "
+                               f"socat TCP-LISTEN:{STACK_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:{stack_sock} & "
+                               f"socat UNIX-LISTEN:{driver_sock},fork TCP:127.0.0.1:9515 & "
+                               f"exec {driver} --port=9515 --allowed-ips=127.0.0.1"], start_new_session=True)
+    options = webdriver.ChromeOptions()
+    for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                "--window-size=1360,860", *extra]:
+        options.add_argument(arg)
+    if "--lang=zh-CN" in extra:
+        options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    session = None
+    try:
+        deadline = time.time() + 20
+        while session is None:
+            try:
+                session = webdriver.Remote(command_executor=f"http://127.0.0.1:{driver_port}", options=options)
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield session
+    finally:
+        if session is not None:
+            session.quit()
+        os.killpg(inside.pid, signal.SIGTERM)
+        for process in outside:
+            process.terminate()
+        for process in [inside, *outside]:
+            process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    with isolated_chromium() as session:
+        yield session
+
+
+@pytest.fixture
+def browser_zh():
+    with isolated_chromium("--lang=zh-CN") as session:
+        yield session
+
+
+def sign_in(browser, wait):
+    """Signs in as admin; once more when the first page load was cancelled (the prune before this
+    file removes bridges, and Chromium drops requests when host interfaces change)."""
+    try:
+        login_as_admin(browser, wait)
+    except TimeoutException:
+        login_as_admin(browser, wait)
 
 
 def attached(driver):
     return [row.get_attribute("data-name") for row in driver.find_elements(By.CSS_SELECTOR, "[data-testid=attached-row]")]
 
 
-def test_create_connect_details_disconnect_remove(browser, container):  # noqa: F811
+def test_create_connect_details_disconnect_remove(browser, container):
     name = "ui-net-" + uuid.uuid4().hex[:6]
     third = random.randint(0, 255)
     # Created, not started: connecting it adds no host interface (Chromium drops requests when one appears).
     cid, cname = container(start=False, name="ui-net-peer-" + uuid.uuid4().hex[:6])
     wait = WebDriverWait(browser, 15)
     try:
-        login_as_admin(browser, wait)
+        sign_in(browser, wait)
         browser.get(BASE + "/#/networks")
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=network-row]")))
         browser.find_element(By.CSS_SELECTOR, "[data-testid=network-new]").click()
@@ -90,7 +173,7 @@ def test_create_connect_details_disconnect_remove(browser, container):  # noqa: 
         docker("network", "rm", name, check=False)
 
 
-def test_networks_pages_read_in_chinese(browser_zh, client):  # noqa: F811
+def test_networks_pages_read_in_chinese(browser_zh, client):
     user = "zh-net-" + uuid.uuid4().hex[:6]
     assert client.post("/users", json={"username": user, "password": "zh-net-password-1", "role": "admin"}).status_code == 201
     name = "zh-net-" + uuid.uuid4().hex[:6]

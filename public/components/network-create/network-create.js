@@ -18,7 +18,7 @@ class NetworkCreate extends HTMLElement {
       <section class="panel">
         <h2>${t('networks.createTitle')}</h2>
         <p class="error banner" role="alert" hidden data-testid="network-create-error"></p>
-        <form class="create network-create">
+        <form class="network-create">
           <div class="inline-form">
             <label>${t('networks.name')} <input name="name" required data-testid="network-name"></label>
             <label>${t('networks.driver')} <select name="driver" data-testid="network-driver">
@@ -35,10 +35,10 @@ class NetworkCreate extends HTMLElement {
             <label class="toggle"><input type="checkbox" name="enable_ipv6"> ${t('networks.enableIpv6')}</label>
           </div>
           <h3>${t('networks.ipam')}</h3>
-          <table class="ipam-rows">
+          <div class="table-wrap"><table class="ipam-rows">
             <thead><tr><th>${t('networks.family')}</th><th>${t('networks.subnet')}</th><th>${t('networks.gateway')}</th><th>${t('networks.ipRange')}</th><th>${t('networks.auxAddresses')}</th><th></th></tr></thead>
             <tbody></tbody>
-          </table>
+          </table></div>
           <div class="inline-form">
             <button type="button" class="ghost" data-add="v4" data-testid="ipam-add-v4">${t('networks.addV4')}</button>
             <button type="button" class="ghost" data-add="v6">${t('networks.addV6')}</button>
@@ -77,10 +77,10 @@ class NetworkCreate extends HTMLElement {
       : ['fd00:20::/64', 'fd00:20::1', 'fd00:20::/80', ''];
     mount(row, html`
       <td>${t(family === 'v4' ? 'networks.ipv4' : 'networks.ipv6')}</td>
-      <td><input name="subnet" placeholder="${example[0]}" aria-label="${t('networks.subnet')}" size="16"></td>
-      <td><input name="gateway" placeholder="${example[1]}" aria-label="${t('networks.gateway')}" size="14"></td>
-      <td><input name="ip_range" placeholder="${example[2]}" aria-label="${t('networks.ipRange')}" size="16"></td>
-      <td><input name="aux" placeholder="${example[3]}" aria-label="${t('networks.auxAddresses')}" size="18"></td>
+      <td><input name="subnet" placeholder="${example[0]}" aria-label="${t('networks.subnet')}" ></td>
+      <td><input name="gateway" placeholder="${example[1]}" aria-label="${t('networks.gateway')}" ></td>
+      <td><input name="ip_range" placeholder="${example[2]}" aria-label="${t('networks.ipRange')}" ></td>
+      <td><input name="aux" placeholder="${example[3]}" aria-label="${t('networks.auxAddresses')}" ></td>
       <td><button type="button" class="ghost" data-action="remove-row" aria-label="${t('networks.removeRow')}">×</button></td>`);
     this.querySelector('.ipam-rows tbody').append(row);
   }

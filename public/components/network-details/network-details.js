@@ -75,11 +75,11 @@ class NetworkDetails extends HTMLElement {
       <dt>${t('networks.driver')}</dt><dd data-testid="network-driver">${network.driver} <span class="muted">(${network.scope})</span></dd>
       <dt>${t('networks.ipv4')}</dt><dd>${network.ipv4.length ? network.ipv4.map(pool) : '—'}</dd>
       <dt>${t('networks.ipv6')}</dt><dd>${network.enable_ipv6 ? (network.ipv6.length ? network.ipv6.map(pool) : t('networks.yes')) : t('networks.no')}</dd>
-      <dt>${t('networks.internalLabel')}</dt><dd>${yes(network.internal)}</dd>
+      <dt>${t('networks.internalTitle')}</dt><dd>${yes(network.internal)}</dd>
       <dt>${t('networks.attachable')}</dt><dd>${yes(network.attachable)}</dd>
       <dt>${t('networks.stack')}</dt><dd>${network.stack ?? '—'}</dd>
-      <dt>${t('networks.labels')}</dt><dd>${Object.keys(network.labels).length ? list(network.labels) : '—'}</dd>
-      <dt>${t('networks.options')}</dt><dd>${Object.keys(network.options).length ? list(network.options) : '—'}</dd>`);
+      <dt>${t('networks.labelsTitle')}</dt><dd>${Object.keys(network.labels).length ? list(network.labels) : '—'}</dd>
+      <dt>${t('networks.optionsTitle')}</dt><dd>${Object.keys(network.options).length ? list(network.options) : '—'}</dd>`);
     const body = this.querySelector('table.attached tbody');
     mount(body, network.containers.length ? html`${network.containers.map((c) => html`
       <tr data-id="${c.id}" data-name="${c.name}" data-testid="attached-row">

@@ -707,5 +707,8 @@ export default {
   "networks.example.aliases": "db, db.internal",
   "networks.example.parent": "eth0",
   "networks.example.label": "team=web",
-  "networks.example.option": "com.docker.network.driver.mtu=1450"
+  "networks.example.option": "com.docker.network.driver.mtu=1450",
+  "networks.internalTitle": "Internal",
+  "networks.labelsTitle": "Labels",
+  "networks.optionsTitle": "Driver options"
 };

@@ -707,5 +707,8 @@ export default {
   "networks.example.aliases": "例如 db, db.internal",
   "networks.example.parent": "例如 eth0",
   "networks.example.label": "例如 team=web",
-  "networks.example.option": "例如 com.docker.network.driver.mtu=1450"
+  "networks.example.option": "例如 com.docker.network.driver.mtu=1450",
+  "networks.internalTitle": "内部网络",
+  "networks.labelsTitle": "标签",
+  "networks.optionsTitle": "驱动选项"
 };
