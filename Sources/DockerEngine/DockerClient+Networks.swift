@@ -51,7 +51,10 @@ extension DockerClient {
             let networks = (container["NetworkSettings"] as? [String: Any])?["Networks"] as? [String: Any] ?? [:]
             for (networkName, value) in networks {
                 let endpoint = value as? [String: Any] ?? [:]
-                let v4 = endpoint["IPAddress"] as? String ?? "", v6 = endpoint["GlobalIPv6Address"] as? String ?? ""
+                // A stopped container has no address yet; its fixed one (IPAMConfig) is what it will get.
+                let fixed = endpoint["IPAMConfig"] as? [String: Any] ?? [:]
+                let v4 = nonEmpty(endpoint["IPAddress"]) ?? nonEmpty(fixed["IPv4Address"]) ?? ""
+                let v6 = nonEmpty(endpoint["GlobalIPv6Address"]) ?? nonEmpty(fixed["IPv6Address"]) ?? ""
                 attachments.append(NetworkAttachment(
                     containerID: id, containerName: name, state: container["State"] as? String ?? "",
                     networkID: endpoint["NetworkID"] as? String ?? "", networkName: networkName,
@@ -60,6 +63,11 @@ extension DockerClient {
             }
         }
         return attachments
+    }
+
+    private func nonEmpty(_ value: Any?) -> String? {
+        guard let text = value as? String, !text.isEmpty else { return nil }
+        return text
     }
 
     /// Whether this engine is a Swarm manager (`Swarm.ControlAvailable` of `GET /info`): overlay networks need one.

@@ -16,7 +16,7 @@ import uuid
 import pytest
 from selenium import webdriver
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -97,7 +97,11 @@ def sign_in(browser, wait):
 
 
 def attached(driver):
-    return [row.get_attribute("data-name") for row in driver.find_elements(By.CSS_SELECTOR, "[data-testid=attached-row]")]
+    """The names in the attached-containers table, or None while it is being re-rendered."""
+    try:
+        return [row.get_attribute("data-name") for row in driver.find_elements(By.CSS_SELECTOR, "[data-testid=attached-row]")]
+    except StaleElementReferenceException:
+        return None
 
 
 def test_create_connect_details_disconnect_remove(browser, container):
@@ -138,6 +142,8 @@ def test_create_connect_details_disconnect_remove(browser, container):
         browser.find_element(By.CSS_SELECTOR, "[data-testid=connect-ipv4]").send_keys(f"10.243.{third}.40")
         browser.find_element(By.CSS_SELECTOR, "[data-testid=connect-submit]").click()
         wait.until(lambda d: attached(d) == [cname])
+        row_text = browser.find_element(By.CSS_SELECTOR, "[data-testid=attached-row]").text
+        assert f"10.243.{third}.40" in row_text, "a stopped container shows the fixed address it will get"
         aliases = browser.find_element(By.CSS_SELECTOR, "[data-testid=attached-aliases]").text
         assert "cache" in aliases and "cache.local" in aliases
         inspected = docker("inspect", cid, "-f", "{{(index .NetworkSettings.Networks \"%s\").IPAMConfig.IPv4Address}}" % name)

@@ -163,7 +163,9 @@ public final class NetworkService: Sendable {
 
     public func connect(_ network: NetworkView, _ request: NetworkConnectRequest) async throws {
         let endpoint = try NetworkSpec.endpoint(request, subnets: network.subnets)
-        if network.containers.contains(where: { $0.id == request.container || $0.name == request.container || $0.id.hasPrefix(request.container) }) {
+        // Short strings are names: only a 12-character (or longer) id prefix names a container by id.
+        let named = request.container
+        if network.containers.contains(where: { $0.id == named || $0.name == named || (named.count >= 12 && $0.id.hasPrefix(named)) }) {
             throw JarvisError(409, "already_connected", "container: \(request.container) is already on network \(network.name)").field("container")
         }
         try await withEngineErrors { try await docker.connectNetwork(network.id, container: request.container, endpoint: endpoint) }

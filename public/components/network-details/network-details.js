@@ -1,6 +1,6 @@
 import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
-import { errorText, t } from '../../lib/i18n.js';
+import { errorText, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 
 const list = (object) => Object.entries(object ?? {}).map(([k, v]) => html`<span class="tag">${k}=${v}</span>`);
@@ -84,7 +84,7 @@ class NetworkDetails extends HTMLElement {
     mount(body, network.containers.length ? html`${network.containers.map((c) => html`
       <tr data-id="${c.id}" data-name="${c.name}" data-testid="attached-row">
         <td><a href="${hostHash('/containers/' + c.id)}">${c.name}</a></td>
-        <td><span class="badge state-${c.state}">${c.state}</span></td>
+        <td><span class="badge state-${c.state}" data-testid="attached-state">${word('state', c.state)}</span></td>
         <td><code>${c.ipv4_address ?? '—'}</code></td>
         <td><code>${c.ipv6_address ?? '—'}</code></td>
         <td data-testid="attached-aliases">${c.aliases.map((a) => html`<span class="tag">${a}</span>`)}</td>

@@ -78,7 +78,7 @@ class NetworksView extends HTMLElement {
             ${n.predefined ? html` <span class="badge">${t('networks.predefined')}</span>` : ''}
             ${n.internal ? html` <span class="badge warn">${t('networks.internal')}</span>` : ''}</td>
           <td>${n.driver}</td>
-          <td class="muted">${n.scope}</td>
+          <td class="muted">${n.scope === 'local' ? t('networks.scopeLocal') : n.scope === 'swarm' ? t('networks.scopeSwarm') : n.scope}</td>
           <td>${n.ipv4.length + n.ipv6.length ? pools(n) : html`<span class="muted">—</span>`}</td>
           <td data-testid="network-containers">${n.containers.length ? n.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}${c.ipv4_address ? ' ' + c.ipv4_address : ''}</a> `) : html`<span class="muted">—</span>`}</td>
           <td>${n.stack ? html`<a href="${hostHash('/stacks/' + encodeURIComponent(n.stack))}">${n.stack}</a>` : html`<span class="muted">—</span>`}</td>
