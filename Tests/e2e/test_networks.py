@@ -187,6 +187,9 @@ def test_roles_viewer_refused_operator_kept_off_the_lan(client, viewer, operator
 
     lan = operator.post("/networks", json={"name": name, "driver": "macvlan", "parent": "lo"})
     assert lan.status_code == 403 and error_of(lan)["code"] == "host_access_denied" and name not in engine_networks()
+    # A bridge on a host bridge of the admin's choosing (one bridged to the LAN) is refused at the door.
+    named = operator.post("/networks", json={"name": name, "options": {"com.docker.network.bridge.name": "docker0"}})
+    assert named.status_code == 403 and "com.docker.network.bridge.name" in error_of(named)["message"] and name not in engine_networks()
     made = operator.post("/networks", json={"name": name, "ipam": {"config": [{"subnet": subnet()}]}})
     assert made.status_code == 201, made.text
     networks.append(name)
