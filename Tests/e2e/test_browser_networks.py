@@ -171,8 +171,8 @@ def test_create_connect_details_disconnect_remove(browser, container):
         wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=network-count]").text == "0")
         shot(browser, "networks")
         browser.set_window_size(390, 844)
-        browser.find_element(By.NAME, "q").clear()
-        time.sleep(1)
+        browser.get(BASE + "/#/networks")
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "networks-view [data-testid=network-row]")))
         shot(browser, "networks-phone")
     finally:
         docker("network", "disconnect", "-f", name, cid, check=False)

@@ -66,7 +66,7 @@ class NetworkDetails extends HTMLElement {
     this.querySelector('[data-testid=network-title]').textContent = network.name;
     this.querySelector('[data-action=remove]').hidden = network.predefined;
     const yes = (flag) => (flag ? t('networks.yes') : t('networks.no'));
-    const pool = (p) => html`<div><span class="tag">${p.subnet}</span>
+    const pool = (p) => html`<div class="network-pool"><span class="tag">${p.subnet}</span>
       ${p.gateway ? html`<span class="muted">${t('networks.gateway')}</span> <span class="tag">${p.gateway}</span>` : ''}
       ${p.ip_range ? html`<span class="muted">${t('networks.ipRange')}</span> <span class="tag">${p.ip_range}</span>` : ''}
       ${list(p.aux_addresses)}</div>`;
