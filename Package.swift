@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "CPCRE2", linkerSettings: [.linkedLibrary("pcre2-8")]),
 
         // Libraries.
+        // Triggers and next fire times: pure (Foundation's TimeZone only), so golden tests need no store or engine.
+        .target(name: "Schedule", swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DockerEngine",
                 dependencies: ["CCurl", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics"),
                                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto")],
@@ -51,7 +53,7 @@ let package = Package(
                 swiftSettings: settings),
         .target(name: "JarvisCore",
                 dependencies: [
-                    "DockerEngine", "Compose", "JarvisStore", "CMalloc", "CZlib", "CPCRE2",
+                    "DockerEngine", "Compose", "JarvisStore", "Schedule", "CMalloc", "CZlib", "CPCRE2",
                     .product(name: "Crypto", package: "swift-crypto"),
                     .product(name: "CryptoExtras", package: "swift-crypto"),
                     .product(name: "JWTKit", package: "jwt-kit"),
@@ -60,7 +62,7 @@ let package = Package(
                     .product(name: "Prometheus", package: "swift-prometheus"),
                 ],
                 swiftSettings: settings),
-        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", .product(name: "Metrics", package: "swift-metrics")],
+        .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", "Schedule", .product(name: "Metrics", package: "swift-metrics")],
                 swiftSettings: settings),
 
         // Executables: thin shells around the libraries.
@@ -76,6 +78,7 @@ let package = Package(
                           dependencies: ["JarvisCore", "JarvisStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: settings),
 
+        .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], swiftSettings: settings),
         .testTarget(name: "ComposeTests", dependencies: ["Compose"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),
         .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),

@@ -24,7 +24,13 @@ import { registerHostDetails } from './components/host-details/host-details.js';
 import { registerNetworksView } from './components/networks-view/networks-view.js';
 import { registerNetworkDetails } from './components/network-details/network-details.js';
 import { registerNetworkCreate } from './components/network-create/network-create.js';
+import { registerJobsView } from './components/jobs-view/jobs-view.js';
+import { registerJobForm } from './components/job-form/job-form.js';
+import { registerJobPage } from './components/job-page/job-page.js';
+import { registerResourceCharts } from './components/resource-charts/resource-charts.js';
 import { hostSwitcher, wireHostSwitcher } from './components/host-switcher/host-switcher.js';
+import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
+import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
@@ -50,6 +56,12 @@ registerHostDetails();
 registerNetworksView();
 registerNetworkDetails();
 registerNetworkCreate();
+registerJobsView();
+registerJobForm();
+registerJobPage();
+registerResourceCharts();
+registerNotificationsView();
+registerNotifyBell();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -59,9 +71,11 @@ const PAGES = {
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
   '#/networks': { key: 'nav.networks', tag: 'networks-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
+  '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
   '#/audit': { key: 'nav.audit', tag: 'audit-view', role: 'admin' },
   '#/users': { key: 'nav.users', tag: 'users-view', role: 'admin' },
+  '#/notifications': { key: 'nav.notifications', tag: 'notifications-view', role: 'admin' },
   '#/account': { key: 'nav.account', tag: 'account-view', role: 'viewer' },
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -111,6 +125,11 @@ class JarvisApp extends HTMLElement {
     const { host, path } = route();
     // Sub-pages: #/containers/new and #/containers/<id>[/logs|/terminal] belong to Containers.
     const [, section, id, tab] = path.split('/');
+    // A page the role may not open says so (and which role it needs) instead of silently showing another.
+    const known = PAGES[`#/${section}`];
+    const refused = known && RANK[this.user.role] < RANK[known.role] ? known.role
+      : section === 'containers' && id === 'new' && RANK[this.user.role] < RANK.operator ? 'operator' : null;
+    if (refused) { this.showNotAllowed(allowed, known, refused, id === 'new' ? t('containers.new') : title(known)); return; }
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
     const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
@@ -120,7 +139,8 @@ class JarvisApp extends HTMLElement {
     if (multi && host) setCurrentHost(host);
     // The URL names the host of every scoped page, so a copied link opens the same host.
     if (multi && scoped && !host && currentHost()) {
-      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)));
+      const query = section === current[0].slice(2) && location.hash.includes('?') ? '?' + location.hash.split('?')[1] : '';
+      history.replaceState(null, '', hostHash(section === current[0].slice(2) ? path : current[0].slice(1)) + query);
     }
     let element = document.createElement(page.tag);
     if (section === 'hosts' && id === 'new') {
@@ -140,6 +160,11 @@ class JarvisApp extends HTMLElement {
     } else if (section === 'networks' && id) {
       element = document.createElement('network-details');
       element.setAttribute('network-id', decodeURIComponent(id));
+    } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('job-form');
+    } else if (section === 'jobs' && id) {
+      element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.operator ? 'job-form' : 'job-page');
+      element.setAttribute('job-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));
@@ -177,6 +202,7 @@ class JarvisApp extends HTMLElement {
         ${isMultiHost() ? hostSwitcher() : ''}
         <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${title(p)}</a>`)}</nav>
         <div class="session">
+          <notify-bell admin="${String(this.user.role === 'admin')}"></notify-bell>
           ${languageSwitch()}
           <span class="user" data-testid="current-user">${this.user.username} <small>${word('role', this.user.role)}</small></span>
           <button class="ghost" data-action="logout">${t('app.signOut')}</button>
@@ -189,6 +215,16 @@ class JarvisApp extends HTMLElement {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();
     });
+  }
+
+  /** A page (or action page) above the user's role: what it needs, and a way back. */
+  showNotAllowed(allowed, page, role, label) {
+    document.title = `${t('app.notAllowedTitle')} · Jarvis`;
+    this.renderFrame(allowed, page);
+    mount(this.querySelector('main'), html`<section class="panel not-allowed" data-testid="not-allowed">
+      <h1>${t('app.notAllowedTitle')}</h1>
+      <p>${t('app.notAllowed', { page: label, role: word('role', role), current: word('role', this.user.role) })}</p>
+      <p><a class="button" href="${pageLink('#/dashboard')}">${t('nav.dashboard')}</a></p></section>`);
   }
 
   /** A link to a host that does not exist (deleted, archived, mistyped): say so instead of failing every call. */

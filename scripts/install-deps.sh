@@ -4,7 +4,7 @@
 set -euo pipefail
 declare -A groups=(
   [build]="libfcgi-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libpcre2-dev pkg-config"
-  [run]="nginx-light openssl openssh-client curl docker.io libjs-xterm node-xterm libjs-codemirror python3"
+  [run]="nginx-light openssl openssh-client curl docker.io libjs-xterm node-xterm libjs-codemirror libjs-chart.js python3"
   [sandbox]="busybox-static iproute2"
   [test]="busybox-static iproute2 sqlite3 chromium chromium-driver python3-venv docker-registry apache2-utils systemd socat git docker-compose apache2 libapache2-mod-fcgid lighttpd spawn-fcgi debootstrap fonts-wqy-microhei openssh-server openssh-client util-linux"
 )

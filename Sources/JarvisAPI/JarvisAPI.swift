@@ -20,6 +20,8 @@ public final class JarvisAPI: Sendable {
             + ImageRoutes.routes(environment) + AuditRoutes.routes(environment) + UserRoutes.routes(environment)
             + SessionRoutes.routes(environment) + TaskRoutes.routes(environment) + RegistryRoutes.routes(environment) + StackRoutes.routes(environment)
             + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) + PreferenceRoutes.routes(environment)
+            + HistoryRoutes.routes(environment)
+            + NotificationRoutes.routes(environment) + JobRoutes.routes(environment)
             + NetworkRoutes.routes(environment) {
             router.add(route)
             if route.hostScoped && !route.pattern.hasPrefix("/api/v1/hosts/") { router.add(route.scoped()) }

@@ -110,8 +110,12 @@ struct StreamServer {
         let backups = Task.detached { [environment, logger] in await Self.backUpDaily(environment, logger) }
         let supervising = Task.detached { await supervisor.run() }
         let running = Task.detached { await runner.run() }
+        let dispatcher = try NotifyDispatcher.make(environment, logger: logger)
+        let notifying = Task.detached { await dispatcher.run() }
+        let scheduler = JobScheduler(environment: environment, logger: logger)
+        let scheduling = Task.detached { await scheduler.run() }
         defer {
-            retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel()
+            retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel(); notifying.cancel(); scheduling.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

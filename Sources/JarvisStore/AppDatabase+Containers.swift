@@ -85,6 +85,8 @@ public struct ContainerSnapshotQuery: Sendable {
     public var hostIDs: [Int64]?
     public var text: String?
     public var state: String?
+    /// The engine's image id (`sha256:…`): containers of that image, whatever name they were created from.
+    public var imageID: String?
     public var runningOnly = false
     /// `key` alone matches any value.
     public var labels: [(key: String, value: String?)] = []
@@ -174,6 +176,7 @@ extension AppDatabase {
             arguments += ["%" + literal + "%", "%" + literal + "%", literal + "%"]
         }
         if let state = query.state { conditions.append("c.state = ?"); arguments.append(state) }
+        if let image = query.imageID { conditions.append("c.image_id = ?"); arguments.append(image) }
         if query.runningOnly { conditions.append("c.state = 'running'") }
         for label in query.labels {
             let path = "$.\"" + label.key.replacingOccurrences(of: "\"", with: "") + "\""
@@ -249,6 +252,19 @@ extension AppDatabase {
         }
     }
 
+    /// The snapshot row of a container by full id, name, or an id prefix of at least 4 characters.
+    public func containerSnapshotRow(hostID: Int64, idOrName: String) throws -> ContainerSnapshotRecord? {
+        try pool.read { db in
+            if let row = try ContainerSnapshotRecord.filter(Column("host_id") == hostID
+                && (Column("id") == idOrName || Column("name") == idOrName)).fetchOne(db) {
+                return row
+            }
+            guard idOrName.count >= 4, idOrName.allSatisfy(\.isHexDigit) else { return nil }
+            let matches = try ContainerSnapshotRecord.filter(Column("host_id") == hostID && Column("id").like(idOrName + "%")).limit(2).fetchAll(db)
+            return matches.count == 1 ? matches[0] : nil
+        }
+    }
+
     /// Ids of the containers the snapshot says are running on a host.
     public func runningContainerIDs(hostID: Int64) throws -> [String] {
         try pool.read {
@@ -263,6 +279,16 @@ extension AppDatabase {
             let rows = try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM container_snapshot WHERE host_id = ? GROUP BY state",
                                         arguments: [hostID])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["state"] as String, $0["n"] as Int) })
+        }
+    }
+
+    /// A host's containers by health ("healthy", "unhealthy", "starting"), those with a healthcheck only.
+    public func containerHealthCounts(hostID: Int64) throws -> [String: Int] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT health, count(*) AS n FROM container_snapshot WHERE host_id = ? AND health IS NOT NULL GROUP BY health
+                """, arguments: [hostID])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["health"] as String, $0["n"] as Int) })
         }
     }
 

@@ -295,6 +295,9 @@ enum Migrations {
                 );
                 """)
         }
+        registerNotifications(&migrator)
+        registerJobs(&migrator)
+        registerResourceHistory(&migrator)
         return migrator
     }
 }

@@ -9,7 +9,8 @@ struct JarvisCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jarvisctl",
         abstract: "Administer a Jarvis installation.",
-        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, Backup.self, Restore.self])
+        subcommands: [Migrate.self, UserCommand.self, AuditCommand.self, TasksCommand.self, ScheduleCommand.self, Backup.self, Restore.self,
+                      NotifyCommand.self])
 }
 
 /// Opens the store named by the configuration (applying migrations).
@@ -207,6 +208,32 @@ struct TasksCommand: ParsableCommand {
     }
 }
 
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schedule", abstract: "Scheduled jobs.",
+                                                    subcommands: [Tick.self])
+
+    struct Tick: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fire the jobs that are due, run them (and the tasks they queue), then exit (cron every minute on a host without jarvis-sse).")
+
+        func run() throws {
+            let (config, logger) = startProcess("jarvisctl")
+            let outcome: Result<(fired: Int, ran: Int), Error> = Blocking.run {
+                do {
+                    let environment = try await JarvisEnvironment.start(config: config, logger: logger)
+                    let runner = try TaskRunner(environment: environment, logger: logger)
+                    let report = await JobScheduler(environment: environment, logger: logger).tick { _ = await runner.runPending() }
+                    return .success(report)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let report = try outcome.get()
+            print("fired \(report.fired) job(s), ran \(report.ran) run(s)")
+        }
+    }
+}
+
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Copy the store while Jarvis runs (SQLite's online backup); without FILE, into backup_dir with rotation.")
@@ -239,6 +266,30 @@ struct Restore: ParsableCommand {
             print("migrations newer than the backup run when Jarvis starts")
         } catch let error as StoreError {
             throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Notifications from the command line: on a shared host without jarvis-sse, cron runs `notify flush`.
+struct NotifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notify", abstract: "Notifications.", subcommands: [Flush.self])
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Route new events and send every due notification once, then exit (cron on a host without jarvis-sse).")
+
+        func run() throws {
+            let (config, logger) = startProcess("jarvisctl")
+            let outcome: Result<(events: Int, attempts: Int), Error> = Blocking.run {
+                do {
+                    let environment = try await JarvisEnvironment.start(config: config, logger: logger)
+                    return .success(try await NotifyDispatcher.make(environment, logger: logger).flush())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let counts = try outcome.get()
+            print("routed \(counts.events) event(s), made \(counts.attempts) delivery attempt(s)")
         }
     }
 }

@@ -37,6 +37,8 @@ final class AccessControlTests: XCTestCase {
         "GET /api/v1/containers/{id}/logs": .role(.viewer),
         "GET /api/v1/containers/{id}/logs/download": .role(.viewer),
         "GET /api/v1/system/dashboard": .role(.viewer),
+        "GET /api/v1/system/history": .role(.viewer),
+        "GET /api/v1/containers/{id}/history": .role(.viewer),
         "GET /api/v1/images": .role(.viewer),
         "GET /api/v1/images/{id}": .role(.viewer),
         "DELETE /api/v1/images/{id}": .role(.operator_),

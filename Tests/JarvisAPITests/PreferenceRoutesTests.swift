@@ -4,7 +4,7 @@ import JarvisCore
 import JarvisStore
 import XCTest
 
-/// The UI language per user: stored in the store, read back on another session, refused when unknown.
+/// The UI language and theme per user: stored in the store, read back on another session, refused when unknown.
 final class PreferenceRoutesTests: XCTestCase {
     private var api: JarvisAPI!
     private var environment: JarvisEnvironment!
@@ -52,5 +52,18 @@ final class PreferenceRoutesTests: XCTestCase {
         XCTAssertEqual(error?["field"] as? String, "language")
         let (_, read) = await send("GET", admin)
         XCTAssertNil(read["language"])
+    }
+
+    func testTheThemeIsKeptBesideTheLanguageAndABadFieldStoresNeither() async throws {
+        let admin = try await token("admin", "admin password one")
+        let (saved, body) = await send("PUT", admin, json: #"{"theme":"dark"}"#)
+        XCTAssertEqual(saved, 200)
+        XCTAssertEqual(body["theme"] as? String, "dark")
+        let (refused, error) = await send("PUT", admin, json: #"{"language":"zh-CN","theme":"sepia"}"#)
+        XCTAssertEqual(refused, 400)
+        XCTAssertEqual((error["error"] as? [String: Any])?["field"] as? String, "theme")
+        let (_, read) = await send("GET", admin)
+        XCTAssertEqual(read["theme"] as? String, "dark")
+        XCTAssertNil(read["language"], "the valid field of a refused body was not stored either")
     }
 }

@@ -263,9 +263,9 @@ def test_images_page_removes_an_image_in_use_only_after_both_confirmations(brows
         assert "ui-image-user-" in row.text, "the containers using it are listed"
         shot(browser, "images")
         row.find_element(By.CSS_SELECTOR, "button[data-action=remove]").click()
-        alert = wait.until(EC.alert_is_present())
-        assert "used by 1 container" in alert.text
-        alert.accept()
+        question = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=app-dialog]")))
+        assert "used by 1 container" in question.text
+        question.find_element(By.CSS_SELECTOR, "[data-testid=dialog-confirm]").click()
         dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
         assert "force-remove image" in dialog.text
         dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()

@@ -217,6 +217,29 @@ def test_list_filters_by_label_and_sorts(client, container):
             docker("rm", "-f", name, check=False)
 
 
+def test_list_filters_by_image_id_whatever_name_the_container_was_created_from(client):
+    tag = f"jarvis-test/by-image-{uuid.uuid4().hex[:6]}"
+    base = docker("create", IMAGE, "true")
+    image_id = docker("commit", base, f"{tag}:a")
+    docker("rm", base)
+    docker("tag", f"{tag}:a", f"{tag}:b")
+    names = [f"e2e-by-image-{tag[-6:]}-{suffix}" for suffix in ("a", "b")]
+    docker("create", "--name", names[0], f"{tag}:a", "true")
+    docker("create", "--name", names[1], f"{tag}:b", "true")
+    try:
+        def listed():
+            return client.get("/containers", params={"image": image_id}).json()
+        wait_for("the mirror to see both", lambda: listed()["total"] == 2)
+        assert sorted(c["name"] for c in listed()["items"]) == names
+        assert all(c["image_id"] == image_id for c in listed()["items"])
+        bad = client.get("/containers", params={"image": "busybox"})
+        assert bad.status_code == 400 and bad.json()["error"]["field"] == "image"
+    finally:
+        for name in names:
+            docker("rm", "-f", name, check=False)
+        docker("rmi", "-f", image_id, check=False)
+
+
 @pytest.mark.serial  # expects its container to be the busiest of the engine
 def test_stats_sampler_fills_cpu_and_memory(client, container):
     cid, name = container("while true; do :; done")  # a busy loop: clearly above 0 % CPU

@@ -202,6 +202,21 @@ def test_no_user_visible_string_bypasses_the_layer(path):
     assert bypassing(read(path)) == []
 
 
+NATIVE_DIALOG = re.compile(r"(?<![.\w])(?:window\.)?(?:confirm|prompt|alert)\(")
+
+
+@pytest.mark.parametrize("path", sorted(ui_sources()))
+def test_every_question_uses_the_app_dialog(path):
+    """Native confirm/prompt/alert cannot be styled, translated on their buttons or tested like the rest."""
+    assert NATIVE_DIALOG.findall(read(path)) == [], "use lib/dialog.js"
+
+
+def test_the_native_dialog_check_catches_them():
+    assert NATIVE_DIALOG.search("if (!confirm(t('x'))) return;")
+    assert NATIVE_DIALOG.search("const v = window.prompt(t('x'));")
+    assert not NATIVE_DIALOG.search("await askYes({}); dialog.confirm(); withConfirmation('DELETE', path)")
+
+
 def test_index_html_speaks_both_languages_before_the_modules_load():
     page = read("index.html")
     noscript = re.search(r"<noscript>(.*?)</noscript>", page, re.S).group(1)

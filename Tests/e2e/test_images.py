@@ -21,7 +21,7 @@ def test_list_shows_tags_sizes_and_the_containers_using_each_image(client, conta
     body = client.get("/images", params={"q": "jarvis-test/busybox"}).json()
     image = next(i for i in body["items"] if IMAGE in i["tags"])
     assert image["id"].startswith("sha256:") and image["size"] > 0 and image["dangling"] is False
-    assert {"id": cid, "name": name, "state": "running"} in image["containers"]
+    assert {"id": cid, "name": name, "state": "running", "image": IMAGE} in image["containers"]
     assert client.get("/images", params={"dangling": 1}).json()["items"] == [] or \
         all(i["dangling"] for i in client.get("/images", params={"dangling": 1}).json()["items"])
     assert client.get(path_of(IMAGE)).json()["id"] == image["id"], "a name with / and : works when encoded"
@@ -65,6 +65,34 @@ def test_tag_then_untag_an_unused_name(client):
     removed = client.delete(path_of(f"{repository}:v1"))
     assert removed.status_code == 200 and removed.json()["untagged"] == [f"{repository}:v1"]
     assert removed.json()["deleted"] == [], "the image itself stays: another tag points at it"
+
+
+def test_untagging_a_name_containers_were_created_from_needs_a_confirmation_naming_them(client):
+    """The first-hour defect: a shared image lost the tag its containers were created from, unasked."""
+    repository = f"jarvis-test/untag-{uuid.uuid4().hex[:6]}"
+    base = docker("create", IMAGE, "true")
+    image_id = docker("commit", base, f"{repository}:v1")
+    docker("rm", base)
+    docker("tag", f"{repository}:v1", f"{repository}:v2")
+    user = "e2e-untag-user-" + uuid.uuid4().hex[:6]
+    docker("create", "--name", user, f"{repository}:v1", "true")
+    try:
+        # v2 was not used to create anything: it goes at once, the image stays.
+        other = client.delete(path_of(f"{repository}:v2"))
+        assert other.status_code == 200 and other.json() == {"untagged": [f"{repository}:v2"], "deleted": []}
+        docker("tag", f"{repository}:v1", f"{repository}:v2")
+        asked = client.delete(path_of(f"{repository}:v1"))
+        assert asked.status_code == 428, asked.text
+        summary = asked.json()["confirmation"]["summary"]
+        assert f"{repository}:v1" in summary and user in summary and f"{repository}:v2" in summary, summary
+        assert f"{repository}:v1" in docker("image", "inspect", "-f", "{{.RepoTags}}", image_id), "nothing changed before the confirmation"
+        token = asked.json()["confirmation"]["token"]
+        done = client.delete(path_of(f"{repository}:v1"), headers={"X-Confirmation-Token": token})
+        assert done.status_code == 200 and done.json()["untagged"] == [f"{repository}:v1"], done.text
+        assert docker("image", "inspect", "-f", "{{.Id}}", f"{repository}:v2") == image_id, "the image itself stays"
+    finally:
+        docker("rm", "-f", user, check=False)
+        docker("rmi", "-f", image_id, check=False)
 
 
 @pytest.mark.serial  # prunes every dangling image of the engine

@@ -1,7 +1,7 @@
 // Runs a request that may need a server-side confirmation: on 428 it shows the
 // server's own summary in a dialog and repeats the request with the token.
 import { api, ApiError } from './api.js';
-import { html, mount } from './html.js';
+import { askYes } from './dialog.js';
 import { t } from './i18n.js';
 
 export async function withConfirmation(method, path, body) {
@@ -14,28 +14,8 @@ export async function withConfirmation(method, path, body) {
   }
 }
 
+/** The server's own summary, with the time its token lasts. */
 function ask(confirmation) {
-  return new Promise((resolve) => {
-    const dialog = document.createElement('dialog');
-    dialog.className = 'confirm card';
-    dialog.dataset.testid = 'confirm-dialog';
-    mount(dialog, html`
-      <h2>${t('confirm.title')}</h2>
-      <p class="summary">${confirmation.summary}</p>
-      <p class="muted">${t('confirm.expires', { count: confirmation.expires_in })}</p>
-      <div class="buttons">
-        <button class="ghost" value="cancel">${t('common.cancel')}</button>
-        <button class="danger solid" value="confirm">${t('confirm.confirm')}</button>
-      </div>`);
-    dialog.addEventListener('click', (event) => {
-      const value = event.target.closest('button')?.value;
-      if (!value) return;
-      dialog.close();
-      dialog.remove();
-      resolve(value === 'confirm');
-    });
-    dialog.addEventListener('cancel', () => { dialog.remove(); resolve(false); });
-    document.body.append(dialog);
-    dialog.showModal();
-  });
+  return askYes({ title: t('confirm.title'), message: confirmation.summary, danger: true, testid: 'confirm-dialog',
+    detail: t('confirm.expires', { count: confirmation.expires_in }) });
 }

@@ -31,3 +31,8 @@ export function meter(used, limit, label) {
   if (used == null) return html`<span class="muted">—</span>`;
   return html`<progress class="meter" max="${limit || used || 1}" value="${used}" title="${label ?? ''}"></progress><span class="meter-label">${label ?? ''}</span>`;
 }
+
+/** The browser tab's title for an object's page: "web-1 · Containers · Jarvis". */
+export function setPageTitle(...parts) {
+  document.title = [...parts.filter(Boolean), 'Jarvis'].join(' · ');
+}

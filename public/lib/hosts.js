@@ -62,6 +62,8 @@ export function setCurrentHost(name) {
 
 /** Splits a hash into its host (null when absent) and the page path: '#/h/far/containers/x' → far, '/containers/x'. */
 export function route(hash = location.hash) {
+  // A list's filters follow `?` (lib/list-url.js); they are not part of the page's path.
+  hash = hash.split('?')[0];
   const match = /^#\/h\/([^/]+)(\/.*)?$/.exec(hash);
   if (match) return { host: decodeURIComponent(match[1]), path: match[2] ?? '/dashboard' };
   return { host: null, path: hash.replace(/^#/, '') || '/' };

@@ -5,9 +5,10 @@ public struct ContainerStatsSample: Decodable, Sendable {
     public let memoryStats: MemoryStats?
     public let networks: [String: NetworkStats]?
     public let pidsStats: PidsStats?
+    public let blkioStats: BlockIOStats?
 
     enum CodingKeys: String, CodingKey {
-        case read, cpuStats = "cpu_stats", memoryStats = "memory_stats", networks, pidsStats = "pids_stats"
+        case read, cpuStats = "cpu_stats", memoryStats = "memory_stats", networks, pidsStats = "pids_stats", blkioStats = "blkio_stats"
     }
 
     public struct CPUStats: Decodable, Sendable {
@@ -53,6 +54,25 @@ public struct ContainerStatsSample: Decodable, Sendable {
 
     public struct PidsStats: Decodable, Sendable {
         public let current: Int?
+    }
+
+    /// `blkio_stats.io_service_bytes_recursive`: bytes read and written per device (op "read"/"write" on
+    /// cgroup v2, "Read"/"Write" on v1; v1 adds "Total" and others, which are skipped).
+    public struct BlockIOStats: Decodable, Sendable {
+        public let ioServiceBytesRecursive: [Entry]?
+
+        enum CodingKeys: String, CodingKey { case ioServiceBytesRecursive = "io_service_bytes_recursive" }
+
+        public struct Entry: Decodable, Sendable {
+            public let op: String
+            public let value: UInt64
+        }
+
+        /// Total bytes of one operation over every device.
+        public func total(_ operation: String) -> UInt64? {
+            guard let entries = ioServiceBytesRecursive else { return nil }
+            return entries.reduce(0) { $1.op.caseInsensitiveCompare(operation) == .orderedSame ? $0 &+ $1.value : $0 }
+        }
     }
 
     /// Memory in use as `docker stats` shows it: usage without the inactive page cache

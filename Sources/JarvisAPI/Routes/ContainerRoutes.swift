@@ -166,10 +166,14 @@ enum ContainerRoutes {
             guard let key = parts.first, !key.isEmpty else { continue }
             labels.append((key, parts.count > 1 ? parts[1] : nil))
         }
+        let image = parameters["image"].flatMap { $0.isEmpty ? nil : $0 }
+        if let image, image.range(of: "^sha256:[0-9a-f]{64}$", options: .regularExpression) == nil {
+            throw JarvisError.badRequest("image must be an image id (sha256: and 64 hex digits)", code: "invalid_parameter").field("image")
+        }
         return ContainerQuery(query: parameters["q"], state: state, all: try context.boolQuery("all", default: true), labels: labels,
                               sort: sort, descending: order == "desc",
                               page: try context.intQuery("page", default: 1, range: 1...1_000_000),
-                              pageSize: try context.intQuery("page_size", default: 50, range: 1...500))
+                              pageSize: try context.intQuery("page_size", default: 50, range: 1...500), imageID: image)
     }
 
     /// Viewers see secret-looking environment values masked.

@@ -92,6 +92,18 @@ enum ImageRoutes {
                 let image = try await context.host.images.find(context.parameter("id"))
                 context.audit?.resourceID = image.id
                 context.audit?.resourceName = image.tags.first
+                let reference = context.parameter("id")
+                let createdFrom = image.createdFrom(reference)
+                if !force, image.tags.count > 1, image.tags.contains(reference), !createdFrom.isEmpty {
+                    // The image stays, but these containers lose the name they were created from.
+                    let names = createdFrom.map(\.name)
+                    try environment.confirmations.require(
+                        context.principal!, action: "image.untag", targets: [image.id, reference],
+                        summary: "remove the tag \(reference); the image stays (as \(image.tags.filter { $0 != reference }.joined(separator: ", "))) "
+                            + "but \(names.count) container(s) created from \(reference) will show only its id: \(names.prefix(10).joined(separator: ", "))"
+                            + (names.count > 10 ? " and \(names.count - 10) more" : ""),
+                        presented: context.request.header(ConfirmationService.header))
+                }
                 if force {
                     let users = image.containers.map(\.name)
                     try environment.confirmations.require(

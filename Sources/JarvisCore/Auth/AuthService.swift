@@ -57,10 +57,12 @@ public final class AuthService: Sendable {
     private let refreshLifetime: TimeInterval
     private let throttle: LoginThrottle
     private let logger: Logger
+    private let notifier: Notifier
 
     public init(database: AppDatabase, tokens: TokenService, hasher: PasswordHasher = PasswordHasher(),
                 refreshLifetime: TimeInterval, throttle: LoginThrottle = LoginThrottle(),
-                logger: Logger = Logger(label: "jarvis.auth")) {
+                logger: Logger = Logger(label: "jarvis.auth"), notifier: Notifier? = nil) {
+        self.notifier = notifier ?? Notifier(database: database)
         self.database = database
         self.tokens = tokens
         self.hasher = hasher
@@ -99,6 +101,10 @@ public final class AuthService: Sendable {
                 if outcome.failures == key.allowed {
                     logger.warning("login throttled", metadata: ["key": "\(key.key)"])
                     onLock(key.key)
+                    notifier.emit(.loginLockout, target: username,
+                                  summary: "\(username.prefix(64)): \(key.allowed) failed logins from \(ip ?? "an unknown address"); further attempts wait",
+                                  fields: ["username": String(username.prefix(64)), "ip": ip ?? "", "failures": String(key.allowed),
+                                           "scope": key.key.hasPrefix("ip:") ? "ip" : "user_and_ip"])
                 }
             }
             throw JarvisError.unauthorized("invalid username or password", code: "invalid_credentials")

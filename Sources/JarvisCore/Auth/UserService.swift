@@ -5,10 +5,12 @@ import JarvisStore
 public final class UserService: Sendable {
     private let database: AppDatabase
     private let hasher: PasswordHasher
+    private let notifier: Notifier
 
-    public init(database: AppDatabase, hasher: PasswordHasher = PasswordHasher()) {
+    public init(database: AppDatabase, hasher: PasswordHasher = PasswordHasher(), notifier: Notifier? = nil) {
         self.database = database
         self.hasher = hasher
+        self.notifier = notifier ?? Notifier(database: database)
     }
 
     static func validUsername(_ name: String) -> Bool {
@@ -30,7 +32,11 @@ public final class UserService: Sendable {
         guard Role(rawValue: role) != nil else { throw JarvisError.badRequest("role must be admin, operator or viewer", code: "invalid_role") }
         try PasswordPolicy.check(password, username: username)
         if try database.user(named: username) != nil { throw JarvisError.conflict("user \(username) already exists") }
-        return UserView(try database.createUser(username: username, passwordHash: try hasher.hash(password), role: role))
+        let user = UserView(try database.createUser(username: username, passwordHash: try hasher.hash(password), role: role))
+        if role == "admin" {
+            notifier.emit(.adminCreated, target: username, summary: "\(username) was created with the admin role", fields: ["username": username])
+        }
+        return user
     }
 
     /// Changes role and/or disabled; never leaves the system without an enabled admin.
@@ -44,8 +50,13 @@ public final class UserService: Sendable {
         }
         // A role change or a disabling ends the user's sessions (their refresh
         // families), except the one making the change when it is their own.
-        return UserView(try database.updateUser(id: id, role: role, disabled: disabled,
-                                                keepingFamily: id == actor.userID ? actor.sessionID : nil))
+        let updated = UserView(try database.updateUser(id: id, role: role, disabled: disabled,
+                                                       keepingFamily: id == actor.userID ? actor.sessionID : nil))
+        if role == "admin" && current.role != "admin" {
+            notifier.emit(.adminCreated, target: current.username, summary: "\(current.username) was made an admin by \(actor.username)",
+                          fields: ["username": current.username, "by": actor.username])
+        }
+        return updated
     }
 
     /// The user, when `actor` may delete them: checked before a confirmation is asked for.
@@ -73,9 +84,9 @@ public final class UserService: Sendable {
     /// A user changes their own password; their other sessions end, this one stays.
     public func changeOwnPassword(_ principal: Principal, current: String, new: String) throws {
         guard let user = try database.user(id: principal.userID), hasher.verify(current, against: user.passwordHash) else {
-            throw JarvisError(403, "wrong_password", "the current password is not correct")
+            throw JarvisError(403, "wrong_password", "the current password is not correct").field("current_password")
         }
-        try PasswordPolicy.check(new, username: user.username)
+        do { try PasswordPolicy.check(new, username: user.username) } catch let error as JarvisError { throw error.field("new_password") }
         try database.changePassword(userID: principal.userID, passwordHash: try hasher.hash(new), keepingFamily: principal.sessionID)
     }
 }

@@ -14,8 +14,12 @@ public final class ContainerMirror: Sendable {
     let resyncSeconds: UInt64
     /// The `timeNano` of the last engine event reflected in the store.
     public let watermark = Watermark()
+    /// Hears every container event (notifications); it returns at once.
+    let alerts: ContainerAlerts?
 
-    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, resyncSeconds: UInt64 = 15) {
+    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, resyncSeconds: UInt64 = 15,
+                alerts: ContainerAlerts? = nil) {
+        self.alerts = alerts
         self.docker = docker
         self.database = database
         self.hostID = hostID
@@ -74,6 +78,7 @@ public final class ContainerMirror: Sendable {
     }
 
     func apply(_ event: EngineEvent) async {
+        alerts?.observe(event)
         let action = event.action.split(separator: ":").first.map(String.init) ?? event.action
         if !action.hasPrefix("exec_") && !Self.ignoredActions.contains(action) {
             if action == "destroy" {

@@ -52,6 +52,8 @@ public struct ContainerView: Encodable, Sendable {
 public struct ContainerQuery: Sendable {
     public var query: String?
     public var state: String?
+    /// Only the containers of this image id.
+    public var imageID: String?
     /// False lists running containers only, as `docker ps` does.
     public var all: Bool
     public var labels: [(key: String, value: String?)]
@@ -61,9 +63,11 @@ public struct ContainerQuery: Sendable {
     public var pageSize: Int
 
     public init(query: String? = nil, state: String? = nil, all: Bool = true, labels: [(key: String, value: String?)] = [],
-                sort: ContainerSnapshotQuery.Sort = .name, descending: Bool = false, page: Int = 1, pageSize: Int = 50) {
+                sort: ContainerSnapshotQuery.Sort = .name, descending: Bool = false, page: Int = 1, pageSize: Int = 50,
+                imageID: String? = nil) {
         self.query = query
         self.state = state
+        self.imageID = imageID
         self.all = all
         self.labels = labels
         self.sort = sort
@@ -80,6 +84,7 @@ public struct ContainerQuery: Sendable {
         snapshot.hostIDs = hosts
         snapshot.text = query
         snapshot.state = state
+        snapshot.imageID = imageID
         snapshot.runningOnly = !all
         snapshot.labels = labels
         snapshot.sort = sort
@@ -143,6 +148,15 @@ public final class ContainerService: Sendable {
         if try answerFromMirror() { return try database.containerStateCounts(hostID: host.id) }
         let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
         return all.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
+    }
+
+    /// Containers by health, for those with a healthcheck.
+    public func healthCounts() async throws -> [String: Int] {
+        if try answerFromMirror() { return try database.containerHealthCounts(hostID: host.id) }
+        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
+        return all.reduce(into: [:]) { counts, summary in
+            if let health = ContainerSnapshot.health(fromStatus: summary.status) { counts[health, default: 0] += 1 }
+        }
     }
 
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {

@@ -17,6 +17,8 @@ public final class StatsSampler: @unchecked Sendable {
     /// Shared by the samplers of every host.
     let budget: StatsBudget?
     private var previous: [String: CPUCounters] = [:]  // touched by `run`'s task only
+    private var history = ResourceHistoryRecorder()  // the same
+    private var forgottenAt = 0.0
 
     public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double, concurrency: Int = 16,
                 budget: StatsBudget? = nil) {
@@ -61,6 +63,7 @@ public final class StatsSampler: @unchecked Sendable {
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var records: [ContainerStatsRecord] = []
+        var samples: [ResourceSample] = []
         var counters: [String: CPUCounters] = [:]
         for (id, sample) in results {
             let current = sample.cpuCounters
@@ -73,9 +76,21 @@ public final class StatsSampler: @unchecked Sendable {
                 networkRx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.rxBytes ?? 0) }) },
                 networkTx: network.map { Int64(clamping: $0.reduce(0) { $0 + ($1.txBytes ?? 0) }) },
                 pids: sample.pidsStats?.current, sampledAt: now))
+            let record = records[records.count - 1]
+            samples.append(ResourceSample(containerID: id, cpu: cpu, memory: record.memoryUsed, memoryLimit: record.memoryLimit,
+                                          rxTotal: network.map { $0.reduce(0) { $0 &+ ($1.rxBytes ?? 0) } },
+                                          txTotal: network.map { $0.reduce(0) { $0 &+ ($1.txBytes ?? 0) } },
+                                          readTotal: sample.blkioStats?.total("read"), writeTotal: sample.blkioStats?.total("write")))
         }
         previous = counters
         try database.saveContainerStats(hostID: hostID, records)
+        let seconds = Double(now) / 1000
+        try database.saveResourcePoints(hostID: hostID, history.record(samples, at: seconds), seenAt: Int64(seconds))
+        if seconds - forgottenAt > 3600 {
+            // Removed containers keep their history as long as the longest tier shows it.
+            forgottenAt = seconds
+            try database.forgetResourceTargets(seenBefore: Int64(seconds) - ResourceTier.tenMinutes.span)
+        }
         try database.deleteContainerStats(hostID: hostID, except: Set(ids))
         return records.count
     }

@@ -29,6 +29,8 @@ public struct DashboardView: Encodable, Sendable {
     /// Nil when `/system/df` failed or took too long; the rest still shows.
     public let disk: Disk?
     public let containers: [String: Int]
+    /// Containers with a healthcheck by its state: `unhealthy` is what a chart should show first.
+    public let health: [String: Int]
     public let topCpu: [ContainerView]
     public let topMemory: [ContainerView]
     public var recentAudit: [AuditEntryView]?
@@ -49,13 +51,14 @@ public final class SystemService: Sendable {
             async let version = docker.apiVersion()
             async let disk = try? docker.diskUsage()
             async let counts = service.stateCounts()
+            async let health = service.healthCounts()
             async let topCpu = service.list(ContainerQuery(all: false, sort: .cpu, descending: true, pageSize: 5))
             async let topMemory = service.list(ContainerQuery(all: false, sort: .memory, descending: true, pageSize: 5))
             let hostInfo = try await info
             let host = DashboardView.Host(name: hostInfo.name, engineVersion: hostInfo.serverVersion, apiVersion: "\(try await version)",
                                           os: hostInfo.operatingSystem, kernel: hostInfo.kernelVersion, cpus: hostInfo.cpus,
                                           memory: hostInfo.memTotal, storageDriver: hostInfo.driver, rootDir: hostInfo.dockerRootDir)
-            return DashboardView(host: host, disk: (await disk).map(Self.summarise), containers: try await counts,
+            return DashboardView(host: host, disk: (await disk).map(Self.summarise), containers: try await counts, health: try await health,
                                  topCpu: try await topCpu.items.filter { $0.cpuPercent != nil },
                                  topMemory: try await topMemory.items.filter { $0.memoryUsed != nil }, recentAudit: nil)
         } catch let error as EngineError {

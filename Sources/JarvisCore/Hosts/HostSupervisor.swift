@@ -17,6 +17,7 @@ public final class HostSupervisor: @unchecked Sendable {
     let concurrency: Int
     let statsInterval: Double
     let statsBudget: StatsBudget
+    let notifier: Notifier
     private let lock = NSLock()
     private var watchers: [Int64: (key: String, work: Task<Void, Never>, watermark: Watermark, engine: DockerHost)] = [:]
     /// Checks since each host's facts (`/version`, `/info`) were last read.
@@ -27,6 +28,7 @@ public final class HostSupervisor: @unchecked Sendable {
     public init(environment: JarvisEnvironment, logger: Logger) {
         registry = environment.hosts
         database = environment.database
+        notifier = environment.notifier
         self.logger = logger
         interval = Double(environment.config.hostCheckInterval)
         concurrency = environment.config.hostCheckConcurrency
@@ -77,9 +79,21 @@ public final class HostSupervisor: @unchecked Sendable {
         do {
             if let event = try database.recordHostCheck(id: host.id, result) {
                 logger.info("host state changed", metadata: ["host": "\(host.name)", "state": "\(event.state)", "error": "\(event.error ?? "-")"])
+                notifyStateChange(event, host: host)
             }
         } catch {
             logger.error("host check not stored", metadata: ["host": "\(host.name)", "error": "\(error)"])
+        }
+    }
+
+    /// Offline from any other state, and back online after being offline, are worth a message.
+    private func notifyStateChange(_ event: HostEventRecord, host: HostRecord) {
+        if event.state == "offline" && event.previous != "offline" {
+            notifier.emit(.hostOffline, target: host.name, summary: "\(host.name) stopped answering: \(event.error ?? "no answer")",
+                          host: (host.id, host.name), fields: ["error": event.error ?? "", "previous": event.previous])
+        } else if event.state == "online" && event.previous == "offline" {
+            notifier.emit(.hostOnline, target: host.name, summary: "\(host.name) answers again", host: (host.id, host.name),
+                          fields: ["latency_ms": event.latencyMs.map { String(Int($0)) } ?? ""])
         }
     }
 
@@ -115,7 +129,8 @@ public final class HostSupervisor: @unchecked Sendable {
             }
             for (id, host) in wanted where watchers[id] == nil {
                 guard let services = try? registry.services(host) else { continue }
-                let mirror = ContainerMirror(docker: services.docker, database: database, hostID: id, logger: logger)
+                let alerts = ContainerAlerts(docker: services.docker, notifier: notifier, host: (id, host.name))
+                let mirror = ContainerMirror(docker: services.docker, database: database, hostID: id, logger: logger, alerts: alerts)
                 let sampler = StatsSampler(docker: services.docker, database: database, hostID: id, logger: logger,
                                            interval: statsInterval, budget: statsBudget)
                 let sampling = statsInterval > 0

@@ -18,6 +18,26 @@ public struct ImageView: Encodable, Sendable {
         public let id: String
         public let name: String
         public let state: String
+        /// The name the container was created from (a tag of this image, or its id).
+        public let image: String
+    }
+
+    /// The containers created from `reference` by that name: untagging it leaves them showing a bare id.
+    public func createdFrom(_ reference: String) -> [UsingContainer] {
+        let wanted = ImageView.canonical(reference)
+        return containers.filter { ImageView.canonical($0.image) == wanted }
+    }
+
+    /// `name` and `name:latest` are one reference; `docker.io/library/` is implied.
+    static func canonical(_ reference: String) -> String {
+        var name = reference
+        for prefix in ["docker.io/library/", "docker.io/", "index.docker.io/library/"] where name.hasPrefix(prefix) {
+            name = String(name.dropFirst(prefix.count))
+            break
+        }
+        let lastSlash = name.lastIndex(of: "/") ?? name.startIndex
+        if !name.contains("@"), name[lastSlash...].firstIndex(of: ":") == nil { name += ":latest" }
+        return name
     }
 }
 
@@ -52,7 +72,7 @@ public final class ImageService: Sendable {
         var byImage: [String: [ImageView.UsingContainer]] = [:]
         for container in users {
             guard let image = container.imageID else { continue }
-            byImage[image, default: []].append(.init(id: container.id, name: container.name, state: container.state))
+            byImage[image, default: []].append(.init(id: container.id, name: container.name, state: container.state, image: container.image))
         }
         var views = images.map { image -> ImageView in
             let tags = (image.repoTags ?? []).filter { $0 != "<none>:<none>" }

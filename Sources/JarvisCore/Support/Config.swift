@@ -51,6 +51,12 @@ public struct JarvisConfig: Sendable {
     public var hostCheckConcurrency: Int
     /// Plain `tcp://` engines (no TLS: a docker-socket-proxy on a trusted network) may be added.
     public var allowPlainTCP: Bool
+    /// Seconds before a failed notification is tried again (each next retry waits four times longer).
+    public var notifyRetrySeconds: Int
+    /// Attempts before a notification is logged failed.
+    public var notifyMaxAttempts: Int
+    /// Job runs running at once across all jobs (the scheduler's global cap).
+    public var jobConcurrency: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -61,6 +67,8 @@ public struct JarvisConfig: Sendable {
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "stats_max_rate", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
+        "notify_retry_seconds", "notify_max_attempts",
+        "job_concurrency",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -114,6 +122,9 @@ public struct JarvisConfig: Sendable {
         hostCheckInterval = try Self.int(values, "host_check_interval", default: 60, range: 1...86400)
         hostCheckConcurrency = try Self.int(values, "host_check_concurrency", default: 10, range: 1...256)
         allowPlainTCP = (values["allow_plain_tcp"] ?? "false").lowercased() == "true"
+        notifyRetrySeconds = try Self.int(values, "notify_retry_seconds", default: 30, range: 1...86400)
+        notifyMaxAttempts = try Self.int(values, "notify_max_attempts", default: 5, range: 1...20)
+        jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
         self.source = source
     }
 

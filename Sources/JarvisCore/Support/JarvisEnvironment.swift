@@ -17,6 +17,10 @@ public final class JarvisEnvironment: Sendable {
     public let users: UserService
     public let confirmations: ConfirmationService
     public let tasks: TaskService
+    /// Where event sources report what is worth a message (one store insert each).
+    public let notifier: Notifier
+    /// Scheduled jobs and their runs.
+    public let jobs: JobService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -32,13 +36,16 @@ public final class JarvisEnvironment: Sendable {
     private init(config: JarvisConfig, database: AppDatabase, tokens: TokenService, logger: Logger) {
         self.config = config
         self.database = database
-        auth = AuthService(database: database, tokens: tokens, refreshLifetime: TimeInterval(config.refreshTokenSeconds))
+        auth = AuthService(database: database, tokens: tokens, refreshLifetime: TimeInterval(config.refreshTokenSeconds),
+                           notifier: Notifier(database: database, logger: logger))
         audit = AuditService(database: database)
-        users = UserService(database: database)
+        users = UserService(database: database, notifier: Notifier(database: database, logger: logger))
         confirmations = ConfirmationService(database: database)
         tasks = TaskService(database: database, dataDir: config.dataDir)
+        notifier = Notifier(database: database, logger: logger)
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
+        jobs = JobService(database: database, hosts: hosts)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).

@@ -159,6 +159,12 @@ public final class TaskRunner: @unchecked Sendable {
                      by: nil, username: creator?.username,
                      facts: RequestFacts(requestID: "task-\(task.id)", ip: nil, userAgent: "jarvis task runner"),
                      error: state == "succeeded" ? nil : JarvisError(500, "task_\(state)", message ?? state))
+        if state == "failed" {
+            Notifier(database: database, logger: logger).emit(.taskFailed, target: task.title, summary: "\(task.title) failed: \(message ?? "")",
+                                                              host: (task.hostID, context.host.name),
+                                                              fields: ["task": task.id, "task_kind": task.kind, "error": message ?? "",
+                                                                       "by": creator?.username ?? ""])
+        }
         Timer(label: "jarvis_task_duration_seconds", dimensions: [("kind", task.kind), ("state", state)], preferredDisplayUnit: .seconds)
             .recordSeconds(Date().timeIntervalSince(started))
         logger.info("task ended", metadata: ["task": "\(task.id)", "kind": "\(task.kind)", "state": "\(state)",

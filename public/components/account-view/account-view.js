@@ -1,6 +1,8 @@
 import { api } from '../../lib/api.js';
+import { clearFieldErrors, problemsOf, showFieldErrors } from '../../lib/field-errors.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
+import { THEMES, languageSwitch, saveTheme, theme, wireLanguageSwitch } from '../../lib/preferences.js';
 
 /** "Firefox on Linux" from a user agent string; the raw string stays in the tooltip. */
 function device(agent) {
@@ -19,12 +21,23 @@ class AccountView extends HTMLElement {
     mount(this, html`
       <section class="panel">
         <div class="toolbar"><h2>${t('account.password')}</h2></div>
-        <form class="password inline-form">
-          <input name="current_password" type="password" placeholder="${t('account.currentPassword')}" required autocomplete="current-password" aria-label="${t('account.currentPassword')}">
-          <input name="new_password" type="password" placeholder="${t('account.newPasswordHint')}" required autocomplete="new-password" aria-label="${t('account.newPassword')}">
-          <button class="primary" type="submit">${t('account.changePassword')}</button>
+        <form class="password stacked-form" data-form="password">
+          <label>${t('account.currentPassword')}
+            <input name="current_password" type="password" required autocomplete="current-password"></label>
+          <label>${t('account.newPassword')}
+            <input name="new_password" type="password" required autocomplete="new-password" placeholder="${t('account.newPasswordHint')}"></label>
+          <div><button class="primary" type="submit">${t('account.changePassword')}</button></div>
         </form>
         <p class="note" role="status" hidden></p>
+      </section>
+      <section class="panel">
+        <div class="toolbar"><h2>${t('account.appearance')}</h2></div>
+        <form class="stacked-form appearance">
+          <fieldset class="theme-choice"><legend>${t('account.theme')}</legend>${THEMES.map((value) => html`
+            <label class="toggle"><input type="radio" name="theme" value="${value}" data-testid="theme-${value}" ${value === theme() ? 'checked' : ''}>
+              ${t(`account.theme.${value}`)}</label>`)}</fieldset>
+          <label>${t('app.language')} ${languageSwitch()}</label>
+        </form>
       </section>
       <section class="panel">
         <div class="toolbar">
@@ -37,6 +50,8 @@ class AccountView extends HTMLElement {
         </table>
       </section>`);
     this.querySelector('form.password').addEventListener('submit', (event) => this.changePassword(event));
+    this.querySelector('.theme-choice').addEventListener('change', (event) => saveTheme(event.target.value));
+    wireLanguageSwitch(this.querySelector('.appearance .language-switch'), true);
     this.querySelector('[data-action=others]').addEventListener('click', async () => {
       const { revoked } = await api('POST', '/auth/sessions/revoke-others');
       this.say(t('account.othersEnded', { count: revoked }));
@@ -51,21 +66,29 @@ class AccountView extends HTMLElement {
     this.load();
   }
 
-  say(message) {
+  say(message, failed = false) {
     const note = this.querySelector('.note');
     note.textContent = message;
-    note.hidden = false;
+    note.className = failed ? 'note error' : 'note';
+    note.setAttribute('role', failed ? 'alert' : 'status');
+    note.hidden = !message;
   }
 
   async changePassword(event) {
     event.preventDefault();
     const form = event.target;
+    clearFieldErrors(form);
+    this.say('');
     try {
       await api('POST', '/auth/password', { current_password: form.current_password.value, new_password: form.new_password.value });
       form.reset();
       this.say(t('account.passwordChanged'));
       this.load();
-    } catch (error) { this.say(error.message); }
+    } catch (error) {
+      // A wrong current password or a weak new one shows under its field.
+      const left = showFieldErrors(form, problemsOf(error));
+      if (left.length) this.say(left.map((p) => p.message).join(' '), true);
+    }
   }
 
   async load() {

@@ -1,9 +1,10 @@
 import { api, liveContainers } from '../../lib/api.js';
-import { bytes } from '../../lib/format.js';
+import { bytes, setPageTitle } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
-import { ACTIONS, runAction } from '../containers-view/containers-view.js';
+import { askText } from '../../lib/dialog.js';
+import { ACTIONS, confirmKill, runAction } from '../containers-view/containers-view.js';
 
 const TABS = ['overview', 'logs', 'terminal'];
 
@@ -28,6 +29,7 @@ class ContainerDetails extends HTMLElement {
         <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${t(`details.tab.${tab}`)}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
+        <div class="resources"></div>
       </section>
       <log-panel hidden></log-panel>
       <terminal-panel hidden></terminal-panel>`);
@@ -48,13 +50,25 @@ class ContainerDetails extends HTMLElement {
   showTab() {
     this.querySelectorAll('[data-tab]').forEach((a) => a.classList.toggle('active', a.dataset.tab === this.tab));
     this.querySelector('.overview').hidden = this.tab !== 'overview';
+    this.querySelector('.resources').hidden = this.tab !== 'overview';
     const logs = this.querySelector('log-panel');
     const terminal = this.querySelector('terminal-panel');
     logs.hidden = this.tab !== 'logs';
     terminal.hidden = this.tab !== 'terminal';
     if (!this.details) return;
+    if (this.tab === 'overview') this.showCharts();
     if (this.tab === 'logs' && !this.logsStarted) { this.logsStarted = true; logs.follow(this.details.id, this.details.name); }
     if (this.tab === 'terminal') terminal.attach(this.details.id, this.details.name);
+  }
+
+  /** The resource charts, made once (they refresh themselves while open). */
+  showCharts() {
+    const box = this.querySelector('.resources');
+    if (box.firstElementChild) return;
+    const charts = document.createElement('resource-charts');
+    charts.setAttribute('container-id', this.details.id);
+    charts.setAttribute('memory-limit', String(this.details.memory_limit ?? 0));
+    box.append(charts);
   }
 
   async load() {
@@ -75,6 +89,7 @@ class ContainerDetails extends HTMLElement {
   render() {
     const d = this.details;
     this.querySelector('.title').textContent = d.name;
+    setPageTitle(d.name, t('nav.containers'));
     const health = d.state.health ? html` <span class="badge health-${d.state.health}">${word('health', d.state.health)}</span>` : '';
     mount(this.querySelector('.state'), html`<span class="badge state-${d.state.status}" data-testid="state">${word('state', d.state.status)}</span>${health}`);
     const off = offlineReason() || d.stale ? 'disabled' : '';
@@ -119,11 +134,12 @@ class ContainerDetails extends HTMLElement {
     const banner = this.querySelector('.banner');
     try {
       if (action === 'rename') {
-        const name = prompt(t('details.renameAsk'), this.details.name);
+        const name = await askText({ title: t('details.renameTitle', { name: this.details.name }), label: t('details.renameAsk'),
+          value: this.details.name, confirm: t('details.renameConfirm') });
         if (!name || name === this.details.name) return;
         await api('POST', engine(`/containers/${encodeURIComponent(this.details.id)}/rename`), { name });
       } else {
-        if (action === 'kill' && !confirm(t('containers.killAsk', { name: this.details.name }))) return;
+        if (action === 'kill' && !await confirmKill(this.details.name)) return;
         const done = await runAction(this.details.id, action);
         if (action === 'remove' && done !== undefined) { location.hash = hostHash('/containers'); return; }
       }

@@ -1,9 +1,12 @@
 import { api, liveContainers } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
+import { askYes } from '../../lib/dialog.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { t, word } from '../../lib/i18n.js';
 import { currentHost, engine, engineUrl, hostHash, hostInfo, hostList, isMultiHost, offlineReason } from '../../lib/hosts.js';
+import { listParams, saveListParams } from '../../lib/list-url.js';
+import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
 export const ACTIONS = {
@@ -27,20 +30,31 @@ function sortHeader(key) {
   return html`<th><button class="sort" data-sort="${key}">${t(`containers.column.${key}`)}</button></th>`;
 }
 
+/** Asks before a kill (the engine has no confirmation of its own for it). */
+export function confirmKill(name) {
+  return askYes({ title: t('containers.killTitle'), message: t('containers.killAsk', { name }), confirm: t('containers.killConfirm'), danger: true });
+}
+
 /** Runs a container action on `host` from any page; remove goes through the server's confirmation. */
 export async function runAction(id, action, host = currentHost()) {
   if (action === 'remove') return withConfirmation('DELETE', engine(`/containers/${encodeURIComponent(id)}?force=1`, host));
   return api('POST', engine(`/containers/${encodeURIComponent(id)}/${action}`, host));
 }
 
+const SORTS = ['name', 'created', 'state', 'cpu', 'memory'];
+const FILTERS = ['q', 'state', 'label'];
+
 const observedAgo = (c) => c.observed_at ? ago(Date.parse(c.observed_at) / 1000) : '';
 
 class ContainersView extends HTMLElement {
   connectedCallback() {
-    this.page = 1;
+    // Filters, sort and page come from the URL (a reload or a shared link shows the same list).
+    const saved = listParams();
+    this.page = Math.max(1, Number.parseInt(saved.get('page'), 10) || 1);
     this.pageSize = 50;
-    this.sort = 'name';
-    this.order = 'asc';
+    this.sort = SORTS.includes(saved.get('sort')) ? saved.get('sort') : 'name';
+    this.order = saved.get('order') === 'desc' ? 'desc' : 'asc';
+    this.image = /^sha256:[0-9a-f]{64}$/.test(saved.get('image') ?? '') ? saved.get('image') : '';
     this.busy = new Set();
     this.selected = new Set();
     mount(this, html`
@@ -53,6 +67,8 @@ class ContainersView extends HTMLElement {
             ${['running', 'exited', 'paused', 'created', 'restarting', 'dead'].map((state) => html`<option value="${state}">${t(`containers.filterState.${state}`)}</option>`)}
           </select>
           <input type="search" name="label" placeholder="label=value" aria-label="${t('containers.labelFilter')}" class="narrow">
+          <span class="chip image-filter" data-testid="image-filter" hidden><span></span>
+            <button class="ghost" data-action="clear-image" aria-label="${t('containers.clearImageFilter')}" title="${t('containers.clearImageFilter')}">×</button></span>
           ${isMultiHost() ? html`<label class="toggle" title="${TEXT.allHostsTitle()}"><input type="checkbox" name="all_hosts" data-testid="all-hosts"> ${TEXT.allHosts()}</label>` : ''}
           <span class="live" data-state="connecting" title="${t('live.title')}">${t('live.connecting')}</span>
           <a class="button primary operator-only" href="${hostHash('/containers/new')}" data-testid="new-container">${t('containers.new')}</a>
@@ -81,6 +97,14 @@ class ContainersView extends HTMLElement {
       </section>
       <log-panel hidden></log-panel>`);
 
+    for (const name of FILTERS) this.querySelector(`[name=${name}]`).value = saved.get(name) ?? '';
+    this.showImageFilter();
+    this.querySelector('[data-action=clear-image]').addEventListener('click', () => {
+      this.image = '';
+      this.page = 1;
+      this.showImageFilter();
+      this.load();
+    });
     wireListControls(this, () => this.load(), { inputs: ['q', 'label'], selects: ['state', ...(isMultiHost() ? ['all_hosts'] : [])] });
     this.querySelector('[name=all_hosts]')?.addEventListener('change', () => {
       this.selected.clear();
@@ -144,7 +168,10 @@ class ContainersView extends HTMLElement {
     if (q) params.set('q', q);
     if (state) params.set('state', state);
     if (label) params.set('label', label);
+    if (this.image) params.set('image', this.image);
     if (this.allHosts) params.set('host', '*');
+    saveListParams({ q, state, label, image: this.image, sort: this.sort, order: this.order, page: this.page },
+      { sort: 'name', order: 'asc', page: 1 });
     const banner = this.querySelector('.banner');
     try {
       const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
@@ -180,10 +207,17 @@ class ContainersView extends HTMLElement {
     });
     const body = this.querySelector('tbody');
     if (!items.length) {
-      mount(body, html`<tr><td colspan="10" class="empty">${t('containers.none')}</td></tr>`);
+      showMessageRow(body, html`<tr><td colspan="10" class="empty">${t('containers.none')}</td></tr>`);
       return;
     }
-    mount(body, html`${items.map((c) => this.row(c, all))}`);
+    // In place, keyed by host and id: a refresh while containers restart keeps focus and the row under the pointer.
+    patchRows(body, items.map((c) => ({ key: `${c.host ?? ''}/${c.id}`, html: this.row(c, all) })));
+  }
+
+  showImageFilter() {
+    const chip = this.querySelector('.image-filter');
+    chip.hidden = !this.image;
+    chip.firstElementChild.textContent = this.image ? t('containers.imageFilter', { id: this.image.slice(7, 19) }) : '';
   }
 
   /** One container; a stale row (its host is offline) is the last known state, greyed, without actions. */
@@ -233,7 +267,7 @@ class ContainersView extends HTMLElement {
       panel.follow(id, name, host || currentHost());
       return;
     }
-    if (action === 'kill' && !confirm(t('containers.killAsk', { name }))) return;
+    if (action === 'kill' && !await confirmKill(name)) return;
     this.busy.add(id);
     this.querySelector('.banner').hidden = true;
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });

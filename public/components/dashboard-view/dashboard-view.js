@@ -5,6 +5,8 @@ import { dateTime, t, word } from '../../lib/i18n.js';
 import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost } from '../../lib/hosts.js';
 
 const STATES = ['running', 'paused', 'restarting', 'created', 'exited', 'dead'];
+// Unhealthy first: it is what the card is looked at for.
+const HEALTH = ['unhealthy', 'starting', 'healthy'];
 const TEXT = {
   allHosts: () => t('dashboard.allHosts'),
   overviewFailed: (message) => t('dashboard.overviewFailed', { message }),
@@ -42,6 +44,7 @@ class DashboardView extends HTMLElement {
           <h3 class="section-title this-host">${TEXT.thisHost(hostInfo(currentHost())?.display_name || currentHost())}</h3>` : ''}
         <p class="error banner" role="alert" hidden></p>
         <div class="dashboard" data-testid="dashboard"></div>
+        <resource-charts scope="host" data-testid="host-charts"></resource-charts>
       </section>`);
     this.events = liveContainers(this, () => this.load(), { delay: 500, url: engineUrl('/events') });
     this.timer = setInterval(() => { if (!document.hidden) this.load(); }, 15000);
@@ -96,7 +99,9 @@ class DashboardView extends HTMLElement {
         <div class="card stat" data-testid="state-card">
           <h3>${t('nav.containers')} <span class="count">${total}</span></h3>
           <ul class="plain states">${STATES.filter((s) => d.containers[s]).map((state) => html`
-            <li><a href="${hostHash('/containers')}" class="badge state-${state}">${word('state', state)}</a> ${d.containers[state]}</li>`)}</ul>
+            <li><a href="${hostHash('/containers?state=' + state)}" class="badge state-${state}">${word('state', state)}</a> ${d.containers[state]}</li>`)}</ul>
+          ${HEALTH.some((h) => d.health?.[h]) ? html`<ul class="plain states" data-testid="health-counts">${HEALTH.filter((h) => d.health[h]).map((h) => html`
+            <li><span class="badge health-${h}">${word('health', h)}</span> ${d.health[h]}</li>`)}</ul>` : ''}
         </div>
         <div class="card stat" data-testid="disk-card">
           <h3>${t('dashboard.disk')}</h3>

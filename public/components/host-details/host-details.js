@@ -1,5 +1,5 @@
 import { api } from '../../lib/api.js';
-import { bytes } from '../../lib/format.js';
+import { bytes, setPageTitle } from '../../lib/format.js';
 import { agoAt, hostBadges, labelTags, latency, stateBadge, when } from '../../lib/host-format.js';
 import { hostHash } from '../../lib/hosts.js';
 import { html, mount } from '../../lib/html.js';
@@ -85,6 +85,7 @@ class HostDetails extends HTMLElement {
     const F = TEXT.facts;
     const e = h.engine ?? {};
     this.querySelector('.title').textContent = h.display_name || h.name;
+    setPageTitle(h.display_name || h.name, t('nav.hosts'));
     mount(this.querySelector('.state'), html`${stateBadge(h)} ${hostBadges(h)}`);
     mount(this.querySelector('.facts'), html`
       <div>

@@ -1,9 +1,11 @@
 import { api } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
+import { askYes } from '../../lib/dialog.js';
 import { bytes, meter, percent } from '../../lib/format.js';
 import { agoAt, hostBadges, labelTags, latency, stateBadge, when } from '../../lib/host-format.js';
 import { hostHash, refreshHosts } from '../../lib/hosts.js';
 import { html, mount } from '../../lib/html.js';
+import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { t, word } from '../../lib/i18n.js';
 
 const COLUMNS = ['host', 'state', 'latency', 'engine', 'lastSeen', 'certificate', 'containers', 'cpu', 'memory'];
@@ -86,8 +88,9 @@ class HostsView extends HTMLElement {
 
   render() {
     const body = this.querySelector('tbody');
-    mount(body, this.items.length ? html`${this.items.map((h) => this.row(h))}`
-      : html`<tr><td colspan="${TEXT.columns.length}" class="empty">${TEXT.empty}</td></tr>`);
+    // In place, keyed by name: health events every few seconds must not replace the row being clicked.
+    if (this.items.length) patchRows(body, this.items.map((h) => ({ key: h.name, html: this.row(h) })));
+    else showMessageRow(body, html`<tr><td colspan="${TEXT.columns.length}" class="empty">${TEXT.empty}</td></tr>`);
   }
 
   row(h) {
@@ -125,8 +128,7 @@ class HostsView extends HTMLElement {
     if (event.latency_ms != null) h.latency_ms = event.latency_ms;
     if (event.state === 'online' && event.at) h.last_seen = event.at;
     if ('error' in event) h.last_error = event.error;
-    const row = [...this.querySelectorAll('tr[data-host]')].find((tr) => tr.dataset.host === h.name);
-    if (row) row.outerHTML = String(this.row(h));
+    this.render();
     clearTimeout(this.later);
     this.later = setTimeout(() => this.load(), 1500);
   }
@@ -147,7 +149,7 @@ class HostsView extends HTMLElement {
         const checked = await api('POST', `${path}/check`);
         this.say(checked?.state ? TEXT.checked(checked) : '', true);
       } else if (action === 'archive') {
-        if (!confirm(TEXT.confirmArchive(name))) return;
+        if (!await askYes({ title: t('hosts.archiveTitle'), message: TEXT.confirmArchive(name), confirm: word('hosts.action', 'archive') })) return;
         await api('POST', `${path}/archive`);
         this.say(TEXT.archived(name), true);
       } else if (action === 'unarchive') {

@@ -1,12 +1,25 @@
 import { api, upload } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
+import { askChoice, askText, askYes } from '../../lib/dialog.js';
 import { ago, bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
 const ref = (value) => encodeURIComponent(value);
+
+/** The containers using an image: how many, the first few by name, and a link to all of them. */
+const SHOWN_USERS = 3;
+function usedBy(image) {
+  const users = image.containers;
+  if (!users.length) return html`<span class="muted">—</span>`;
+  const shown = users.slice(0, SHOWN_USERS).map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}</a> `);
+  const all = html`<a class="all-users" data-testid="image-users" href="${hostHash('/containers?image=' + encodeURIComponent(image.id))}">${
+    t('images.usedByCount', { count: users.length })}</a>`;
+  return html`${shown}${users.length > SHOWN_USERS ? all : ''}`;
+}
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -114,37 +127,45 @@ class ImagesView extends HTMLElement {
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');
-      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">${t('images.none')}</td></tr>`); return; }
-      mount(body, html`${result.items.map((image) => html`
+      if (!result.items.length) { showMessageRow(body, html`<tr><td colspan="6" class="empty">${t('images.none')}</td></tr>`); return; }
+      patchRows(body, result.items.map((image) => ({ key: image.id, html: html`
         <tr data-id="${image.id}" data-ref="${image.tags[0] ?? image.id}" data-testid="image-row">
-          <td class="image">${image.tags.length ? image.tags.map((tag) => html`<span class="tag">${tag}</span>`) : html`<span class="muted">${t('images.untagged')}</span>`}</td>
+          <td class="image">${image.tags.length ? image.tags.map((tag) => html`<span class="tag" data-tag="${tag}">${tag}<button
+            class="tag-remove operator-only" data-action="untag" data-ref="${tag}" aria-label="${t('images.removeTag', { ref: tag })}"
+            title="${t('images.removeTag', { ref: tag })}">×</button></span>`) : html`<span class="muted">${t('images.untagged')}</span>`}</td>
           <td><code class="muted">${image.id.slice(7, 19)}</code></td>
           <td class="num">${bytes(image.size)}</td>
           <td class="muted">${ago(image.created)}</td>
-          <td>${image.containers.length ? image.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}</a> `) : html`<span class="muted">—</span>`}</td>
+          <td class="used-by">${usedBy(image)}</td>
           <td class="actions operator-only">
             <button data-action="tag">${t('images.action.tag')}</button>
             <button data-action="save">${t('images.action.save')}</button>
-            <button class="danger" data-action="remove">${t('images.action.remove')}</button>
+            ${image.tags.length > 1 ? '' : html`<button class="danger" data-action="remove" data-ref="${image.tags[0] ?? image.id}">${t('images.action.remove')}</button>`}
           </td>
-        </tr>`)}`);
+        </tr>` })));
     } catch (error) {
       this.say(t('images.loadFailed', { message: error.message }));
     }
   }
 
   async act(event) {
-    const action = event.target.closest('button[data-action]')?.dataset.action;
+    const button = event.target.closest('button[data-action]');
+    const action = button?.dataset.action;
     if (!action) return;
     const row = event.target.closest('tr');
+    // The button names what it acts on: one tag, or the image itself.
+    const target = button.dataset.ref ?? row.dataset.ref;
+    button.disabled = true;
     try {
       if (action === 'save') {
-        const gzip = confirm(t('images.saveAsk', { ref: row.dataset.ref }));
-        this.follow(await api('POST', engine('/images/save'), { images: [row.dataset.ref], gzip }));
+        const format = await askChoice({ title: t('images.saveTitle'), message: t('images.saveAsk', { ref: target }),
+          choices: [{ value: 'gzip', label: t('images.saveGzip'), kind: 'solid' }, { value: 'tar', label: t('images.savePlain') }] });
+        if (!format) return;
+        this.follow(await api('POST', engine('/images/save'), { images: [target], gzip: format === 'gzip' }));
         return;
       }
       if (action === 'tag') {
-        const value = prompt(t('images.tagAsk'), '');
+        const value = await askText({ title: t('images.tagTitle', { ref: target }), label: t('images.tagAsk'), placeholder: 'repository:tag' });
         if (!value) return;
         const at = value.lastIndexOf(':');
         const [repository, tag] = at > value.lastIndexOf('/') ? [value.slice(0, at), value.slice(at + 1)] : [value, 'latest'];
@@ -152,17 +173,21 @@ class ImagesView extends HTMLElement {
         this.say(t('images.taggedDone', { ref: `${repository}:${tag}` }), true);
       } else {
         try {
-          await api('DELETE', engine(`/images/${ref(row.dataset.ref)}`));
+          // Untagging a name containers were created from asks the server's confirmation.
+          if (await withConfirmation('DELETE', engine(`/images/${ref(target)}`)) === undefined) return;
         } catch (error) {
           if (error.code !== 'image_in_use') throw error;
           // In use: the server names the containers; forcing goes through its confirmation.
-          if (!confirm(t('images.forceAsk', { message: error.message }))) return;
-          if (await withConfirmation('DELETE', engine(`/images/${ref(row.dataset.ref)}?force=1`)) === undefined) return;
+          if (!await askYes({ title: t('images.forceTitle'), message: t('images.forceAsk', { message: error.message }),
+            confirm: t('images.forceConfirm'), danger: true })) return;
+          if (await withConfirmation('DELETE', engine(`/images/${ref(target)}?force=1`)) === undefined) return;
         }
-        this.say(t('images.removed', { ref: row.dataset.ref }), true);
+        this.say(t(action === 'untag' ? 'images.untaggedDone' : 'images.removed', { ref: target }), true);
       }
     } catch (error) {
       this.say(t('common.actionFailed', { action: word('images.action', action), message: error.message }));
+    } finally {
+      if (button.isConnected) button.disabled = false;
     }
     this.load();
   }
@@ -252,7 +277,8 @@ class ImagesView extends HTMLElement {
 
   async removeCredential(event) {
     const row = event.target.closest('button[data-action=forget]')?.closest('tr');
-    if (!row || !confirm(t('images.forgetAsk', { registry: row.cells[0].textContent }))) return;
+    if (!row || !await askYes({ title: t('images.forgetTitle'), message: t('images.forgetAsk', { registry: row.cells[0].textContent }),
+      confirm: t('images.action.remove'), danger: true })) return;
     try {
       await api('DELETE', `/registries/${row.dataset.id}`);
       this.loadCredentials();

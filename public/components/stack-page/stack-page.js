@@ -1,7 +1,7 @@
 import { api, logLinesAfter, poll, streamsAvailable, subscribe } from '../../lib/api.js';
-import { loadCodeMirror } from '../../lib/codemirror.js';
+import { editorOptions, followTheme, loadCodeMirror } from '../../lib/codemirror.js';
 import { withConfirmation } from '../../lib/confirm.js';
-import { ago, ports } from '../../lib/format.js';
+import { ago, ports, setPageTitle } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash } from '../../lib/hosts.js';
@@ -25,6 +25,7 @@ function findings(result) {
 class StackPage extends HTMLElement {
   connectedCallback() {
     this.name = this.getAttribute('stack');
+    setPageTitle(this.name, t('nav.stacks'));
     this.tab = TABS.includes(this.getAttribute('tab')) ? this.getAttribute('tab') : 'compose';
     this.issues = [];
     mount(this, html`
@@ -106,6 +107,7 @@ class StackPage extends HTMLElement {
     clearInterval(this.timer);
     clearTimeout(this.validating);
     this.logs?.close();
+    this.stopTheme?.();
   }
 
   showTab() {
@@ -170,12 +172,13 @@ class StackPage extends HTMLElement {
     if (this.editor) { this.editor.setValue(text); this.editor.setOption('readOnly', readOnly); return; }
     try {
       const CodeMirror = await loadCodeMirror();
-      this.editor = CodeMirror.fromTextArea(area, {
+      this.editor = CodeMirror.fromTextArea(area, editorOptions({
         mode: 'yaml', lineNumbers: true, indentUnit: 2, tabSize: 2, readOnly,
         extraKeys: { Tab: (cm) => cm.replaceSelection('  '), 'Ctrl-S': () => this.save(), 'Cmd-S': () => this.save() },
         gutters: ['CodeMirror-lint-markers'],
         lint: { getAnnotations: () => this.annotations(CodeMirror), lintOnChange: false },
-      });
+      }));
+      this.stopTheme = followTheme(this.editor);
       this.editor.on('change', () => this.edited());
     } catch (error) {
       area.addEventListener('input', () => this.edited());

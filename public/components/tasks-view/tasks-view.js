@@ -1,6 +1,7 @@
 import { api } from '../../lib/api.js';
 import { ago } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
 
@@ -64,8 +65,9 @@ class TasksView extends HTMLElement {
         STATES.filter((s) => result.counts[s]).map((s) => t('tasks.stateCount', { count: result.counts[s], state: word('task.state', s) })).join(' · ');
       renderPager(this, result);
       const body = this.querySelector('tbody');
-      if (!result.items.length) { mount(body, html`<tr><td colspan="6" class="empty">${t('tasks.none')}</td></tr>`); return; }
-      mount(body, html`${result.items.map((task) => html`
+      if (!result.items.length) { showMessageRow(body, html`<tr><td colspan="6" class="empty">${t('tasks.none')}</td></tr>`); return; }
+      // In place: running tasks refresh every 3 s under the pointer.
+      patchRows(body, result.items.map((task) => ({ key: String(task.id), html: html`
         <tr data-testid="task-row" data-state="${task.state}">
           <td><a href="#/tasks/${task.id}">${task.title}</a> <small class="muted">${task.kind}</small>
             ${task.host ? html` <span class="badge" data-testid="task-host" title="${t('containers.host')}">${task.host}</span>` : ''}</td>
@@ -74,7 +76,7 @@ class TasksView extends HTMLElement {
           <td class="muted">${ago(Date.parse(task.created_at) / 1000)}</td>
           <td class="num">${task.started_at && task.finished_at ? `${((Date.parse(task.finished_at) - Date.parse(task.started_at)) / 1000).toFixed(1)} s` : ''}</td>
           <td class="muted">${task.error ?? ''}</td>
-        </tr>`)}`);
+        </tr>` })));
     } catch (error) {
       const banner = this.querySelector('.banner');
       banner.hidden = false;

@@ -16,10 +16,12 @@ class UsersView extends HTMLElement {
           <button class="primary" type="submit">${t('users.add')}</button>
         </form>
         <p class="error banner" role="alert" hidden></p>
-        <table class="users">
-          <thead><tr><th>${t('users.user')}</th><th>${t('users.role')}</th><th>${t('users.status')}</th><th>${t('common.created')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
-          <tbody></tbody>
-        </table>
+        <div class="table-wrap">
+          <table class="users">
+            <thead><tr><th>${t('users.user')}</th><th>${t('users.role')}</th><th>${t('users.status')}</th><th>${t('common.created')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
+            <tbody></tbody>
+          </table>
+        </div>
       </section>`);
     this.querySelector('.create-user').addEventListener('submit', (event) => this.create(event));
     this.querySelector('tbody').addEventListener('click', (event) => this.act(event));

@@ -1,0 +1,160 @@
+import CCurl
+import Foundation
+
+/// A small general-purpose outbound client on libcurl's easy interface, for notifications: one HTTP
+/// request or one SMTP submission, run on a worker thread so async callers never block the pool.
+/// (DockerClient's multi loop is for engine streams; this is for short requests to other services.)
+public enum OutboundClient {
+    /// What a service answered, or why it could not be reached.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: String
+        /// Set when the transfer itself failed (connect, TLS, timeout); `status` is 0 then.
+        public var transportError: String?
+    }
+
+    /// One HTTP request.
+    public struct HTTPRequest: Sendable {
+        public var method: String
+        public var url: String
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public var timeout: Int = 15
+        public var verifyTLS = true
+
+        public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+            self.method = method; self.url = url; self.headers = headers; self.body = body
+        }
+    }
+
+    /// One mail submission.
+    public struct SMTPRequest: Sendable {
+        /// `smtp://host:port` (STARTTLS when `startTLS`) or `smtps://host:port` (implicit TLS).
+        public var url: String
+        public var startTLS: Bool
+        public var verifyTLS: Bool
+        public var caPem: String?
+        public var username: String?
+        public var password: String?
+        public var from: String
+        public var to: [String]
+        public var message: [UInt8]
+        public var timeout: Int = 30
+    }
+
+    public static func send(_ request: HTTPRequest) async -> Answer {
+        await onThread { perform(http: request) }
+    }
+
+    public static func send(_ request: SMTPRequest) async -> Answer {
+        await onThread { perform(smtp: request) }
+    }
+
+    private static func onThread(_ body: @escaping @Sendable () -> Answer) async -> Answer {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Buffers of one transfer; curl's callbacks reach it through the context pointer.
+    private final class Buffers {
+        var upload: [UInt8]
+        var offset = 0
+        var received: [UInt8] = []
+        init(upload: [UInt8]) { self.upload = upload }
+    }
+
+    private static func perform(http request: HTTPRequest) -> Answer {
+        guard let easy = curl_easy_init() else { return Answer(status: 0, body: "", transportError: "curl did not start") }
+        defer { curl_easy_cleanup(easy) }
+        let buffers = Buffers(upload: request.body)
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headers) }
+        for (name, value) in request.headers { headers = curl_slist_append(headers, "\(name): \(value)") }
+        headers = curl_slist_append(headers, "Expect:")
+        jarvis_curl_setopt_string(easy, CURLOPT_URL, request.url)
+        jarvis_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" {
+            jarvis_curl_setopt_long(easy, CURLOPT_POST, 1)
+            jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+        }
+        jarvis_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
+        jarvis_curl_setopt_string(easy, CURLOPT_USERAGENT, "Jarvis-Notifications/1")
+        if !request.verifyTLS {
+            jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        jarvis_curl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        return run(easy, buffers, timeout: request.timeout)
+    }
+
+    private static func perform(smtp request: SMTPRequest) -> Answer {
+        guard let easy = curl_easy_init() else { return Answer(status: 0, body: "", transportError: "curl did not start") }
+        defer { curl_easy_cleanup(easy) }
+        let buffers = Buffers(upload: request.message)
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(recipients) }
+        for address in request.to { recipients = curl_slist_append(recipients, "<\(address)>") }
+        jarvis_curl_setopt_string(easy, CURLOPT_URL, request.url)
+        jarvis_curl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_SMTP | CURLPROTO_SMTPS))
+        if request.startTLS { jarvis_curl_setopt_long(easy, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+        if !request.verifyTLS {
+            jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
+            jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        if let pem = request.caPem, !pem.isEmpty {
+            let bytes = Array(pem.utf8)
+            bytes.withUnsafeBytes { jarvis_curl_setopt_blob(easy, CURLOPT_CAINFO_BLOB, $0.baseAddress!, bytes.count) }
+        }
+        if let username = request.username, !username.isEmpty {
+            jarvis_curl_setopt_string(easy, CURLOPT_USERNAME, username)
+            jarvis_curl_setopt_string(easy, CURLOPT_PASSWORD, request.password ?? "")
+        }
+        jarvis_curl_setopt_string(easy, CURLOPT_MAIL_FROM, "<\(request.from)>")
+        jarvis_curl_setopt_slist(easy, CURLOPT_MAIL_RCPT, recipients)
+        jarvis_curl_setopt_long(easy, CURLOPT_UPLOAD, 1)
+        jarvis_curl_setopt_off_t(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.message.count))
+        return run(easy, buffers, timeout: request.timeout)
+    }
+
+    private static func run(_ easy: UnsafeMutableRawPointer, _ buffers: Buffers, timeout: Int) -> Answer {
+        jarvis_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        jarvis_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, 10)
+        jarvis_curl_setopt_long(easy, CURLOPT_TIMEOUT, timeout)
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
+        jarvis_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        let context = Unmanaged.passUnretained(buffers).toOpaque()
+        jarvis_curl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        jarvis_curl_setopt_pointer(easy, CURLOPT_READDATA, context)
+        jarvis_curl_setopt_write_function(easy) { data, size, count, context in
+            let buffers = Unmanaged<Buffers>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            // Answers are kept for the log: the first 64 KB is plenty.
+            if buffers.received.count < 65536 {
+                buffers.received.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, 65536 - buffers.received.count)))
+            }
+            return total
+        }
+        jarvis_curl_setopt_read_function(easy) { buffer, size, count, context in
+            let buffers = Unmanaged<Buffers>.fromOpaque(context!).takeUnretainedValue()
+            let length = min(size * count, buffers.upload.count - buffers.offset)
+            buffers.upload.withUnsafeBytes { bytes in
+                UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + buffers.offset, byteCount: length)
+            }
+            buffers.offset += length
+            return length
+        }
+        let code = withExtendedLifetime(buffers) { curl_easy_perform(easy) }
+        var status = 0
+        jarvis_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        let body = String(decoding: buffers.received, as: UTF8.self)
+        guard code == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            return Answer(status: status, body: body, transportError: message)
+        }
+        return Answer(status: status, body: body, transportError: nil)
+    }
+}
