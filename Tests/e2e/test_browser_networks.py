@@ -156,7 +156,7 @@ def test_create_connect_details_disconnect_remove(browser, container):
 
         # Remove while attached: the server's 409 names the container.
         browser.find_element(By.CSS_SELECTOR, "[data-testid=network-remove]").click()
-        browser.switch_to.alert.accept()
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=network-remove-dialog] [data-testid=dialog-confirm]"))).click()
         banner = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "network-details .banner")))
         assert cname in banner.text
 
@@ -164,7 +164,7 @@ def test_create_connect_details_disconnect_remove(browser, container):
         wait.until(lambda d: attached(d) == [])
         assert name not in docker("inspect", cid, "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}")
         browser.find_element(By.CSS_SELECTOR, "[data-testid=network-remove]").click()
-        browser.switch_to.alert.accept()
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=network-remove-dialog] [data-testid=dialog-confirm]"))).click()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "networks-view [data-testid=network-row]")))
         assert name not in docker("network", "ls", "--format", "{{.Name}}").split()
         browser.find_element(By.NAME, "q").send_keys(name)

@@ -116,6 +116,14 @@ def test_a_subnet_overlapping_another_network_of_the_host_is_refused(client, net
     assert again.status_code == 409 and error_of(again)["code"] == "network_exists"
     unknown = client.post("/networks", json={"name": second, "mtu": 1400})
     assert unknown.status_code == 400 and error_of(unknown)["code"] == "unknown_field"
+    # No IPv6 subnet and none left among the engine's default pools: a 400 on the field, not the engine's 404.
+    no_pool = client.post("/networks", json={"name": second, "enable_ipv6": True})
+    assert no_pool.status_code in (201, 400), no_pool.text
+    if no_pool.status_code == 201:
+        networks.append(second)
+        second = unique()
+    else:
+        assert error_of(no_pool)["field"] == "enable_ipv6"
     overlay = client.post("/networks", json={"name": second, "driver": "overlay"})
     assert overlay.status_code == 409 and error_of(overlay)["code"] == "swarm_required" and "Swarm manager" in error_of(overlay)["message"]
     assert second not in engine_networks()

@@ -157,7 +157,17 @@ public final class NetworkService: Sendable {
         if body["Driver"] as? String == "overlay", !(try await withEngineErrors { try await docker.isSwarmManager() }) {
             throw JarvisError(409, "swarm_required", "driver: overlay networks need an engine that is a Swarm manager; this one is not").field("driver")
         }
-        let id = try await withEngineErrors { try await docker.createNetwork(body: body) }
+        let id: String
+        do {
+            id = try await docker.createNetwork(body: body)
+        } catch let error as EngineError where error.code == .notFound {
+            // "could not find an available, non-overlapping IPv6 address pool…": the request, not a missing resource.
+            let field = body["EnableIPv6"] as? Bool == true && !(request.ipam?.config ?? []).contains { ($0.subnet ?? "").contains(":") }
+                ? "enable_ipv6" : "ipam"
+            throw JarvisError(400, "invalid_network", "\(field): \(error.message)").field(field)
+        } catch let error as EngineError {
+            throw JarvisError.from(error)
+        }
         return try await find(id)
     }
 

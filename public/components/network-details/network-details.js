@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { askYes } from '../../lib/dialog.js';
 import { html, mount } from '../../lib/html.js';
 import { errorText, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
@@ -136,7 +137,9 @@ class NetworkDetails extends HTMLElement {
   }
 
   async remove() {
-    if (!confirm(t('networks.removeAsk', { name: this.network.name }))) return;
+    const sure = await askYes({ title: t('networks.remove'), message: t('networks.removeAsk', { name: this.network.name }),
+      confirm: t('networks.remove'), danger: true, testid: 'network-remove-dialog' });
+    if (!sure) return;
     try {
       await api('DELETE', this.path());
       location.hash = hostHash('/networks');
