@@ -165,6 +165,10 @@ public final class NetworkService: Sendable {
             let field = body["EnableIPv6"] as? Bool == true && !(request.ipam?.config ?? []).contains { ($0.subnet ?? "").contains(":") }
                 ? "enable_ipv6" : "ipam"
             throw JarvisError(400, "invalid_network", "\(field): \(error.message)").field(field)
+        } catch let error as EngineError where error.status == 500 && error.message.contains("not supported") {
+            // A kernel without the driver's module (macvlan, ipvlan): the host cannot make this kind, say so on the field.
+            let driver = body["Driver"] as? String ?? "bridge"
+            throw JarvisError(400, "driver_unsupported", "driver: this engine's host cannot create \(driver) networks (\(error.message))").field("driver")
         } catch let error as EngineError {
             throw JarvisError.from(error)
         }
