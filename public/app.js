@@ -21,6 +21,9 @@ import { registerStackPage } from './components/stack-page/stack-page.js';
 import { registerHostsView } from './components/hosts-view/hosts-view.js';
 import { registerHostForm } from './components/host-form/host-form.js';
 import { registerHostDetails } from './components/host-details/host-details.js';
+import { registerNetworksView } from './components/networks-view/networks-view.js';
+import { registerNetworkDetails } from './components/network-details/network-details.js';
+import { registerNetworkCreate } from './components/network-create/network-create.js';
 import { registerJobsView } from './components/jobs-view/jobs-view.js';
 import { registerJobForm } from './components/job-form/job-form.js';
 import { registerJobPage } from './components/job-page/job-page.js';
@@ -56,6 +59,9 @@ registerHostDetails();
 registerVolumesView();
 registerVolumeDetails();
 registerDiskUsage();
+registerNetworksView();
+registerNetworkDetails();
+registerNetworkCreate();
 registerJobsView();
 registerJobForm();
 registerJobPage();
@@ -71,6 +77,7 @@ const PAGES = {
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
   '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
   '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
+  '#/networks': { key: 'nav.networks', tag: 'networks-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
   '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },
@@ -81,6 +88,8 @@ const PAGES = {
 };
 const RANK = { viewer: 0, operator: 1, admin: 2 };
 const title = (page) => t(page.key);
+// The role a section's "new" page needs (the server refuses the create anyway).
+const CREATE_ROLE = { containers: 'operator', networks: 'operator', jobs: 'operator', hosts: 'admin' };
 
 /** A page's link: host-scoped sections carry the current host, the others do not. */
 const pageLink = (hash) => SCOPED_SECTIONS.has(hash.slice(2)) ? hostHash(hash.slice(1)) : hash;
@@ -129,8 +138,8 @@ class JarvisApp extends HTMLElement {
     // A page the role may not open says so (and which role it needs) instead of silently showing another.
     const known = PAGES[`#/${section}`];
     const refused = known && RANK[this.user.role] < RANK[known.role] ? known.role
-      : section === 'containers' && id === 'new' && RANK[this.user.role] < RANK.operator ? 'operator' : null;
-    if (refused) { this.showNotAllowed(allowed, known, refused, id === 'new' ? t('containers.new') : title(known)); return; }
+      : id === 'new' && CREATE_ROLE[section] && RANK[this.user.role] < RANK[CREATE_ROLE[section]] ? CREATE_ROLE[section] : null;
+    if (refused) { this.showNotAllowed(allowed, known, refused, id === 'new' ? t('common.newPage', { page: title(known) }) : title(known)); return; }
     const current = allowed.find(([hash]) => hash === `#/${section}`) ?? allowed[0];
     const page = current[1];
     const scoped = SCOPED_SECTIONS.has(current[0].slice(2));
@@ -159,6 +168,11 @@ class JarvisApp extends HTMLElement {
     } else if (section === 'volumes' && id) {
       element = document.createElement('volume-details');
       element.setAttribute('volume', decodeURIComponent(id));
+    } else if (section === 'networks' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
+      element = document.createElement('network-create');
+    } else if (section === 'networks' && id) {
+      element = document.createElement('network-details');
+      element.setAttribute('network-id', decodeURIComponent(id));
     } else if (section === 'jobs' && id === 'new' && RANK[this.user.role] >= RANK.operator) {
       element = document.createElement('job-form');
     } else if (section === 'jobs' && id) {

@@ -12,7 +12,7 @@ import yaml
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 BEGIN = "  # BEGIN host-scoped paths (scripts/openapi-hosts.py writes them from the paths above; do not edit)\n"
 END = "  # END host-scoped paths\n"
-PREFIXES = ("/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/events", "/api/v1/volumes")
+PREFIXES = ("/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/events", "/api/v1/volumes", "/api/v1/networks")
 HOST = {"$ref": "#/components/parameters/HostName"}
 ERROR = {"$ref": "#/components/responses/Error"}
 

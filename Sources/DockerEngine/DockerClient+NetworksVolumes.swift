@@ -1,23 +1,6 @@
 import Foundation
 
 extension DockerClient {
-    /// `POST /networks/create` with a raw engine body; returns the new id.
-    public func createNetwork(body: [String: Any]) async throws -> String {
-        struct Created: Decodable { let Id: String }
-        return try await decode(Created.self, EngineRequest("POST", "/networks/create", body: try Self.json(body))).Id
-    }
-
-    /// `DELETE /networks/{id}`.
-    public func removeNetwork(_ idOrName: String) async throws {
-        _ = try await send(EngineRequest("DELETE", "/networks/\(try Self.validID(idOrName))"))
-    }
-
-    /// `POST /networks/{id}/connect`: one more network for a created container.
-    public func connectNetwork(_ idOrName: String, container: String, endpoint: [String: Any]) async throws {
-        let body: [String: Any] = ["Container": try Self.validID(container), "EndpointConfig": endpoint]
-        _ = try await send(EngineRequest("POST", "/networks/\(try Self.validID(idOrName))/connect", body: try Self.json(body)))
-    }
-
     /// `GET /volumes`, with engine filters such as `["label": ["a=b"]]`.
     public func volumes(filters: [String: [String]] = [:]) async throws -> [VolumeSummary] {
         struct Listing: Decodable { let Volumes: [VolumeSummary]? }

@@ -22,7 +22,8 @@ public final class JarvisAPI: Sendable {
             + MetricsRoutes.routes(environment) + HostRoutes.routes(environment) + PreferenceRoutes.routes(environment)
             + VolumeRoutes.routes(environment) + DiskUsageRoutes.routes(environment)
             + HistoryRoutes.routes(environment)
-            + NotificationRoutes.routes(environment) + JobRoutes.routes(environment) {
+            + NotificationRoutes.routes(environment) + JobRoutes.routes(environment)
+            + NetworkRoutes.routes(environment) {
             router.add(route)
             if route.hostScoped && !route.pattern.hasPrefix("/api/v1/hosts/") { router.add(route.scoped()) }
         }

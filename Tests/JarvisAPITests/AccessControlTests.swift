@@ -132,6 +132,13 @@ final class AccessControlTests: XCTestCase {
         "POST /api/v1/hosts/{host}/check": .role(.operator_),
         "GET /api/v1/hosts/{host}/history": .role(.viewer),
         "GET /api/v1/overview": .role(.viewer),
+        "GET /api/v1/networks": .role(.viewer),
+        "POST /api/v1/networks": .role(.operator_),
+        "POST /api/v1/networks/prune": .role(.operator_),
+        "GET /api/v1/networks/{id}": .role(.viewer),
+        "DELETE /api/v1/networks/{id}": .role(.operator_),
+        "POST /api/v1/networks/{id}/connect": .role(.operator_),
+        "POST /api/v1/networks/{id}/disconnect": .role(.operator_),
     ]
 
     /// Every engine route also answers under `/api/v1/hosts/{host}`, with the same role.
@@ -139,7 +146,7 @@ final class AccessControlTests: XCTestCase {
         var all = matrix
         for (operation, access) in matrix {
             let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
-            guard ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/volumes"].contains(where: parts[1].hasPrefix) else { continue }
+            guard ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/volumes", "/api/v1/networks"].contains(where: parts[1].hasPrefix) else { continue }
             all["\(parts[0]) /api/v1/hosts/{host}" + parts[1].dropFirst("/api/v1".count)] = access
         }
         return all

@@ -51,6 +51,7 @@ PARALLEL = {
     "test_images.py": "its own images (the prune test is serial)",
     "test_jobs.py": "its own containers, users and jobs (the pull's tasks, tick and browser tests are serial)",
     "test_jarvisctl.py": "its own users and stores (the chain edit is serial)",
+    "test_networks.py": "its own networks, subnets and containers, found by name (the prune test is serial)",
     "test_openapi.py": "shapes only (the test that ends other sessions is serial)",
     "test_secrets_masking.py": "its own containers and stacks (the build's audit test is serial)",
     "test_stacks.py": "its own stacks, found by name",

@@ -8,7 +8,7 @@ import { api, poll, streamsAvailable, subscribe } from './api.js';
 
 const STORAGE_KEY = 'jarvis.host';
 /** Sections whose pages show one host's engine; the rest (tasks, audit, users, hosts…) are global. */
-export const SCOPED_SECTIONS = new Set(['dashboard', 'containers', 'images', 'stacks', 'volumes', 'disk']);
+export const SCOPED_SECTIONS = new Set(['dashboard', 'containers', 'images', 'stacks', 'volumes', 'disk', 'networks']);
 
 let hosts = [];
 let multi = false;

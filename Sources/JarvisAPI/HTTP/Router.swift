@@ -143,7 +143,7 @@ public struct Route: Sendable {
     }
 
     /// Engine resources: every one has a canonical `/api/v1/hosts/{host}/…` form; the plain one is the default host.
-    static let hostScopedPrefixes = ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/volumes"]
+    static let hostScopedPrefixes = ["/api/v1/containers", "/api/v1/images", "/api/v1/stacks", "/api/v1/system/", "/api/v1/volumes", "/api/v1/networks"]
 
     /// An engine route (its plain form acts on the default host); the host's own routes under `/hosts/{host}` are not.
     public var hostScoped: Bool {

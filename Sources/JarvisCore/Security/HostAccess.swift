@@ -90,6 +90,8 @@ enum JudgedRequest {
     case exec([String: Any])
     case volume([String: Any])
     case network([String: Any])
+    /// `POST /networks/{id}/connect`: the network's driver decides (macvlan/ipvlan reach the host's LAN).
+    case connect(String)
     case build([(String, String)])
     /// Swarm, plugins and BuildKit sessions: the whole area is the admin's.
     case adminOnly(String)
@@ -104,6 +106,7 @@ enum JudgedRequest {
         case ("POST", "containers", 3, "exec"): self = .exec(body())
         case ("POST", "volumes", 2, "create"): self = .volume(body())
         case ("POST", "networks", 2, "create"): self = .network(body())
+        case ("POST", "networks", 3, "connect"): self = .connect(parts[1])
         case ("POST", "build", 1, _): self = .build(request.query)
         case (_, "plugins", _, _), (_, "swarm", _, _), (_, "services", _, _), (_, "secrets", _, _), (_, "configs", _, _),
              (_, "nodes", _, _), (_, "session", _, _), (_, "grpc", _, _):
@@ -119,6 +122,7 @@ enum JudgedRequest {
         case .exec: return "run this exec"
         case .volume: return "create this volume"
         case .network: return "create this network"
+        case .connect: return "connect a container to this network"
         case .build: return "run this build"
         case let .adminOnly(path): return "use \(path)"
         }

@@ -20,6 +20,7 @@ struct HostAccessRules: Sendable {
                 + (JSON.bool(body["Privileged"]) ? ["Privileged: a privileged exec"] : [])
         case let .volume(body): return volumeCreate(body)
         case let .network(body): return networkCreate(body)
+        case let .connect(network): return try await networkName(network, at: "network")
         case let .build(query): return build(query)
         case let .adminOnly(path): return ["\(path): swarm, plugins and build sessions"]
         }
@@ -143,12 +144,16 @@ struct HostAccessRules: Sendable {
         return reasons.isEmpty ? [] : ["\(path): container:\(id) (\(reasons.joined(separator: ", ")))"]
     }
 
-    /// The host network has one name but can be named by its id too.
+    /// The host network has one name but can be named by its id too. macvlan and ipvlan networks put a
+    /// container on the host's LAN with its own MAC or address, past the host's firewall and NAT (ARP or
+    /// DHCP spoofing, reaching LAN peers that trust the host's segment): creating one, joining one at create
+    /// or connecting to one later is the admin's (see docs/security.md, "Networks").
     func networkName(_ name: String, at path: String) async throws -> [String] {
         if name == "host" { return ["\(path): the host network"] }
         guard let network = try await references.network(name) else { return [] }
         let driver = JSON.string(network["Driver"])
-        return ["host", "macvlan", "ipvlan"].contains(driver) ? ["\(path): network \(name) (driver \(driver))"] : []
+        let shown = JSON.string(network["Name"]).isEmpty ? name : JSON.string(network["Name"])
+        return ["host", "macvlan", "ipvlan"].contains(driver) ? ["\(path): network \(shown) (driver \(driver))"] : []
     }
 
     /// A container labelled as a Compose project may not claim a folder outside its own stack's.
