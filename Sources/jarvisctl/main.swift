@@ -130,8 +130,9 @@ struct AuditCommand: ParsableCommand {
                 return parsed
             }
             let report: AuditChain.Report
-            let store = try openStore()
+            let store: AppDatabase
             do {
+                store = try openStore()
                 report = try store.verifyAudit(head: published)
             } catch let error as StoreError {
                 print("CANNOT VERIFY: \(error.description)")
