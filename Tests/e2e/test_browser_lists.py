@@ -13,6 +13,15 @@ from conftest import BASE, IMAGE, Client, docker
 from test_browser import browser, login_as_admin, shot, state_of  # noqa: F401 (browser is a fixture)
 
 
+def sign_in_as(browser, wait, username, password):
+    browser.get(BASE + "/")
+    wait.until(EC.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+
+
 def commit_image(reference):
     base = docker("create", IMAGE, "true")
     image_id = docker("commit", base, reference)
@@ -173,12 +182,7 @@ def test_a_viewer_is_told_what_a_page_needs_and_object_pages_name_the_object(bro
     viewer = "lists-viewer-" + uuid.uuid4().hex[:6]
     assert client.post("/users", json={"username": viewer, "password": "viewer-password-1", "role": "viewer"}).status_code == 201
     wait = WebDriverWait(browser, 15)
-    browser.get(BASE + "/")
-    wait.until(EC.presence_of_element_located((By.NAME, "username")))
-    browser.find_element(By.NAME, "username").send_keys(viewer)
-    browser.find_element(By.NAME, "password").send_keys("viewer-password-1")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+    sign_in_as(browser, wait, viewer, "viewer-password-1")
     for page, needs in (("#/users", "admin"), ("#/audit", "admin"), ("#/containers/new", "operator")):
         browser.get(BASE + "/" + page)
         refusal = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=not-allowed]")))
@@ -193,15 +197,7 @@ def test_the_theme_is_chosen_per_user_and_a_wrong_password_shows_under_its_field
     assert client.post("/users", json={"username": user, "password": "theme-password-1", "role": "viewer"}).status_code == 201
     wait = WebDriverWait(browser, 15)
 
-    def sign_in():
-        browser.get(BASE + "/")
-        wait.until(EC.presence_of_element_located((By.NAME, "username")))
-        browser.find_element(By.NAME, "username").send_keys(user)
-        browser.find_element(By.NAME, "password").send_keys("theme-password-1")
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
-
-    sign_in()
+    sign_in_as(browser, wait, user, "theme-password-1")
     browser.get(BASE + "/#/account")
     wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=theme-dark]"))).click()
     wait.until(lambda d: d.execute_script("return document.documentElement.dataset.theme") == "dark")
@@ -212,7 +208,7 @@ def test_the_theme_is_chosen_per_user_and_a_wrong_password_shows_under_its_field
     wait.until(lambda d: theme_of(user) == "dark")
     browser.execute_script("localStorage.clear()")
     browser.delete_all_cookies()
-    sign_in()
+    sign_in_as(browser, wait, user, "theme-password-1")
     wait.until(lambda d: d.execute_script("return document.documentElement.dataset.theme") == "dark")
     browser.get(BASE + "/#/account")
     form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "form.password")))

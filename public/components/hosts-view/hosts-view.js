@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askYes } from '../../lib/dialog.js';
 import { bytes, meter, percent } from '../../lib/format.js';
@@ -62,13 +63,7 @@ class HostsView extends HTMLElement {
 
   disconnectedCallback() { window.removeEventListener('jarvis:host', this.onHost); clearInterval(this.timer); }
 
-  say(text, ok = false) {
-    const error = this.querySelector('.banner');
-    const notice = this.querySelector('.banner-ok');
-    error.hidden = ok || !text;
-    notice.hidden = !ok || !text;
-    (ok ? notice : error).textContent = text ?? '';
-  }
+  say(text, ok = false) { sayIn(this, text, ok); }
 
   async load() {
     const archived = this.querySelector('[name=archived]').checked;

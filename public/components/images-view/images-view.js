@@ -1,4 +1,5 @@
 import { api, upload } from '../../lib/api.js';
+import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askChoice, askText, askYes } from '../../lib/dialog.js';
 import { ago, bytes } from '../../lib/format.js';
@@ -108,13 +109,7 @@ class ImagesView extends HTMLElement {
     this.load();
   }
 
-  say(text, ok = false) {
-    const error = this.querySelector('.banner');
-    const notice = this.querySelector('.banner-ok');
-    error.hidden = ok || !text;
-    notice.hidden = !ok || !text;
-    (ok ? notice : error).textContent = text;
-  }
+  say(text, ok = false) { sayIn(this, text, ok); }
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });

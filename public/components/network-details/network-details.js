@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { sayIn } from '../../lib/banners.js';
 import { askYes } from '../../lib/dialog.js';
 import { html, mount } from '../../lib/html.js';
 import { errorText, t, word } from '../../lib/i18n.js';
@@ -45,13 +46,7 @@ class NetworkDetails extends HTMLElement {
     this.load();
   }
 
-  say(text, ok = false) {
-    const error = this.querySelector('.banner');
-    const notice = this.querySelector('.banner-ok');
-    error.hidden = ok || !text;
-    notice.hidden = !ok || !text;
-    (ok ? notice : error).textContent = text;
-  }
+  say(text, ok = false) { sayIn(this, text, ok); }
 
   path(suffix = '') { return engine(`/networks/${encodeURIComponent(this.networkId)}${suffix}`); }
 

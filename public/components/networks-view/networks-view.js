@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
 import { errorText, t } from '../../lib/i18n.js';
@@ -52,13 +53,7 @@ class NetworksView extends HTMLElement {
     this.load();
   }
 
-  say(text, ok = false) {
-    const error = this.querySelector('.banner');
-    const notice = this.querySelector('.banner-ok');
-    error.hidden = ok || !text;
-    notice.hidden = !ok || !text;
-    (ok ? notice : error).textContent = text;
-  }
+  say(text, ok = false) { sayIn(this, text, ok); }
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });

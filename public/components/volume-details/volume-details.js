@@ -1,4 +1,5 @@
 import { api, upload } from '../../lib/api.js';
+import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
@@ -52,13 +53,7 @@ class VolumeDetails extends HTMLElement {
     this.load();
   }
 
-  say(text, ok = false) {
-    const error = this.querySelector('.banner');
-    const notice = this.querySelector('.banner-ok');
-    error.hidden = ok || !text;
-    notice.hidden = !ok || !text;
-    (ok ? notice : error).textContent = text;
-  }
+  say(text, ok = false) { sayIn(this, text, ok); }
 
   async load() {
     try {
