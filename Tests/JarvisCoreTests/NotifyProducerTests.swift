@@ -60,6 +60,8 @@ final class NotifyProducerTests: XCTestCase {
         let again = try ended("succeeded")
         alerts.runEnded(job: job, run: again, state: "succeeded", exitCode: nil, error: nil)
         XCTAssertEqual(try events(.jobRecovered).count, 1, "a second success in a row is not a recovery")
+        alerts.runEnded(job: job, run: again, state: "failed", exitCode: nil, error: "late")
+        XCTAssertEqual(try events(.jobFailed).count, 0, "an end that is not the stored one (another process ended the run) is not told")
     }
 
     func testACertificateInsideTheWindowIsToldOncePerExpiryDate() throws {
@@ -156,7 +158,11 @@ final class NotifyProducerTests: XCTestCase {
         guard let text = ProcessInfo.processInfo.environment["JARVIS_MEASURE_AUDIT"], let rows = Int(text) else {
             throw XCTSkip("set JARVIS_MEASURE_AUDIT=ROWS to measure")
         }
-        let keyed = try AppDatabase(path: dir + "/big.db", auditKeyPath: dir + "/audit.key")
+        // JARVIS_MEASURE_AUDIT_KEEP=DIR keeps the store as DIR/jarvis.db and DIR/keys/audit-chain.key (a data_dir for jarvisctl).
+        let keep = ProcessInfo.processInfo.environment["JARVIS_MEASURE_AUDIT_KEEP"]
+        let base = keep ?? dir
+        try FileManager.default.createDirectory(atPath: base + "/keys", withIntermediateDirectories: true)
+        let keyed = try AppDatabase(path: base + "/jarvis.db", auditKeyPath: base + "/keys/audit-chain.key")
         try keyed.prepareAuditChain()
         for index in 0..<rows { _ = try keyed.appendAudit(auditRow("bulk\(index)")) }
         let started = Date()

@@ -59,7 +59,12 @@ public struct AuditChainWatch: Sendable {
     public func run() async {
         try? await Task.sleep(nanoseconds: 60_000_000_000)
         while !Task.isCancelled {
-            verifyOnce()
+            // A walk of a large chain takes seconds of CPU (about 6 s per 100,000 rows): off the cooperative pool,
+            // so streams and the terminal keep their threads meanwhile.
+            let watch = self
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global(qos: .utility).async { watch.verifyOnce(); done.resume() }
+            }
             try? await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
         }
     }

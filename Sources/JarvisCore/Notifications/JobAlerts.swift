@@ -19,6 +19,9 @@ struct JobAlerts {
 
     /// Called once the run's end is stored.
     func runEnded(job: JobRecord, run: JobRunRecord, state: String, exitCode: Int?, error: String?) {
+        // Only the end that was stored: a run another process already ended (recovered as canceled) is not told.
+        guard state == "failed" || state == "timed_out" || state == "succeeded",
+              (try? database.jobRun(id: run.id))?.state == state else { return }
         let previous = state == "succeeded" ? (try? database.previousRunOutcome(jobID: job.id, excluding: run.id)) ?? nil : nil
         guard let kind = Self.kind(state: state, previousOutcome: previous) else { return }
         var fields = ["job": job.name, "job_id": String(job.id), "job_kind": job.kind, "run": String(run.id),
