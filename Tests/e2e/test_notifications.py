@@ -588,3 +588,26 @@ def test_a_tampered_audit_chain_sends_security_audit_chain_broken_once_with_the_
     finally:
         sqlite(f"UPDATE audit_log SET result = '{original}' WHERE id = {row_id}")
     assert jarvisctl("audit", "verify").returncode == 0
+
+
+def test_a_job_run_that_times_out_sends_job_timed_out(client, made, receiver):
+    tag = uuid.uuid4().hex[:6]
+    path = f"/hook/job-slow-{tag}"
+    name = f"ntf-slow-{tag}"
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}{path}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["job.timed_out"], [hook["id"]], throttle=0)
+    # PID 1 ignores SIGTERM, so the restart waits out the engine's 10 s grace period: past the 2 s timeout.
+    docker("run", "-d", "--name", name, "--label", "jarvis.e2e=1", IMAGE, "sh", "-c", "while true; do sleep 1; done")
+    created = client.post("/jobs", json={"name": name, "kind": "container.restart", "timeout_seconds": 2,
+                                         "trigger": {"type": "once", "at": "2099-01-01T00:00:00Z"}, "params": {"container": name}})
+    assert created.status_code == 201, created.text
+    job = created.json()
+    try:
+        assert client.post(f"/jobs/{job['id']}/run").status_code == 202
+        messages = wait_for("the job.timed_out message", lambda: job_messages(receiver, path), timeout=30)
+        event = messages[0]["body"]["event"]
+        assert event["kind"] == "job.timed_out" and event["fields"]["job"] == name, event
+        assert "timed out after 2 s" in event["fields"]["error"] and "timed out on attempt 1" in event["summary"]
+    finally:
+        client.delete(f"/jobs/{job['id']}")
+        docker("rm", "-f", name, check=False)
