@@ -213,7 +213,8 @@ class JarvisApp extends HTMLElement {
       <header class="topbar">
         <a class="brand" href="${pageLink('#/dashboard')}"><img src="/favicon.svg" alt="" width="24" height="24"> Jarvis</a>
         ${isMultiHost() ? hostSwitcher() : ''}
-        <nav>${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}">${title(p)}</a>`)}</nav>
+        <button type="button" class="ghost nav-toggle" aria-expanded="false" aria-controls="main-nav" data-testid="nav-toggle">☰ ${t('app.menu')}</button>
+        <nav id="main-nav" aria-label="${t('app.pages')}">${allowed.map(([hash, p]) => html`<a class="${p === page ? 'active' : ''}" href="${pageLink(hash)}" ${p === page ? 'aria-current="page"' : ''}>${title(p)}</a>`)}</nav>
         <div class="session">
           <notify-bell admin="${String(this.user.role === 'admin')}"></notify-bell>
           ${languageSwitch()}
@@ -224,6 +225,12 @@ class JarvisApp extends HTMLElement {
       <main></main>`);
     if (isMultiHost()) wireHostSwitcher(this.querySelector('.host-switch'));
     wireLanguageSwitch(this.querySelector('.language-switch'), true);
+    // On a phone the pages fold behind one button; the next page draws the bar folded again.
+    const toggle = this.querySelector('.nav-toggle');
+    toggle.addEventListener('click', () => {
+      const open = this.querySelector('.topbar').classList.toggle('nav-open');
+      toggle.setAttribute('aria-expanded', String(open));
+    });
     this.querySelector('[data-action=logout]').addEventListener('click', async () => {
       await api('POST', '/auth/logout').catch(() => {});
       this.showLogin();

@@ -391,8 +391,9 @@ def test_a_viewer_reads_the_hosts_page_without_add_check_or_delete(browser, clie
     assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=add-host]").is_displayed()
     visible = [b.text for b in row.find_elements(By.CSS_SELECTOR, "button, a.button") if b.is_displayed()]
     assert visible == ["open"], visible
-    # The add form is not offered to a viewer (the server refuses the probe anyway).
+    # The add form is not offered to a viewer (the server refuses the probe anyway): the page says what it needs.
     browser.get(BASE + "/#/hosts/new")
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main > hosts-view [data-testid=host-row]"))
+    refusal = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=not-allowed]"))
+    assert "the admin role" in refusal.text
     assert not browser.find_elements(By.CSS_SELECTOR, "host-form")
     assert severe_errors(browser) == []

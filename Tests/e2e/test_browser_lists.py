@@ -226,3 +226,25 @@ def theme_of(username):
     c = Client()
     assert c.login(username, "theme-password-1").status_code == 200
     return c.get("/auth/me/preferences").json().get("theme")
+
+
+def test_on_a_phone_the_pages_fold_behind_one_menu_button(browser):
+    wait = WebDriverWait(browser, 15)
+    login_as_admin(browser, wait)
+    browser.set_window_size(390, 844)
+    browser.get(BASE + "/#/dashboard")
+    toggle = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=nav-toggle]")))
+    nav = browser.find_element(By.CSS_SELECTOR, ".topbar nav")
+    assert not nav.is_displayed() and toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    wait.until(lambda d: nav.is_displayed())
+    assert toggle.get_attribute("aria-expanded") == "true"
+    shot(browser, "nav-phone-open")
+    nav.find_element(By.CSS_SELECTOR, "a[href$='/images']").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "main > images-view")))
+    assert not browser.find_element(By.CSS_SELECTOR, ".topbar nav").is_displayed(), "the next page starts folded"
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= browser.execute_script(
+        "return document.documentElement.clientWidth")
+    browser.set_window_size(1360, 860)
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".topbar nav").is_displayed())
+    assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=nav-toggle]").is_displayed()

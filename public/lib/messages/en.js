@@ -3,6 +3,8 @@
 export default {
   "app.language": "Language",
   "app.signOut": "Sign out",
+  "app.menu": "Menu",
+  "app.pages": "Pages",
   "app.unknownHost": "There is no host named {name}. Pick one in the host switcher, or see the Hosts page.",
   "app.unknownHostTitle": "Unknown host",
   "app.notAllowedTitle": "Not allowed",

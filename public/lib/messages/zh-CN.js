@@ -3,6 +3,8 @@
 export default {
   "app.language": "语言",
   "app.signOut": "退出登录",
+  "app.menu": "菜单",
+  "app.pages": "页面",
   "app.unknownHost": "没有名为 {name} 的主机。请在主机切换器中选择一台，或前往“主机”页面查看。",
   "app.unknownHostTitle": "未知主机",
   "app.notAllowedTitle": "无权访问",
