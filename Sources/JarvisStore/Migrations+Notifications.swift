@@ -74,5 +74,6 @@ extension Migrations {
                 CREATE INDEX notify_deliveries_channel ON notify_deliveries(channel_id, last_attempt_at);
                 """)
         }
+        registerNotifyMarks(&migrator)
     }
 }

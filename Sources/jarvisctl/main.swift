@@ -130,12 +130,16 @@ struct AuditCommand: ParsableCommand {
                 return parsed
             }
             let report: AuditChain.Report
+            let store: AppDatabase
             do {
-                report = try openStore().verifyAudit(head: published)
+                store = try openStore()
+                report = try store.verifyAudit(head: published)
             } catch let error as StoreError {
                 print("CANNOT VERIFY: \(error.description)")
                 throw ExitCode(1)
             }
+            // A broken chain is also a notification (security.audit_chain_broken), once per first bad row.
+            AuditChainWatch(database: store).record(report, by: "jarvisctl audit verify")
             if let broken = report.brokenAt {
                 print("BROKEN at audit row \(broken): \(report.reason ?? "mismatch") (\(report.verified) rows verified before it)")
                 throw ExitCode(1)

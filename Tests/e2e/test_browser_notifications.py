@@ -95,6 +95,9 @@ def test_the_notifications_page_and_bell_read_in_chinese(browser_zh, client):
             wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=channel-row]")))
             time.sleep(1)
             assert "通知渠道" in browser.find_element(By.TAG_NAME, "main").text
+            picker = browser.find_element(By.CSS_SELECTOR, "[data-testid=rule-form]").text
+            for label in ("计划任务运行失败", "计划任务失败后恢复成功", "主机证书即将过期", "主机磁盘占用超过阈值", "审计日志链校验失败"):
+                assert label in picker, f"the event picker lacks {label}"
             assert english_left(browser) == []
             shot(browser, f"notifications{suffix}-zh-CN")
             browser.find_element(By.CSS_SELECTOR, "notify-bell .bell").click()

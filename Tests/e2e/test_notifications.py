@@ -452,3 +452,162 @@ def test_a_host_going_offline_and_back_sends_both(client, made, receiver):
     asked = client.delete(f"/hosts/{name}")
     token = asked.json().get("confirmation", {}).get("token", "")
     client.delete(f"/hosts/{name}", headers={"X-Confirmation-Token": token})
+
+
+# --- the producers added for jobs, certificates, disk use and the audit chain -------------------
+
+def job_messages(receiver, path):
+    return [r for r in received(receiver, lambda r: r.get("service") == "webhook" and r["path"] == path)]
+
+
+def test_a_failing_job_sends_one_message_with_its_error_then_a_success_sends_the_recovery(client, made, receiver):
+    tag = uuid.uuid4().hex[:6]
+    path = f"/hook/job-{tag}"
+    target = f"ntf-job-{tag}"  # no such container yet: the restart fails
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}{path}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["job.failed", "job.timed_out", "job.recovered"], [hook["id"]], throttle=0)
+    created = client.post("/jobs", json={"name": f"ntf-job-{tag}", "kind": "container.restart",
+                                         "trigger": {"type": "once", "at": "2099-01-01T00:00:00Z"}, "params": {"container": target}})
+    assert created.status_code == 201, created.text
+    job = created.json()
+    try:
+        assert client.post(f"/jobs/{job['id']}/run").status_code == 202
+        failed = wait_for("the job.failed message", lambda: job_messages(receiver, path), timeout=40)
+        time.sleep(2)
+        failed = job_messages(receiver, path)
+        assert len(failed) == 1, [m["body"] for m in failed]
+        event = failed[0]["body"]["event"]
+        assert failed[0]["verified"] and event["kind"] == "job.failed" and event["target"] == job["name"], event
+        fields = event["fields"]
+        assert fields["job"] == job["name"] and fields["job_kind"] == "container.restart" and fields["attempt"] == "1"
+        assert target in fields["error"] and event["host"], fields
+        assert job["name"] in failed[0]["body"]["message"]["text"]
+        # The container exists now (it leaves on TERM at once, so the restart is quick): the next run succeeds.
+        docker("run", "-d", "--name", target, "--label", "jarvis.e2e=1", IMAGE, "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done")
+        assert client.post(f"/jobs/{job['id']}/run").status_code == 202
+        recovered = wait_for("the job.recovered message", lambda: [m for m in job_messages(receiver, path)
+                                                                  if m["body"]["event"]["kind"] == "job.recovered"], timeout=40)
+        assert recovered[0]["body"]["event"]["fields"]["previous"] == "failed"
+        assert "succeeded after a run that failed" in recovered[0]["body"]["event"]["summary"]
+        # A second success in a row is not news.
+        assert client.post(f"/jobs/{job['id']}/run").status_code == 202
+        wait_for("the third run", lambda: len([r for r in client.get(f"/jobs/{job['id']}/runs").json()["items"] if r["state"] == "succeeded"]) == 2, 40)
+        time.sleep(2)
+        assert [m["body"]["event"]["kind"] for m in job_messages(receiver, path)] == ["job.failed", "job.recovered"]
+    finally:
+        client.delete(f"/jobs/{job['id']}")
+        docker("rm", "-f", target, check=False)
+
+
+def test_a_host_certificate_inside_the_warning_window_sends_exactly_one_message(client, made, receiver):
+    import remote_hosts
+    if not remote_hosts.directory():
+        pytest.skip("no remote engines (scripts/e2e.sh starts them)")
+    hosts = remote_hosts.load()
+    name = "t-ntf-cert"
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}/hook/{name}", "secret": WEBHOOK_SECRET})
+    made_rule = client.post("/notifications/rules", json={"name": f"cert-{uuid.uuid4().hex[:6]}", "events": ["host.certificate_expiring"],
+                                                          "channels": [hook["id"]], "filters": {"hosts": [name]}, "throttle_seconds": 0})
+    assert made_rule.status_code == 201, made_rule.text
+    made["rules"].append(made_rule.json()["id"])
+    # The harness's client certificate that expires in 10 days: inside the default 30-day window.
+    body = remote_hosts.add_body(remote_hosts.tls_probe_body("far", cert=hosts["expiring_client_cert"], key=hosts["expiring_client_key"]),
+                                 name, remote_hosts.fingerprint("far", "tls"))
+    created = client.post("/hosts", json=body, timeout=60)
+    assert created.status_code == 201, created.text
+    try:
+        messages = wait_for("the certificate message", lambda: webhook_messages(receiver, name), timeout=30)
+        # Health checks run every 2 s in the e2e stack: several more checks, no second message.
+        checked = client.get(f"/hosts/{name}").json()["last_seen"]
+        wait_for("three more checks", lambda: client.get(f"/hosts/{name}").json()["last_seen"] != checked, 20)
+        time.sleep(6)
+        messages = webhook_messages(receiver, name)
+        assert len(messages) == 1, [m["body"]["event"] for m in messages]
+        event = messages[0]["body"]["event"]
+        assert event["kind"] == "host.certificate_expiring" and event["host"] == name and messages[0]["verified"]
+        assert event["fields"]["certificate"] == "client" and event["fields"]["expires_at"] == client.get(f"/hosts/{name}").json()["certificate_expires_at"]
+        assert int(event["fields"]["days_left"]) in (9, 10), event["fields"]
+        assert "client certificate expires in" in event["summary"]
+    finally:
+        asked = client.delete(f"/hosts/{name}")
+        token = asked.json().get("confirmation", {}).get("token", "")
+        client.delete(f"/hosts/{name}", headers={"X-Confirmation-Token": token})
+
+
+def test_disk_use_above_the_threshold_is_one_event_with_the_per_kind_figures(client):
+    # scripts/e2e.sh sets notify_disk_bytes = 1: the local engine's images alone are above it.
+    local = next(h for h in client.get("/hosts").json()["items"] if h["default"])
+
+    def told():
+        return [e for e in client.get("/notifications/events", params={"limit": 200}).json()["items"]
+                if e["kind"] == "host.disk_usage" and e["host"] == local["name"]]
+    first = wait_for("the disk-use event", told, timeout=30)
+    fields = first[0]["fields"]
+    parts = [int(fields[k]) for k in ("images_bytes", "containers_bytes", "volumes_bytes", "build_cache_bytes")]
+    assert int(fields["total_bytes"]) == sum(parts) > int(fields["threshold_bytes"]) == 1, fields
+    assert parts[0] > 0 and first[0]["severity"] == "warning"
+    # More reports while still above: no second event.
+    before = client.get("/system/disk-usage").json()["observed_at"]
+    assert client.post("/system/disk-usage/refresh").status_code == 202
+    wait_for("a fresh report", lambda: (client.get("/system/disk-usage").json()["observed_at"] or 0) > (before or 0), 30)
+    assert len(told()) == 1
+
+
+@pytest.mark.serial  # edits the audit chain that every request extends
+def test_a_tampered_audit_chain_sends_security_audit_chain_broken_once_with_the_first_bad_row(client, made, receiver):
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    binary = os.path.join(root, os.environ.get("JARVIS_BIN", ".build/debug"), "jarvisctl")
+    from conftest import DATA_DIR
+    database = os.path.join(DATA_DIR, "jarvis.db")
+
+    def jarvisctl(*args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
+        env["JARVIS_CONFIG"] = os.path.join(DATA_DIR, "etc", "jarvis.conf")
+        return subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    def sqlite(sql):
+        return subprocess.run(["sqlite3", database, sql], check=True, capture_output=True, text=True, timeout=30).stdout.strip()
+
+    path = f"/hook/audit-{uuid.uuid4().hex[:6]}"
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}{path}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["security.audit_chain_broken"], [hook["id"]], throttle=0)
+    assert jarvisctl("audit", "verify").returncode == 0
+    row_id, original = sqlite("SELECT id, result FROM audit_log ORDER BY id LIMIT 1 OFFSET 1").split("|")
+    sqlite(f"UPDATE audit_log SET result = '{'failure' if original == 'success' else 'success'}' WHERE id = {row_id}")
+    try:
+        for _ in range(2):
+            broken = jarvisctl("audit", "verify")
+            assert broken.returncode == 1 and f"BROKEN at audit row {row_id}" in broken.stdout, broken.stdout + broken.stderr
+        messages = wait_for("the audit-chain message", lambda: job_messages(receiver, path), timeout=30)
+        time.sleep(2)
+        messages = job_messages(receiver, path)
+        assert len(messages) == 1, [m["body"]["event"] for m in messages]
+        event = messages[0]["body"]["event"]
+        assert event["kind"] == "security.audit_chain_broken" and event["severity"] == "critical" and messages[0]["verified"]
+        assert event["fields"]["first_bad_id"] == row_id and "row content was changed" in event["fields"]["reason"], event
+    finally:
+        sqlite(f"UPDATE audit_log SET result = '{original}' WHERE id = {row_id}")
+    assert jarvisctl("audit", "verify").returncode == 0
+
+
+def test_a_job_run_that_times_out_sends_job_timed_out(client, made, receiver):
+    tag = uuid.uuid4().hex[:6]
+    path = f"/hook/job-slow-{tag}"
+    name = f"ntf-slow-{tag}"
+    hook = channel(client, made, "webhook", {"url": f"http://127.0.0.1:{RECEIVER_PORT}{path}", "secret": WEBHOOK_SECRET})
+    rule(client, made, ["job.timed_out"], [hook["id"]], throttle=0)
+    # PID 1 ignores SIGTERM, so the restart waits out the engine's 10 s grace period: past the 2 s timeout.
+    docker("run", "-d", "--name", name, "--label", "jarvis.e2e=1", IMAGE, "sh", "-c", "while true; do sleep 1; done")
+    created = client.post("/jobs", json={"name": name, "kind": "container.restart", "timeout_seconds": 2,
+                                         "trigger": {"type": "once", "at": "2099-01-01T00:00:00Z"}, "params": {"container": name}})
+    assert created.status_code == 201, created.text
+    job = created.json()
+    try:
+        assert client.post(f"/jobs/{job['id']}/run").status_code == 202
+        messages = wait_for("the job.timed_out message", lambda: job_messages(receiver, path), timeout=30)
+        event = messages[0]["body"]["event"]
+        assert event["kind"] == "job.timed_out" and event["fields"]["job"] == name, event
+        assert "timed out after 2 s" in event["fields"]["error"] and "timed out on attempt 1" in event["summary"]
+    finally:
+        client.delete(f"/jobs/{job['id']}")
+        docker("rm", "-f", name, check=False)

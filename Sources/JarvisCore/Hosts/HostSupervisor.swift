@@ -18,6 +18,8 @@ public final class HostSupervisor: @unchecked Sendable {
     let statsInterval: Double
     let statsBudget: StatsBudget
     let notifier: Notifier
+    let certificates: CertificateAlert
+    let diskBytes: Int64
     private let lock = NSLock()
     private var watchers: [Int64: (key: String, work: Task<Void, Never>, watermark: Watermark, engine: DockerHost)] = [:]
     /// Checks since each host's facts (`/version`, `/info`) were last read.
@@ -29,6 +31,9 @@ public final class HostSupervisor: @unchecked Sendable {
         registry = environment.hosts
         database = environment.database
         notifier = environment.notifier
+        certificates = CertificateAlert(database: environment.database, notifier: environment.notifier,
+                                        windowDays: environment.config.notifyCertificateDays)
+        diskBytes = environment.config.notifyDiskBytes
         self.logger = logger
         interval = Double(environment.config.hostCheckInterval)
         concurrency = environment.config.hostCheckConcurrency
@@ -81,6 +86,7 @@ public final class HostSupervisor: @unchecked Sendable {
                 logger.info("host state changed", metadata: ["host": "\(host.name)", "state": "\(event.state)", "error": "\(event.error ?? "-")"])
                 notifyStateChange(event, host: host)
             }
+            if host.transport == "tls" { certificates.check(host) }
         } catch {
             logger.error("host check not stored", metadata: ["host": "\(host.name)", "error": "\(error)"])
         }
@@ -134,7 +140,9 @@ public final class HostSupervisor: @unchecked Sendable {
                 let sampler = StatsSampler(docker: services.docker, database: database, hostID: id, logger: logger,
                                            interval: statsInterval, budget: statsBudget)
                 let sampling = statsInterval > 0
-                let usage = DiskUsageSampler(docker: services.docker, database: database, hostID: id, logger: logger)
+                let usage = DiskUsageSampler(docker: services.docker, database: database, hostID: id, logger: logger,
+                                             alert: DiskUsageAlert(database: database, notifier: notifier, host: (id, host.name),
+                                                                   thresholdBytes: diskBytes))
                 let work = Task.detached {
                     await withTaskGroup(of: Void.self) { group in
                         group.addTask { await mirror.run() }

@@ -13,6 +13,7 @@ public final class JobScheduler: @unchecked Sendable {
     private let executor: JobExecutor
     private let cap: Int
     private let logger: Logger
+    private let alerts: JobAlerts
     private let lock = NSLock()
     private var running: [Int64: Task<Void, Never>] = [:]
     private var woken = false
@@ -25,6 +26,7 @@ public final class JobScheduler: @unchecked Sendable {
         executor = JobExecutor(database: environment.database, tasks: environment.tasks,
                                backups: BackupRotation(folder: environment.config.backupDir, keep: environment.config.backupKeep))
         cap = environment.config.jobConcurrency
+        alerts = JobAlerts(database: environment.database, notifier: environment.notifier)
         self.logger = logger
     }
 
@@ -188,6 +190,7 @@ public final class JobScheduler: @unchecked Sendable {
         } catch {
             logger.error("job run end not stored", metadata: ["run": "\(run.id)", "error": "\(error)"])
         }
+        alerts.runEnded(job: job, run: run, state: state, exitCode: outcome?.exitCode, error: error)
         logger.info("job run ended", metadata: ["job": "\(job.id)", "run": "\(run.id)", "attempt": "\(run.attempt)", "state": "\(state)"])
     }
 

@@ -287,6 +287,20 @@ public struct NotificationService: Sendable {
         case .taskFailed: target = "image.pull"; fields = ["task": "6f1c…", "error": "manifest unknown"]; summary = "Pull example/web:9 failed"
         case .loginLockout: target = "admin"; fields = ["ip": "203.0.113.7"]; summary = "admin: too many failed logins from 203.0.113.7"
         case .adminCreated: target = "alice"; fields = ["by": "admin"]; summary = "alice was made an admin by admin"
+        case .jobFailed, .jobTimedOut, .jobRecovered:
+            target = "nightly-pull"
+            fields = ["job": "nightly-pull", "job_kind": "image.pull", "attempt": "3", "error": "manifest unknown"]
+            summary = kind == .jobRecovered ? "nightly-pull succeeded after failing" : "nightly-pull failed on attempt 3: manifest unknown"
+        case .hostCertificateExpiring:
+            target = "edge-2"; fields = ["expires_at": "2026-01-15T00:00:00Z", "days_left": "9", "certificate": "client"]
+            summary = "edge-2: the TLS client certificate expires in 9 days (2026-01-15T00:00:00Z)"
+        case .hostDiskUsage:
+            target = "edge-2"; fields = ["total_bytes": "64424509440", "threshold_bytes": "53687091200", "images_bytes": "42949672960",
+                                         "containers_bytes": "1073741824", "volumes_bytes": "17179869184", "build_cache_bytes": "3221225472"]
+            summary = "edge-2 uses 60.0 GiB for images, containers, volumes and build cache (threshold 50.0 GiB)"
+        case .auditChainBroken:
+            target = "audit_logs"; fields = ["first_bad_id": "1042", "reason": "hash mismatch", "rows_checked": "5310"]
+            summary = "The audit chain does not verify from row 1042: hash mismatch"
         case .test: target = "Jarvis"
         }
         fields["summary"] = summary

@@ -13,14 +13,21 @@ public enum NotifyEventKind: String, CaseIterable, Sendable, Codable {
     case taskFailed = "task.failed"
     case loginLockout = "security.login_lockout"
     case adminCreated = "security.admin_created"
+    case jobFailed = "job.failed"
+    case jobTimedOut = "job.timed_out"
+    case jobRecovered = "job.recovered"
+    case hostCertificateExpiring = "host.certificate_expiring"
+    case hostDiskUsage = "host.disk_usage"
+    case auditChainBroken = "security.audit_chain_broken"
     case test = "notify.test"
 
     /// Severity when the source does not say: `critical`, `warning` or `info`.
     public var severity: String {
         switch self {
-        case .containerOOM, .hostOffline, .containerRestartLoop: return "critical"
-        case .containerDied, .containerUnhealthy, .taskFailed, .loginLockout, .adminCreated: return "warning"
-        case .hostOnline, .test: return "info"
+        case .containerOOM, .hostOffline, .containerRestartLoop, .auditChainBroken: return "critical"
+        case .containerDied, .containerUnhealthy, .taskFailed, .loginLockout, .adminCreated, .jobFailed, .jobTimedOut,
+             .hostCertificateExpiring, .hostDiskUsage: return "warning"
+        case .hostOnline, .jobRecovered, .test: return "info"
         }
     }
 
@@ -37,6 +44,12 @@ public enum NotifyEventKind: String, CaseIterable, Sendable, Codable {
         case .taskFailed: return chinese ? "任务失败" : "Task failed"
         case .loginLockout: return chinese ? "登录被锁定" : "Login locked out after failed attempts"
         case .adminCreated: return chinese ? "新建了管理员" : "A new admin was created"
+        case .jobFailed: return chinese ? "计划任务运行失败" : "Job run failed"
+        case .jobTimedOut: return chinese ? "计划任务运行超时" : "Job run timed out"
+        case .jobRecovered: return chinese ? "计划任务失败后恢复成功" : "Job run succeeded after failing"
+        case .hostCertificateExpiring: return chinese ? "主机证书即将过期" : "Host certificate expires soon"
+        case .hostDiskUsage: return chinese ? "主机磁盘占用超过阈值" : "Host disk use above the threshold"
+        case .auditChainBroken: return chinese ? "审计日志链校验失败" : "Audit chain verification failed"
         case .test: return chinese ? "Jarvis 测试消息" : "Jarvis test message"
         }
     }

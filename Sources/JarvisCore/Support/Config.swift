@@ -55,6 +55,10 @@ public struct JarvisConfig: Sendable {
     public var notifyRetrySeconds: Int
     /// Attempts before a notification is logged failed.
     public var notifyMaxAttempts: Int
+    /// Days before a TLS host's certificate expires that `host.certificate_expiring` is sent; 0 = never.
+    public var notifyCertificateDays: Int
+    /// Bytes of images, containers, volumes and build cache on a host above which `host.disk_usage` is sent; 0 = off.
+    public var notifyDiskBytes: Int64
     /// Job runs running at once across all jobs (the scheduler's global cap).
     public var jobConcurrency: Int
     /// Where the file came from, for messages.
@@ -67,7 +71,7 @@ public struct JarvisConfig: Sendable {
         "access_token_seconds", "refresh_token_seconds", "secure_cookies", "log_level", "audit_retention_days", "read_only",
         "stats_interval", "stats_max_rate", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
-        "notify_retry_seconds", "notify_max_attempts",
+        "notify_retry_seconds", "notify_max_attempts", "notify_certificate_days", "notify_disk_bytes",
         "job_concurrency",
     ]
 
@@ -124,6 +128,8 @@ public struct JarvisConfig: Sendable {
         allowPlainTCP = (values["allow_plain_tcp"] ?? "false").lowercased() == "true"
         notifyRetrySeconds = try Self.int(values, "notify_retry_seconds", default: 30, range: 1...86400)
         notifyMaxAttempts = try Self.int(values, "notify_max_attempts", default: 5, range: 1...20)
+        notifyCertificateDays = try Self.int(values, "notify_certificate_days", default: 30, range: 0...3650)
+        notifyDiskBytes = Int64(try Self.int(values, "notify_disk_bytes", default: 0, range: 0...(1 << 60)))
         jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
         self.source = source
     }

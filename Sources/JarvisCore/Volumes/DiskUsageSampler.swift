@@ -13,10 +13,14 @@ public final class DiskUsageSampler: @unchecked Sendable {
     let hostID: Int64
     let logger: Logger
     let interval: Double
+    /// Tells `host.disk_usage` crossings from each report (notifications).
+    let alert: DiskUsageAlert?
     /// The default cadence: df is slow and sizes change slowly.
     public static let defaultInterval: Double = 300
 
-    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double = DiskUsageSampler.defaultInterval) {
+    public init(docker: DockerClient, database: AppDatabase, hostID: Int64, logger: Logger, interval: Double = DiskUsageSampler.defaultInterval,
+                alert: DiskUsageAlert? = nil) {
+        self.alert = alert
         self.docker = docker
         self.database = database
         self.hostID = hostID
@@ -46,6 +50,7 @@ public final class DiskUsageSampler: @unchecked Sendable {
             let report = try await docker.diskUsageReport()
             let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
             try database.recordDiskUsage(hostID: hostID, report: json, error: nil, at: started)
+            alert?.observe(report)
         } catch {
             logger.warning("disk usage not read", metadata: ["host": "\(hostID)", "error": "\(error)"])
             try? database.recordDiskUsage(hostID: hostID, report: nil, error: JarvisError.wrap(error).message, at: started)

@@ -3,7 +3,9 @@
 /** Event kinds a rule may name, in the order the picker shows them. */
 export const EVENT_KINDS = [
   'container.died', 'container.oom', 'container.unhealthy', 'container.restart_loop',
-  'host.offline', 'host.online', 'task.failed', 'security.login_lockout', 'security.admin_created',
+  'host.offline', 'host.online', 'host.certificate_expiring', 'host.disk_usage',
+  'task.failed', 'job.failed', 'job.timed_out', 'job.recovered',
+  'security.login_lockout', 'security.admin_created', 'security.audit_chain_broken',
 ];
 
 /** Each channel kind's settings: [field, input type]; `secret` fields come back masked as ********. */
