@@ -144,19 +144,18 @@ public final class ContainerService: Sendable {
     }
 
     /// Containers per state (the dashboard), without reading every row.
-    public func stateCounts() async throws -> [String: Int] {
-        if try answerFromMirror() { return try database.containerStateCounts(hostID: host.id) }
-        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
-        return all.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
-    }
-
-    /// Containers by health, for those with a healthcheck.
-    public func healthCounts() async throws -> [String: Int] {
-        if try answerFromMirror() { return try database.containerHealthCounts(hostID: host.id) }
-        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
-        return all.reduce(into: [:]) { counts, summary in
-            if let health = ContainerSnapshot.health(fromStatus: summary.status) { counts[health, default: 0] += 1 }
+    /// Containers by state, and by health for those with a healthcheck: from the mirror, or one engine listing.
+    public func counts() async throws -> (states: [String: Int], health: [String: Int]) {
+        if try answerFromMirror() {
+            return (try database.containerStateCounts(hostID: host.id), try database.containerHealthCounts(hostID: host.id))
         }
+        let all = try await engine { try await docker.containers(ListContainersOptions(all: true)) }
+        var states: [String: Int] = [:], health: [String: Int] = [:]
+        for summary in all {
+            states[summary.state, default: 0] += 1
+            if let state = ContainerSnapshot.health(fromStatus: summary.status) { health[state, default: 0] += 1 }
+        }
+        return (states, health)
     }
 
     public func list(_ query: ContainerQuery) async throws -> Page<ContainerView> {

@@ -50,15 +50,14 @@ public final class SystemService: Sendable {
             async let info = docker.info()
             async let version = docker.apiVersion()
             async let disk = try? docker.diskUsage()
-            async let counts = service.stateCounts()
-            async let health = service.healthCounts()
+            async let counts = service.counts()
             async let topCpu = service.list(ContainerQuery(all: false, sort: .cpu, descending: true, pageSize: 5))
             async let topMemory = service.list(ContainerQuery(all: false, sort: .memory, descending: true, pageSize: 5))
             let hostInfo = try await info
             let host = DashboardView.Host(name: hostInfo.name, engineVersion: hostInfo.serverVersion, apiVersion: "\(try await version)",
                                           os: hostInfo.operatingSystem, kernel: hostInfo.kernelVersion, cpus: hostInfo.cpus,
                                           memory: hostInfo.memTotal, storageDriver: hostInfo.driver, rootDir: hostInfo.dockerRootDir)
-            return DashboardView(host: host, disk: (await disk).map(Self.summarise), containers: try await counts, health: try await health,
+            return DashboardView(host: host, disk: (await disk).map(Self.summarise), containers: try await counts.states, health: try await counts.health,
                                  topCpu: try await topCpu.items.filter { $0.cpuPercent != nil },
                                  topMemory: try await topMemory.items.filter { $0.memoryUsed != nil }, recentAudit: nil)
         } catch let error as EngineError {
