@@ -15,6 +15,6 @@ python_env
 harness_start "$port"
 harness_start_registry "$((port - 3000))"
 harness_start_remote
-JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 JARVIS_HOST_CHECK_INTERVAL=2 JARVIS_NOTIFY_RETRY_SECONDS=1 JARVIS_NOTIFY_MAX_ATTEMPTS=3 JARVIS_NOTIFY_DISK_BYTES=1 harness_start_stack "$port"
+harness_start_test_stack "$port"
 [ $# -eq 0 ] && set -- Tests/e2e
 harness_pytest "$@"

@@ -42,9 +42,7 @@ JARVIS_TEST_DOCKER_HOST=$DOCKER_HOST JARVIS_REQUIRE_ENGINE=1 swift test 2>&1 \
   | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Write|Emitting)|^Test Case .* (started|passed)|^✔ Test run with 0 tests'
 
 step "stack on https://127.0.0.1:$port"
-# Short terminal idle limit, so the idle-close test takes seconds, not half an hour.
-# A 64 MiB upload limit, so the oversize test sends little.
-JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 JARVIS_HOST_CHECK_INTERVAL=2 JARVIS_NOTIFY_RETRY_SECONDS=1 JARVIS_NOTIFY_MAX_ATTEMPTS=3 harness_start_stack "$port"
+harness_start_test_stack "$port"
 
 step "test packages (installed in the background since the start)"
 wait "$venv_pid" || { cat "$venv_log" >&2; echo "pip install -r Tests/e2e/requirements.txt failed" >&2; exit 1; }

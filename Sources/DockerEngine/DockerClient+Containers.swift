@@ -26,6 +26,15 @@ extension DockerClient {
                                                               query: size ? [("size", "1")] : []))
     }
 
+    /// `GET /containers/{id}/json` as the engine sent it: every field, for a faithful re-create.
+    public func containerJSON(_ id: String) async throws -> [String: Any] {
+        let response = try await send(EngineRequest("GET", "/containers/\(try Self.validID(id))/json"))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw EngineError(.decoding, status: response.status, message: "the engine's container inspect is not a JSON object")
+        }
+        return object
+    }
+
     /// `POST /containers/{id}/pause`.
     public func pauseContainer(_ id: String) async throws {
         _ = try await send(EngineRequest("POST", "/containers/\(try Self.validID(id))/pause"))

@@ -1,3 +1,5 @@
+import Foundation
+
 extension DockerClient {
     /// `GET /images/json`.
     public func images(all: Bool = false) async throws -> [ImageSummary] {
@@ -9,6 +11,15 @@ extension DockerClient {
     /// `GET /images/{name}/json`.
     public func image(_ reference: String) async throws -> ImageInspect {
         try await decode(ImageInspect.self, EngineRequest("GET", "/images/\(try Self.validImageReference(reference))/json"))
+    }
+
+    /// `GET /images/{name}/json` as the engine sent it (its `Config` tells what a container inherited from it).
+    public func imageJSON(_ reference: String) async throws -> [String: Any] {
+        let response = try await send(EngineRequest("GET", "/images/\(try Self.validImageReference(reference))/json"))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw EngineError(.decoding, status: response.status, message: "the engine's image inspect is not a JSON object")
+        }
+        return object
     }
 
     /// Image references go into URL paths: letters, digits and `._-/:@` only, no `..`.

@@ -114,8 +114,11 @@ struct StreamServer {
         let notifying = Task.detached { await dispatcher.run() }
         let scheduler = JobScheduler(environment: environment, logger: logger)
         let scheduling = Task.detached { await scheduler.run() }
+        let updateWatch = UpdateWatch(environment: environment, logger: logger)
+        let watchingUpdates = Task.detached { await updateWatch.run() }
         defer {
             retention.cancel(); backups.cancel(); supervising.cancel(); running.cancel(); notifying.cancel(); scheduling.cancel()
+            watchingUpdates.cancel()
             // Nobody keeps the snapshot current any more: the list goes back to the engine at once.
             try? environment.database.markContainerMirrorStale()
         }

@@ -231,10 +231,15 @@ extension AppDatabase {
     }
 
     /// The newest events first, optionally only those after `afterID`.
-    public func recentNotifyEvents(limit: Int, afterID: Int64? = nil, hostIDs: [Int64]? = nil) throws -> [NotifyEventRecord] {
+    public func recentNotifyEvents(limit: Int, afterID: Int64? = nil, kind: String? = nil,
+                                   hostIDs: [Int64]? = nil) throws -> [NotifyEventRecord] {
         try pool.read { db in
             var sql = "SELECT * FROM notify_events WHERE id > ?"
             var arguments: StatementArguments = [afterID ?? 0]
+            if let kind {
+                sql += " AND kind = ?"
+                _ = arguments.append(contentsOf: [kind])
+            }
             if let hostIDs {
                 sql += " AND (host_id IS NULL OR host_id IN (\(hostIDs.map { _ in "?" }.joined(separator: ","))))"
                 for id in hostIDs { _ = arguments.append(contentsOf: [id]) }

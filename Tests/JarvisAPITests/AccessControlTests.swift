@@ -139,6 +139,21 @@ final class AccessControlTests: XCTestCase {
         "DELETE /api/v1/networks/{id}": .role(.operator_),
         "POST /api/v1/networks/{id}/connect": .role(.operator_),
         "POST /api/v1/networks/{id}/disconnect": .role(.operator_),
+        // Image updates (issue 19).
+        "GET /api/v1/updates": .role(.viewer),
+        "GET /api/v1/updates/history": .role(.viewer),
+        "POST /api/v1/updates/check": .role(.operator_),
+        "POST /api/v1/updates/apply": .role(.operator_),
+        "POST /api/v1/containers/{id}/update": .role(.operator_),
+        "POST /api/v1/containers/{id}/rollback": .role(.operator_),
+        "GET /api/v1/containers/{id}/update-policy": .role(.viewer),
+        "PUT /api/v1/containers/{id}/update-policy": .role(.operator_),
+        "DELETE /api/v1/containers/{id}/update-policy": .role(.operator_),
+        "GET /api/v1/stacks/{name}/update-policy": .role(.viewer),
+        "PUT /api/v1/stacks/{name}/update-policy": .role(.operator_),
+        "DELETE /api/v1/stacks/{name}/update-policy": .role(.operator_),
+        "GET /api/v1/hosts/{name}/update-policy": .role(.viewer),
+        "PUT /api/v1/hosts/{name}/update-policy": .role(.admin),
     ]
 
     /// Every engine route also answers under `/api/v1/hosts/{host}`, with the same role.

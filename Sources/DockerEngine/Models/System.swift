@@ -114,9 +114,14 @@ public struct ImageInspect: Decodable, Sendable {
     public let repoDigests: [String]?
     public let size: Int64?
     public let config: Config?
+    /// The platform the image is for (an update check resolves a registry's index to it).
+    public var os: String? = nil
+    public var architecture: String? = nil
+    public var variant: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id = "Id", repoTags = "RepoTags", repoDigests = "RepoDigests", size = "Size", config = "Config"
+        case os = "Os", architecture = "Architecture", variant = "Variant"
     }
 
     public struct Config: Decodable, Sendable {

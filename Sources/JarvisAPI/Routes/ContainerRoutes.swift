@@ -53,7 +53,9 @@ enum ContainerRoutes {
             },
             Route("GET", "/api/v1/containers/{id}", access: .role(.viewer)) { context in
                 let size = try context.boolQuery("size", default: false)
-                return try .json(view(try await context.host.containers.details(context.parameter("id"), size: size), for: context))
+                var shown = view(try await context.host.containers.details(context.parameter("id"), size: size), for: context)
+                shown.update = try environment.updates.state(host: context.host, containerID: shown.id)
+                return try .json(shown)
             },
             Route("DELETE", "/api/v1/containers/{id}", access: .role(.operator_), audit: "container.remove", readsBody: false) { context in
                 let force = try context.boolQuery("force", default: false)

@@ -121,7 +121,14 @@ enum NotificationRoutes {
             Route("GET", base + "/events", access: .role(.viewer)) { context in
                 let limit = try context.intQuery("limit", default: 20, range: 1...200)
                 let after = try context.intQuery("after", default: 0, range: 0...Int(Int32.max))
-                let items = try service.events(limit: limit, afterID: after > 0 ? Int64(after) : nil)
+                var kind: NotifyEventKind?
+                if let name = context.request.query["kind"], !name.isEmpty {
+                    guard let known = NotifyEventKind(rawValue: name) else {
+                        throw JarvisError.invalidField("kind", "unknown event kind \"\(name.prefix(64))\"")
+                    }
+                    kind = known
+                }
+                let items = try service.events(limit: limit, afterID: after > 0 ? Int64(after) : nil, kind: kind)
                 return try .json(["items": items])
             },
         ]

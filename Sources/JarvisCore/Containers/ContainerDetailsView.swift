@@ -31,6 +31,8 @@ public struct ContainerDetailsView: Encodable, Sendable {
     public let sizeRootFs: Int64?
     /// True when secret-looking environment values were masked for this caller.
     public var envMasked = false
+    /// The last update check of this container (nil before the first one).
+    public var update: UpdateView?
 
     public struct HealthProbeView: Encodable, Sendable {
         public let start: String?

@@ -301,6 +301,13 @@ public struct NotificationService: Sendable {
         case .auditChainBroken:
             target = "audit_logs"; fields = ["first_bad_id": "1042", "reason": "hash mismatch", "rows_checked": "5310"]
             summary = "The audit chain does not verify from row 1042: hash mismatch"
+        case .imageUpdateAvailable, .imageUpdated, .imageUpdateRolledBack, .imageUpdateFailed:
+            fields = ["container": "web-1", "from_image": "example/web:1.4", "to_image": "example/web:1.4", "by": "admin", "by_policy": "false"]
+            switch kind {
+            case .imageUpdateAvailable: fields["available_digest"] = "sha256:4f1c…"; summary = "web-1: example/web:1.4 has a new image"
+            case .imageUpdated: summary = "web-1 now runs example/web:1.4"
+            default: fields["reason"] = "the new container is unhealthy"; summary = "web-1 was not updated to example/web:1.4: the new container is unhealthy"
+            }
         case .test: target = "Jarvis"
         }
         fields["summary"] = summary
@@ -317,7 +324,7 @@ public struct NotificationService: Sendable {
         return Page(items: result.items.map(NotifyDeliveryView.init), total: result.total, page: page, pageSize: pageSize)
     }
 
-    public func events(limit: Int, afterID: Int64?) throws -> [NotifyEventView] {
-        try database.recentNotifyEvents(limit: limit, afterID: afterID).map(NotifyEventView.init)
+    public func events(limit: Int, afterID: Int64?, kind: NotifyEventKind? = nil) throws -> [NotifyEventView] {
+        try database.recentNotifyEvents(limit: limit, afterID: afterID, kind: kind?.rawValue).map(NotifyEventView.init)
     }
 }

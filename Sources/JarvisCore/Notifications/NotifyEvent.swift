@@ -19,15 +19,19 @@ public enum NotifyEventKind: String, CaseIterable, Sendable, Codable {
     case hostCertificateExpiring = "host.certificate_expiring"
     case hostDiskUsage = "host.disk_usage"
     case auditChainBroken = "security.audit_chain_broken"
+    case imageUpdateAvailable = "image.update_available"
+    case imageUpdated = "image.updated"
+    case imageUpdateRolledBack = "image.update_rolled_back"
+    case imageUpdateFailed = "image.update_failed"
     case test = "notify.test"
 
     /// Severity when the source does not say: `critical`, `warning` or `info`.
     public var severity: String {
         switch self {
-        case .containerOOM, .hostOffline, .containerRestartLoop, .auditChainBroken: return "critical"
+        case .containerOOM, .hostOffline, .containerRestartLoop, .auditChainBroken, .imageUpdateFailed: return "critical"
         case .containerDied, .containerUnhealthy, .taskFailed, .loginLockout, .adminCreated, .jobFailed, .jobTimedOut,
-             .hostCertificateExpiring, .hostDiskUsage: return "warning"
-        case .hostOnline, .jobRecovered, .test: return "info"
+             .hostCertificateExpiring, .hostDiskUsage, .imageUpdateRolledBack: return "warning"
+        case .hostOnline, .jobRecovered, .test, .imageUpdateAvailable, .imageUpdated: return "info"
         }
     }
 
@@ -50,6 +54,10 @@ public enum NotifyEventKind: String, CaseIterable, Sendable, Codable {
         case .hostCertificateExpiring: return chinese ? "主机证书即将过期" : "Host certificate expires soon"
         case .hostDiskUsage: return chinese ? "主机磁盘占用超过阈值" : "Host disk use above the threshold"
         case .auditChainBroken: return chinese ? "审计日志链校验失败" : "Audit chain verification failed"
+        case .imageUpdateAvailable: return chinese ? "镜像有可用更新" : "Image update available"
+        case .imageUpdated: return chinese ? "容器已更新到新镜像" : "Container updated to a new image"
+        case .imageUpdateRolledBack: return chinese ? "更新失败，已自动回滚" : "Update failed and was rolled back"
+        case .imageUpdateFailed: return chinese ? "更新失败且未能回滚" : "Update failed and could not be rolled back"
         case .test: return chinese ? "Jarvis 测试消息" : "Jarvis test message"
         }
     }

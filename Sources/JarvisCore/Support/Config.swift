@@ -61,6 +61,14 @@ public struct JarvisConfig: Sendable {
     public var notifyDiskBytes: Int64
     /// Job runs running at once across all jobs (the scheduler's global cap).
     public var jobConcurrency: Int
+    /// Seconds between image update checks of every host (jarvis-sse, with jitter); 0 = only on demand.
+    public var updateCheckInterval: Int
+    /// Seconds an updated container without a healthcheck must keep running, without a restart, to count as good.
+    public var updateSettleSeconds: Int
+    /// Seconds an updated container with a healthcheck has to report healthy before it is rolled back.
+    public var updateHealthTimeout: Int
+    /// Registries spoken to over plain HTTP (host or host:port); every other one is HTTPS only.
+    public var insecureRegistries: Set<String>
     /// Where the file came from, for messages.
     public var source: String
 
@@ -72,7 +80,7 @@ public struct JarvisConfig: Sendable {
         "stats_interval", "stats_max_rate", "terminal_enabled", "terminal_idle_seconds", "task_concurrency", "artifact_ttl_hours", "upload_max_bytes",
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
         "notify_retry_seconds", "notify_max_attempts", "notify_certificate_days", "notify_disk_bytes",
-        "job_concurrency",
+        "job_concurrency", "update_check_interval", "update_settle_seconds", "update_health_timeout", "insecure_registries",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -131,6 +139,11 @@ public struct JarvisConfig: Sendable {
         notifyCertificateDays = try Self.int(values, "notify_certificate_days", default: 30, range: 0...3650)
         notifyDiskBytes = Int64(try Self.int(values, "notify_disk_bytes", default: 0, range: 0...(1 << 60)))
         jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
+        updateCheckInterval = try Self.int(values, "update_check_interval", default: 6 * 3600, range: 0...(30 * 86400))
+        updateSettleSeconds = try Self.int(values, "update_settle_seconds", default: 30, range: 1...3600)
+        updateHealthTimeout = try Self.int(values, "update_health_timeout", default: 120, range: 1...3600)
+        insecureRegistries = Set((values["insecure_registries"] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
         self.source = source
     }
 

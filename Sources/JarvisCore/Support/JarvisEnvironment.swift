@@ -21,6 +21,8 @@ public final class JarvisEnvironment: Sendable {
     public let notifier: Notifier
     /// Scheduled jobs and their runs.
     public let jobs: JobService
+    /// Image update checks, policies, history, updates and rollbacks.
+    public let updates: UpdateService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -46,6 +48,7 @@ public final class JarvisEnvironment: Sendable {
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
         jobs = JobService(database: database, hosts: hosts)
+        updates = UpdateService(database: database, hosts: hosts, tasks: tasks, config: config)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).

@@ -5,7 +5,13 @@ import JarvisStore
 /// A task's failure in words an operator can act on; becomes the task's `error`.
 public struct TaskFailure: Error, CustomStringConvertible {
     public let description: String
+    /// JSON the failed task keeps as its result (an update that rolled back says what it restored).
+    public var result: String?
     public init(_ description: String) { self.description = description }
+    public init<Result: Encodable>(_ description: String, result: Result) {
+        self.description = description
+        self.result = jsonText(result)
+    }
 }
 
 /// What a finished task leaves behind.
@@ -16,6 +22,10 @@ public struct TaskOutcome: Sendable {
     public init<Result: Encodable>(_ result: Result, artifact: (path: String, size: Int64)? = nil) {
         self.result = jsonText(result)
         self.artifact = artifact
+    }
+
+    init(raw result: String) {
+        self.result = result
     }
 }
 

@@ -33,6 +33,7 @@ public final class TaskRunner: @unchecked Sendable {
         artifactTTL = TimeInterval(environment.config.artifactTTLHours * 3600)
         self.logger = logger
         executors = ImageTaskExecutors.all(artifactsDir: environment.tasks.artifactsDir).merging(StackExecutor.all()) { image, _ in image }
+            .merging(UpdateExecutors.all(config: environment.config)) { earlier, _ in earlier }
     }
 
     /// Tasks left `running` by a runner that is gone become `interrupted` (their uploads stay, for a retry).
@@ -139,6 +140,7 @@ public final class TaskRunner: @unchecked Sendable {
             } else {
                 state = "failed"
                 message = Self.describe(error)
+                if let failure = error as? TaskFailure, let result = failure.result { outcome = TaskOutcome(raw: result) }
             }
         }
         var expires: String?

@@ -1,8 +1,8 @@
 import CCurl
 import Foundation
 
-/// A small general-purpose outbound client on libcurl's easy interface, for notifications: one HTTP
-/// request or one SMTP submission, run on a worker thread so async callers never block the pool.
+/// A small general-purpose outbound client on libcurl's easy interface: one HTTP request (webhooks,
+/// registries) or one SMTP submission, run on a worker thread so async callers never block the pool.
 /// (DockerClient's multi loop is for engine streams; this is for short requests to other services.)
 public enum OutboundClient {
     /// What a service answered, or why it could not be reached.
@@ -11,6 +11,10 @@ public enum OutboundClient {
         public var body: String
         /// Set when the transfer itself failed (connect, TLS, timeout); `status` is 0 then.
         public var transportError: String?
+        /// The final response's headers, names lowercased (a repeated header keeps its last value).
+        public var headers: [String: String] = [:]
+
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
     /// One HTTP request.
@@ -21,6 +25,9 @@ public enum OutboundClient {
         public var body: [UInt8]
         public var timeout: Int = 15
         public var verifyTLS = true
+        /// Bytes of the answer kept; the rest is read and dropped.
+        public var maxBody = 65536
+        public var userAgent = "Jarvis-Notifications/1"
 
         public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
             self.method = method; self.url = url; self.headers = headers; self.body = body
@@ -61,6 +68,8 @@ public enum OutboundClient {
         var upload: [UInt8]
         var offset = 0
         var received: [UInt8] = []
+        var maxBody = 65536
+        var headers: [String: String] = [:]
         init(upload: [UInt8]) { self.upload = upload }
     }
 
@@ -68,18 +77,23 @@ public enum OutboundClient {
         guard let easy = curl_easy_init() else { return Answer(status: 0, body: "", transportError: "curl did not start") }
         defer { curl_easy_cleanup(easy) }
         let buffers = Buffers(upload: request.body)
+        buffers.maxBody = request.maxBody
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
         for (name, value) in request.headers { headers = curl_slist_append(headers, "\(name): \(value)") }
         headers = curl_slist_append(headers, "Expect:")
         jarvis_curl_setopt_string(easy, CURLOPT_URL, request.url)
-        jarvis_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        if request.method == "HEAD" {
+            jarvis_curl_setopt_long(easy, CURLOPT_NOBODY, 1)
+        } else {
+            jarvis_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
+        }
         if !request.body.isEmpty || request.method == "POST" || request.method == "PUT" {
             jarvis_curl_setopt_long(easy, CURLOPT_POST, 1)
             jarvis_curl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
         }
         jarvis_curl_setopt_slist(easy, CURLOPT_HTTPHEADER, headers)
-        jarvis_curl_setopt_string(easy, CURLOPT_USERAGENT, "Jarvis-Notifications/1")
+        jarvis_curl_setopt_string(easy, CURLOPT_USERAGENT, request.userAgent)
         if !request.verifyTLS {
             jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
             jarvis_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
@@ -131,9 +145,22 @@ public enum OutboundClient {
         jarvis_curl_setopt_write_function(easy) { data, size, count, context in
             let buffers = Unmanaged<Buffers>.fromOpaque(context!).takeUnretainedValue()
             let total = size * count
-            // Answers are kept for the log: the first 64 KB is plenty.
-            if buffers.received.count < 65536 {
-                buffers.received.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, 65536 - buffers.received.count)))
+            // Answers are kept for the log (the first 64 KB is plenty) or parsed (registry manifests).
+            if buffers.received.count < buffers.maxBody {
+                buffers.received.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, buffers.maxBody - buffers.received.count)))
+            }
+            return total
+        }
+        jarvis_curl_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
+        jarvis_curl_setopt_header_function(easy) { data, size, count, context in
+            let buffers = Unmanaged<Buffers>.fromOpaque(context!).takeUnretainedValue()
+            let total = size * count
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: total), as: UTF8.self)
+            // A new status line (after a 100 or a redirect) starts the final answer's headers afresh.
+            if line.hasPrefix("HTTP/") { buffers.headers = [:] }
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                buffers.headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
             }
             return total
         }
@@ -153,8 +180,8 @@ public enum OutboundClient {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            return Answer(status: status, body: body, transportError: message)
+            return Answer(status: status, body: body, transportError: message, headers: buffers.headers)
         }
-        return Answer(status: status, body: body, transportError: nil)
+        return Answer(status: status, body: body, transportError: nil, headers: buffers.headers)
     }
 }
