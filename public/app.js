@@ -34,6 +34,7 @@ import { registerVolumeDetails } from './components/volume-details/volume-detail
 import { registerDiskUsage } from './components/disk-usage/disk-usage.js';
 import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
 import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
+import { registerUpdatesView } from './components/updates-view/updates-view.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
@@ -68,6 +69,7 @@ registerJobPage();
 registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
+registerUpdatesView();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -78,6 +80,7 @@ const PAGES = {
   '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
   '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
   '#/networks': { key: 'nav.networks', tag: 'networks-view', role: 'viewer' },
+  '#/updates': { key: 'nav.updates', tag: 'updates-view', role: 'viewer' },
   '#/tasks': { key: 'nav.tasks', tag: 'tasks-view', role: 'viewer' },
   '#/jobs': { key: 'nav.jobs', tag: 'jobs-view', role: 'viewer' },
   '#/hosts': { key: 'nav.hosts', tag: 'hosts-view', role: 'viewer', multiHost: true },

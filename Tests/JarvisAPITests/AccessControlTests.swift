@@ -149,6 +149,7 @@ final class AccessControlTests: XCTestCase {
         "GET /api/v1/containers/{id}/update-policy": .role(.viewer),
         "PUT /api/v1/containers/{id}/update-policy": .role(.operator_),
         "DELETE /api/v1/containers/{id}/update-policy": .role(.operator_),
+        "POST /api/v1/stacks/{name}/update": .role(.operator_),
         "GET /api/v1/stacks/{name}/update-policy": .role(.viewer),
         "PUT /api/v1/stacks/{name}/update-policy": .role(.operator_),
         "DELETE /api/v1/stacks/{name}/update-policy": .role(.operator_),

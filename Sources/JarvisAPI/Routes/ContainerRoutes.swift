@@ -30,9 +30,11 @@ enum ContainerRoutes {
         var routes = [
             Route("GET", "/api/v1/containers", access: .role(.viewer), offlineReadable: true) { context in
                 if context.request.query["host"] == "*" {
-                    return try .json(try environment.hostManagement.containers(try listQuery(context)))
+                    return try .json(try environment.updates.withUpdateStates(try environment.hostManagement.containers(try listQuery(context)),
+                                                                            hostID: nil))
                 }
-                return try .json(try await context.host.containers.list(try listQuery(context)))
+                return try .json(try environment.updates.withUpdateStates(try await context.host.containers.list(try listQuery(context)),
+                                                                        hostID: context.host.record.id))
             },
             Route("POST", "/api/v1/containers", access: .role(.operator_), audit: "container.create") { context in
                 let request = try context.decode(ContainerCreateRequest.self)

@@ -77,7 +77,7 @@ enum UpdateRoutes {
             },
             Route("GET", "/api/v1/containers/{id}/update-policy", access: .role(.viewer)) { context in
                 let details = try await context.host.containers.details(context.parameter("id"))
-                return try .json(try updates.policy(host: context.host, scope: "container", target: details.name,
+                return try .json(try updates.policy(host: context.host, scope: "container", target: details.displayName,
                                                     labels: details.config.labels ?? [:],
                                                     stack: details.config.labels?["com.docker.compose.project"]))
             },
@@ -85,16 +85,24 @@ enum UpdateRoutes {
                 let input = try context.decode(UpdatePolicyInput.self)
                 let details = try await context.host.containers.details(context.parameter("id"))
                 context.audit = AuditEvent(action: "update.policy", resourceType: "container", resourceID: details.id,
-                                           resourceName: details.name, params: ["mode": input.mode])
-                return try .json(try updates.setPolicy(host: context.host, scope: "container", target: details.name, input, by: context.principal!))
+                                           resourceName: details.displayName, params: ["mode": input.mode])
+                return try .json(try updates.setPolicy(host: context.host, scope: "container", target: details.displayName, input, by: context.principal!))
             },
             Route("DELETE", "/api/v1/containers/{id}/update-policy", access: .role(.operator_), audit: "update.policy_clear",
                   readsBody: false) { context in
                 let details = try await context.host.containers.details(context.parameter("id"))
                 context.audit = AuditEvent(action: "update.policy_clear", resourceType: "container", resourceID: details.id,
-                                           resourceName: details.name)
-                try updates.clearPolicy(host: context.host, scope: "container", target: details.name)
+                                           resourceName: details.displayName)
+                try updates.clearPolicy(host: context.host, scope: "container", target: details.displayName)
                 return .noContent()
+            },
+            Route("POST", "/api/v1/stacks/{name}/update", access: .role(.operator_), audit: "stack.update") { context in
+                let name = context.parameter("name")
+                let body = context.request.body.isEmpty ? StackOperationRequest() : try context.decode(StackOperationRequest.self)
+                context.audit = AuditEvent(action: "stack.update", resourceType: "stack", resourceName: name,
+                                           params: ["services": (body.services ?? []).joined(separator: ",")])
+                try context.host.requireOnline()
+                return try ImageRoutes.accepted(try await context.host.stacks.enqueueUpdate(name, body, by: context.principal!), context)
             },
             Route("GET", "/api/v1/stacks/{name}/update-policy", access: .role(.viewer)) { context in
                 let name = context.parameter("name")

@@ -27,6 +27,8 @@ public struct ContainerView: Encodable, Sendable {
     /// True when the host is offline: the row is the last thing the mirror saw, at `observedAt`.
     public var stale: Bool?
     public var observedAt: String?
+    /// The last update check's state (`update_available`, …), from the store; nil before a check.
+    public var update: String?
 
     public struct PortView: Codable, Sendable, Equatable {
         public let ip: String?

@@ -35,7 +35,11 @@ struct StackExecutor: TaskExecutor {
     }
 
     func run(_ context: TaskContext) async throws -> TaskOutcome {
-        let params = try ImageTaskExecutors.decode(StackParams.self, context)
+        TaskOutcome(try await Self.perform(try ImageTaskExecutors.decode(StackParams.self, context), context))
+    }
+
+    /// One operation of a stack within a task (an update runs pull, then up, then maybe up again).
+    static func perform(_ params: StackParams, _ context: TaskContext) async throws -> Result {
         let observer = StackObserver(docker: context.docker)
         let project = try await StackLoading.project(params.stack, folder: params.folder, operation: params.operation, observer: observer)
         // The file read now is the one deployed: an operator's task re-checks it (builds and env_files are read by Jarvis, not the engine).
@@ -64,7 +68,7 @@ struct StackExecutor: TaskExecutor {
         for line in plan.text.split(separator: "\n") { await context.log(String(line)) }
         let run = StackRun(context: context, project: project, observed: observed, plan: plan, waitTimeout: params.waitTimeout, apiMinor: apiMinor)
         try await run.execute()
-        return TaskOutcome(Result(stack: params.stack, operation: params.operation.rawValue, steps: run.done, plan: plan.text))
+        return Result(stack: params.stack, operation: params.operation.rawValue, steps: run.done, plan: plan.text)
     }
 }
 

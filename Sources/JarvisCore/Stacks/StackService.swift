@@ -316,8 +316,16 @@ public final class StackService: Sendable {
                                  host: host.id)
     }
 
+    /// Queues `stack.update`: checked as an `up` of the same services is (the file, the deploy rights).
+    public func enqueueUpdate(_ name: String, _ request: StackOperationRequest, by principal: Principal) async throws -> TaskRecord {
+        let params = try await validatedOperation(name, .up, request, by: principal)
+        let scope = params.services.isEmpty ? "" : " (\(params.services.joined(separator: ", ")))"
+        return try tasks.enqueue(kind: TaskKind.stackUpdate, title: "Update stack \(name)\(scope)", target: "stack:\(name)", params: params,
+                                 by: principal, host: host.id)
+    }
+
     /// Everything an operation is checked for before it is queued (and again when it is retried).
-    private func validatedOperation(_ name: String, _ operation: StackOperation, _ request: StackOperationRequest,
+    func validatedOperation(_ name: String, _ operation: StackOperation, _ request: StackOperationRequest,
                                     by principal: Principal) async throws -> StackParams {
         let location = try await locate(name)
         let path = try deployableFolder(location, for: operation)

@@ -6,6 +6,8 @@ extension TaskKind {
     public static let containerUpdate = "container.update"
     public static let containerRollback = "container.rollback"
     public static let updatesCheck = "updates.check"
+    /// Not a `StackOperation`: pull, up, wait, and up again with the previous images when that fails.
+    public static let stackUpdate = "stack.update"
 }
 
 /// What the API stores for an update or a rollback of one container.
@@ -14,7 +16,7 @@ public struct ContainerUpdateParams: Codable, Sendable {
     /// The image to run: the same reference re-pulled, a newer tag, or (rollback) the kept previous image.
     public var image: String?
     /// For a rollback: the history row whose previous image comes back.
-    public var historyID: Int64?
+    public var historyId: Int64?
     public var healthTimeout: Int
     public var settleSeconds: Int
     public var byPolicy: Bool
@@ -56,7 +58,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
         var target = params.image ?? configuredImage
         var history: UpdateHistoryRecord?
         if rollback {
-            guard let id = params.historyID, let row = try context.database.updateHistory(id: id), row.hostID == context.host.record.id,
+            guard let id = params.historyId, let row = try context.database.updateHistory(id: id), row.hostID == context.host.record.id,
                   let kept = row.keptImage else { throw TaskFailure("that update has no kept previous image to roll back to") }
             history = row
             target = kept
@@ -65,7 +67,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
             guard UpdateChecker.reference(configuredImage) != nil || params.image != nil else {
                 throw TaskFailure("\(name) runs an image id, not a name and tag: there is nothing to update it to")
             }
-            try await pull(target, context)
+            try await Self.pull(target, context)
         }
         let newImage = try await docker.image(target)
         if newImage.id == oldImageID {
@@ -76,7 +78,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
                                                      historyId: nil, reason: nil, logs: nil))
         }
         // The previous image stays tagged, so neither a prune nor the pull's moved tag can remove it.
-        let kept = try await keep(oldImageID, of: name, docker: docker)
+        let kept = try await Self.keep(oldImageID, of: name, docker: docker)
         // The new container runs the reference the operator knows (the tag), not the kept tag.
         let runAs = rollback ? (history?.fromImage.flatMap { ref in ImageReference(ref).map { _ in ref } } ?? target) : target
         if rollback, runAs != target { try await retag(target, as: runAs, docker: docker) }
@@ -160,7 +162,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
             }
             if recreation.wasRunning {
                 try await docker.startContainer(id)
-                try await waitGood(id, name: name, params: params, context: context)
+                try await Self.waitGood(id, name: name, healthTimeout: params.healthTimeout, settleSeconds: params.settleSeconds, context: context)
             }
             try await docker.removeContainer(oldID)
             outcome.newID = id
@@ -171,7 +173,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
             await context.log("update of \(name) failed: \(outcome.reason ?? ""); restoring the previous container")
         }
         if let newID {
-            outcome.logs = await lastLines(of: newID, docker: docker)
+            outcome.logs = await Self.lastLines(of: newID, docker: docker)
             try? await docker.removeContainer(newID, force: true)
         }
         do {
@@ -198,11 +200,11 @@ struct ContainerUpdateExecutor: TaskExecutor {
 
     /// Healthy within the timeout when the container has a healthcheck; else running, without a restart,
     /// for the settle period.
-    private func waitGood(_ id: String, name: String, params: ContainerUpdateParams, context: TaskContext) async throws {
+    static func waitGood(_ id: String, name: String, healthTimeout: Int, settleSeconds: Int, context: TaskContext) async throws {
         let docker = context.docker
         let first = try await docker.container(id)
         let hasHealth = first.state.health != nil
-        let limit = hasHealth ? params.healthTimeout : params.settleSeconds
+        let limit = hasHealth ? healthTimeout : settleSeconds
         await context.log(hasHealth ? "waiting up to \(limit) s for \(name) to be healthy"
                                     : "\(name) has no healthcheck: it must keep running for \(limit) s")
         let deadline = Date().addingTimeInterval(TimeInterval(limit))
@@ -234,7 +236,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
         }
     }
 
-    private func lastLines(of id: String, docker: DockerClient) async -> [String] {
+    static func lastLines(of id: String, docker: DockerClient) async -> [String] {
         var lines: [String] = []
         do {
             for try await line in try await docker.logs(id, options: LogsOptions(tail: 30, timestamps: false)) {
@@ -244,7 +246,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
         return lines.map { SecretMask.maskURLs(in: $0) }
     }
 
-    private func pull(_ image: String, _ context: TaskContext) async throws {
+    static func pull(_ image: String, _ context: TaskContext) async throws {
         guard let reference = ImageReference(image) else { throw TaskFailure("not an image reference: \(image)") }
         var auth: RegistryAuth?
         if let saved = try context.savedCredential(registry: reference.registry) {
@@ -260,7 +262,7 @@ struct ContainerUpdateExecutor: TaskExecutor {
     }
 
     /// `jarvis-rollback/<name>:<image id prefix>` on the previous image.
-    private func keep(_ imageID: String, of name: String, docker: DockerClient) async throws -> String {
+    static func keep(_ imageID: String, of name: String, docker: DockerClient) async throws -> String {
         let repository = Self.keptRepository(name)
         let tag = String(imageID.replacingOccurrences(of: "sha256:", with: "").prefix(12))
         try await docker.tagImage(imageID, repository: repository, tag: tag)
@@ -310,7 +312,8 @@ struct UpdateCheckExecutor: TaskExecutor {
 enum UpdateExecutors {
     static func all(config: JarvisConfig) -> [String: any TaskExecutor] {
         [TaskKind.containerUpdate: ContainerUpdateExecutor(rollback: false), TaskKind.containerRollback: ContainerUpdateExecutor(rollback: true),
-         TaskKind.updatesCheck: UpdateCheckExecutor(insecureRegistries: config.insecureRegistries)]
+         TaskKind.updatesCheck: UpdateCheckExecutor(insecureRegistries: config.insecureRegistries),
+         TaskKind.stackUpdate: StackUpdateExecutor(healthTimeout: config.updateHealthTimeout, settleSeconds: config.updateSettleSeconds)]
     }
 
     /// A registry client signing in with the saved credentials.

@@ -112,6 +112,23 @@ public final class UpdateService: Sendable {
         return Page(items: items, total: rows.count, page: page, pageSize: pageSize)
     }
 
+    /// A container list with each row's update state (one store read for the page, never a registry).
+    public func withUpdateStates(_ page: Page<ContainerView>, hostID: Int64?) throws -> Page<ContainerView> {
+        let rows = try database.updateChecks(UpdateCheckFilter(hostIDs: hostID.map { [$0] }))
+        guard !rows.isEmpty else { return page }
+        let names = try hostNames()
+        var states: [String: String] = [:]
+        for row in rows { states[(names[row.hostID] ?? "") + "/" + row.containerID] = row.state }
+        let local = try hostID.flatMap { try database.host(id: $0)?.name }
+        var annotated = Page(items: page.items.map { item in
+            var item = item
+            item.update = states[(item.host ?? local ?? "") + "/" + item.id]
+            return item
+        }, total: page.total, page: page.page, pageSize: page.pageSize, source: page.source)
+        annotated.skippedHosts = page.skippedHosts
+        return annotated
+    }
+
     /// The `update` block of container details; nil before the first check.
     public func state(host: HostServices, containerID: String) throws -> UpdateView? {
         try database.updateCheck(hostID: host.record.id, containerID: containerID).map { try view($0, hostName: host.name) }
@@ -171,20 +188,20 @@ public final class UpdateService: Sendable {
             image = moved.description
         } else {
             guard let reference = UpdateChecker.reference(details.config.image ?? "") else {
-                throw JarvisError(409, "not_updatable", "\(details.name) runs an image id, not a name and tag: there is nothing to update it to")
+                throw JarvisError(409, "not_updatable", "\(details.displayName) runs an image id, not a name and tag: there is nothing to update it to")
             }
             if reference.tag.hasPrefix("sha256:") {
-                throw JarvisError(409, "pinned", "\(details.name) runs a digest (\(reference.description)): it is pinned; name a tag to move to")
+                throw JarvisError(409, "pinned", "\(details.displayName) runs a digest (\(reference.description)): it is pinned; name a tag to move to")
             }
         }
         let timeout = request.healthTimeout ?? config.updateHealthTimeout
         let settle = request.settleSeconds ?? config.updateSettleSeconds
         guard (1...3600).contains(timeout) else { throw JarvisError.invalidField("health_timeout", "must be 1...3600 seconds") }
         guard (1...3600).contains(settle) else { throw JarvisError.invalidField("settle_seconds", "must be 1...3600 seconds") }
-        let params = ContainerUpdateParams(container: details.name, image: image, historyID: nil, healthTimeout: timeout,
+        let params = ContainerUpdateParams(container: details.displayName, image: image, historyId: nil, healthTimeout: timeout,
                                            settleSeconds: settle, byPolicy: byPolicy)
-        return try tasks.enqueue(kind: TaskKind.containerUpdate, title: "Update \(details.name) to \(image ?? details.config.image ?? "")",
-                                 target: "container:\(details.name)", params: params, by: principal, host: host.record.id)
+        return try tasks.enqueue(kind: TaskKind.containerUpdate, title: "Update \(details.displayName) to \(image ?? details.config.image ?? "")",
+                                 target: "container:\(details.displayName)", params: params, by: principal, host: host.record.id)
     }
 
     /// Queues a rollback of one container to the image an earlier update replaced.
@@ -193,14 +210,14 @@ public final class UpdateService: Sendable {
         let details = try await host.containers.details(containerID)
         let row: UpdateHistoryRecord
         if let id = request.historyId {
-            guard let found = try database.updateHistory(id: id), found.hostID == host.record.id, found.containerName == details.name else {
-                throw JarvisError.invalidField("history_id", "no update \(id) of \(details.name) on \(host.name)")
+            guard let found = try database.updateHistory(id: id), found.hostID == host.record.id, found.containerName == details.displayName else {
+                throw JarvisError.invalidField("history_id", "no update \(id) of \(details.displayName) on \(host.name)")
             }
             row = found
         } else {
-            let rows = try database.updateHistory(hostIDs: [host.record.id], containerName: details.name, limit: 50).items
+            let rows = try database.updateHistory(hostIDs: [host.record.id], containerName: details.displayName, limit: 50).items
             guard let found = rows.first(where: { $0.kind == "update" && $0.result == "updated" && $0.keptImage != nil }) else {
-                throw JarvisError(409, "nothing_to_roll_back", "\(details.name) has no recorded update whose previous image was kept")
+                throw JarvisError(409, "nothing_to_roll_back", "\(details.displayName) has no recorded update whose previous image was kept")
             }
             row = found
         }
@@ -210,10 +227,10 @@ public final class UpdateService: Sendable {
         } catch {
             throw JarvisError(409, "image_gone", "the previous image \(kept) is no longer on \(host.name)")
         }
-        let params = ContainerUpdateParams(container: details.name, image: nil, historyID: row.id, healthTimeout: config.updateHealthTimeout,
+        let params = ContainerUpdateParams(container: details.displayName, image: nil, historyId: row.id, healthTimeout: config.updateHealthTimeout,
                                            settleSeconds: config.updateSettleSeconds, byPolicy: false)
-        return try tasks.enqueue(kind: TaskKind.containerRollback, title: "Roll back \(details.name) to \(row.fromImage ?? kept)",
-                                 target: "container:\(details.name)", params: params, by: principal, host: host.record.id)
+        return try tasks.enqueue(kind: TaskKind.containerRollback, title: "Roll back \(details.displayName) to \(row.fromImage ?? kept)",
+                                 target: "container:\(details.displayName)", params: params, by: principal, host: host.record.id)
     }
 
     /// The containers of a host with an update available, for "update all".

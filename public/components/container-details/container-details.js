@@ -5,6 +5,7 @@ import { dateTime, number, t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash, offlineReason } from '../../lib/hosts.js';
 import { askText } from '../../lib/dialog.js';
 import { ACTIONS, confirmKill, runAction } from '../containers-view/containers-view.js';
+import { updateBlock } from '../updates-view/updates-view.js';
 
 const TABS = ['overview', 'logs', 'terminal'];
 
@@ -29,6 +30,7 @@ class ContainerDetails extends HTMLElement {
         <nav class="tabs">${TABS.map((tab) => html`<a href="${hostHash(`/containers/${this.containerId}/${tab}`)}" data-tab="${tab}" class="${tab === 'terminal' ? 'operator-only' : ''}">${t(`details.tab.${tab}`)}</a>`)}</nav>
         <p class="error banner" role="alert" hidden></p>
         <div class="overview" data-testid="details-overview"></div>
+        <div class="updates"></div><div class="update-task"></div>
         <div class="resources"></div>
       </section>
       <log-panel hidden></log-panel>
@@ -50,6 +52,7 @@ class ContainerDetails extends HTMLElement {
   showTab() {
     this.querySelectorAll('[data-tab]').forEach((a) => a.classList.toggle('active', a.dataset.tab === this.tab));
     this.querySelector('.overview').hidden = this.tab !== 'overview';
+    this.querySelector('.updates').hidden = this.tab !== 'overview';
     this.querySelector('.resources').hidden = this.tab !== 'overview';
     const logs = this.querySelector('log-panel');
     const terminal = this.querySelector('terminal-panel');
@@ -126,6 +129,9 @@ class ContainerDetails extends HTMLElement {
       <h3>${t('create.labels')}</h3>${list(labels)}
       ${d.health_log.length ? html`<h3>${t('details.healthChecks')}</h3><table class="health-log"><tbody>${d.health_log.map((probe) => html`
         <tr><td>${new Date(probe.start).toLocaleTimeString(document.documentElement.lang, { hourCycle: 'h23' })}</td><td>${t('details.exit', { code: probe.exit_code })}</td><td><code>${(probe.output ?? '').trim()}</code></td></tr>`)}</tbody></table>` : ''}`);
+    const update = updateBlock(d, this.querySelector('.update-task'), () => this.load());
+    mount(this.querySelector('.updates'), update.box);
+    this.querySelector('.updates').onclick = update.onClick;
   }
 
   async onAction(event) {

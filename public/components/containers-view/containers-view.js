@@ -231,7 +231,7 @@ class ContainersView extends HTMLElement {
         <td class="check operator-only"><input type="checkbox" name="select" aria-label="${t('containers.select', { name: c.name })}" ${this.selected.has(c.id) ? 'checked' : ''} ${blocked ? 'disabled' : ''}></td>
         <td><a href="${hostHash('/containers/' + c.id, host)}" class="name" data-testid="container-link"><strong>${c.name}</strong></a><br><code class="muted">${c.id.slice(0, 12)}</code>
           ${all ? html`<span class="host-inline muted small"><span class="dot state-${info?.state ?? 'unknown'}"></span>${info?.display_name || host}</span>` : ''}</td>
-        <td class="image">${c.image}</td>
+        <td class="image">${c.image}${c.update === 'update_available' ? html` <a href="#/updates" class="badge warn" data-testid="update-badge">${word('update', c.update)}</a>` : ''}</td>
         <td>${c.stale ? html`<span class="muted small">${TEXT.lastKnown()}</span> ` : ''}<span class="badge state-${c.state}" data-testid="state">${word('state', c.state)}</span>
             ${c.health ? html`<span class="badge health-${c.health}" title="${t('containers.healthCheck')}">${word('health', c.health)}</span>` : ''}
             <br><span class="muted small" data-testid="status">${c.stale ? TEXT.lastSeen(observedAgo(c)) : c.status}</span></td>
