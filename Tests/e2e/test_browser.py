@@ -457,7 +457,7 @@ def test_every_page_reads_in_chinese_at_desktop_and_phone_width(browser_zh, clie
     assert "容器" in nav and "镜像" in nav and "Containers" not in nav
     pages = {"dashboard": "#/dashboard", "containers": "#/containers", "container-details": f"#/containers/{cid}",
              "logs": f"#/containers/{cid}/logs", "create": "#/containers/new", "images": "#/images", "stacks": "#/stacks",
-             "tasks": "#/tasks", "audit": "#/audit", "users": "#/users", "account": "#/account",
+             "tasks": "#/tasks", "updates": "#/updates", "audit": "#/audit", "users": "#/users", "account": "#/account",
              # With one engine these open the dashboard; with remote engines, the host pages.
              "hosts": "#/hosts", "host-details": "#/hosts/local", "host-form": "#/hosts/new"}
     left, wide = {}, {}

@@ -20,7 +20,8 @@ def test_the_badge_then_an_update_with_its_progress_then_the_history(browser, cl
     try:
         v2, _ = push(registry, "1.0", 2)
         check(client, container=name)
-        assert state_of(client, name)["state"] == "update_available"
+        found = state_of(client, name)
+        assert found["state"] == "update_available", found
         wait = WebDriverWait(browser, 20)
         login_as_admin(browser, wait)
         browser.get(BASE + f"/#/containers?q={name}")

@@ -279,3 +279,37 @@ def test_viewers_and_anonymous_callers_cannot_update_and_an_operator_cannot_upda
         assert asked.status_code in (409, 428), asked.text
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_a_stack_update_recreates_only_the_changed_service_and_puts_the_previous_image_back_when_it_fails(client, registry, saved_login):
+    from test_stacks import cleanup, project_containers, run_op, stack_name
+    v1, _ = push(registry, "1.0", 1)
+    name = stack_name()
+    compose = (f"services:\n  web:\n    image: {REPO}:1.0\n  side:\n    image: {IMAGE}\n"
+               "    command: [\"sh\", \"-c\", \"while true; do sleep 1; done\"]\n")
+    assert client.post("/stacks", json={"name": name, "compose": compose}).status_code == 201
+    try:
+        run_op(client, name, "up")
+        before = project_containers(name)
+        side_before = next(cid for cid, _, service in before.values() if service == "side")
+        v2, _ = push(registry, "1.0", 2)
+        cli("tag", v1, f"{REPO}:1.0")
+        task = run_op(client, name, "update", timeout=120)
+        assert task["result"]["result"] == "updated" and task["result"]["services"] == "web", task["result"]
+        after = project_containers(name)
+        web = next(cid for cid, _, service in after.values() if service == "web")
+        assert cli("inspect", "-f", "{{.Image}}", web) == v2
+        assert next(cid for cid, _, service in after.values() if service == "side") == side_before, "the unchanged service stays"
+        history = client.get("/updates/history", params={"stack": name}).json()["items"]
+        assert history[0]["service"] == "web" and history[0]["result"] == "updated"
+
+        push(registry, "1.0", 3, healthy=False)
+        cli("tag", v2, f"{REPO}:1.0")
+        task = run_op(client, name, "update", timeout=120, expect="failed")
+        assert task["result"]["rolled_back"] == "true" and "unhealthy" in task["result"]["reason"], task["result"]
+        web = next(cid for cid, _, service in project_containers(name).values() if service == "web")
+        assert cli("inspect", "-f", "{{.Image}} {{.State.Running}}", web) == f"{v2} true", "the previous image runs again"
+        history = client.get("/updates/history", params={"stack": name}).json()["items"]
+        assert history[0]["result"] == "rolled_back" and history[0]["logs"], history[0]
+    finally:
+        cleanup(name)

@@ -28,6 +28,15 @@ struct StackUpdateExecutor: TaskExecutor {
         // The images running now stay tagged: a prune cannot take them, and a rollback tags them back.
         var kept: [String: String] = [:]
         for entry in before { kept[entry.service] = try await ContainerUpdateExecutor.keep(entry.imageID, of: "\(params.stack)-\(entry.service)", docker: docker) }
+        // Only images that came from a registry can be pulled again: built and loaded ones stay as they are.
+        var pullable: [String] = []
+        for entry in before where !((try? await docker.image(entry.imageID))?.repoDigests ?? []).isEmpty { pullable.append(entry.service) }
+        guard !pullable.isEmpty else {
+            await context.log("no service of \(params.stack) runs an image from a registry: nothing to update")
+            return TaskOutcome(["stack": params.stack, "result": "up_to_date"])
+        }
+        var params = params
+        params.services = pullable.sorted()
         var pull = params
         pull.operation = .pull
         await context.log("pulling the images of \(params.stack)")

@@ -1,6 +1,7 @@
 import { api, liveContainers } from '../../lib/api.js';
 import { bytes, meter, percent } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { fillUpdatesCard } from '../updates-view/updates-view.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { currentHost, engine, engineUrl, hostHash, hostInfo, isMultiHost } from '../../lib/hosts.js';
 
@@ -103,6 +104,7 @@ class DashboardView extends HTMLElement {
           ${HEALTH.some((h) => d.health?.[h]) ? html`<ul class="plain states" data-testid="health-counts">${HEALTH.filter((h) => d.health[h]).map((h) => html`
             <li><span class="badge health-${h}">${word('health', h)}</span> ${d.health[h]}</li>`)}</ul>` : ''}
         </div>
+        <div class="card stat" data-testid="updates-card"></div>
         <div class="card stat" data-testid="disk-card">
           <h3>${t('dashboard.disk')}</h3>
           ${d.disk ? html`<ul class="plain">
@@ -122,6 +124,7 @@ class DashboardView extends HTMLElement {
             <tr><td class="muted small">${dateTime(row.at)}</td><td>${row.username ?? '—'}</td>
             <td>${row.action}</td><td>${row.resource_name ?? ''}</td><td><span class="badge state-${row.result}">${word('audit.result', row.result)}</span></td></tr>`)}</tbody></table></div>` : ''}
       </div>`);
+    fillUpdatesCard(this.querySelector('[data-testid=updates-card]'), isMultiHost() ? currentHost() : null);
   }
 }
 

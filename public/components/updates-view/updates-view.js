@@ -203,6 +203,24 @@ export function updateBlock(details, slot, reload) {
   return { box, onClick };
 }
 
+/** The dashboard's card: containers with an update on the host (all hosts when null), and the latest attempts. */
+export async function fillUpdatesCard(card, host) {
+  const scope = host ? { host } : {};
+  try {
+    const [available, history] = await Promise.all([
+      api('GET', '/updates?' + new URLSearchParams({ ...scope, state: 'update_available', page_size: 1 })),
+      api('GET', '/updates/history?' + new URLSearchParams({ ...scope, page_size: 5 })),
+    ]);
+    mount(card, html`<h3>${t('updates.title')} <a class="small" href="#/updates">${t('dashboard.all')}</a></h3>
+      <p><strong data-testid="updates-available">${available.total}</strong> ${t('updates.availableCount', { count: available.total })}</p>
+      ${history.items.length ? html`<ul class="plain">${history.items.map((h) => html`
+        <li><span class="badge ${RESULTS[h.result] ?? ''}">${word('updateResult', h.result)}</span> ${h.container}
+          <span class="muted small">${agoAt(h.started_at)}</span></li>`)}</ul>` : html`<p class="muted small">${t('updates.noHistory')}</p>`}`);
+  } catch {
+    mount(card, html`<h3>${t('updates.title')}</h3><p class="muted">${t('dashboard.notAvailable')}</p>`);
+  }
+}
+
 export function registerUpdatesView() {
   customElements.define('updates-view', UpdatesView);
 }

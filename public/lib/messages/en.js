@@ -976,6 +976,7 @@ export default {
   "updates.image": "Image",
   "updates.current": "Running",
   "updates.available": "Available",
+  "updates.availableCount": {"one": "container with an update", "other": "containers with an update"},
   "updates.checked": "Checked",
   "updates.checkedAgo": "checked {when}",
   "updates.notChecked": "Not checked yet.",

@@ -976,6 +976,7 @@ export default {
   "updates.image": "镜像",
   "updates.current": "当前运行",
   "updates.available": "可用版本",
+  "updates.availableCount": {"one": "个容器有可用更新", "other": "个容器有可用更新"},
   "updates.checked": "检查时间",
   "updates.checkedAgo": "{when}检查",
   "updates.notChecked": "尚未检查。",
