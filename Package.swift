@@ -60,6 +60,8 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Metrics", package: "swift-metrics"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
+                    // Template files' `x-jarvis` blocks (Compose reads the rest).
+                    .product(name: "Yams", package: "Yams"),
                 ],
                 swiftSettings: settings),
         .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", "Schedule", .product(name: "Metrics", package: "swift-metrics")],

@@ -299,6 +299,7 @@ enum Migrations {
         registerNotifications(&migrator)
         registerJobs(&migrator)
         registerResourceHistory(&migrator)
+        registerTemplates(&migrator)
         return migrator
     }
 }

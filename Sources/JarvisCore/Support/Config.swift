@@ -61,6 +61,10 @@ public struct JarvisConfig: Sendable {
     public var notifyDiskBytes: Int64
     /// Job runs running at once across all jobs (the scheduler's global cap).
     public var jobConcurrency: Int
+    /// The built-in app templates (one folder per template); found next to the binaries when not set.
+    public var templatesDir: String
+    /// Largest template list (Portainer JSON) an upload or fetch may be.
+    public var templateListMaxBytes: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -73,6 +77,7 @@ public struct JarvisConfig: Sendable {
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
         "notify_retry_seconds", "notify_max_attempts", "notify_certificate_days", "notify_disk_bytes",
         "job_concurrency",
+        "templates_dir", "template_list_max_bytes",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -131,7 +136,18 @@ public struct JarvisConfig: Sendable {
         notifyCertificateDays = try Self.int(values, "notify_certificate_days", default: 30, range: 0...3650)
         notifyDiskBytes = Int64(try Self.int(values, "notify_disk_bytes", default: 0, range: 0...(1 << 60)))
         jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
+        templatesDir = values["templates_dir"] ?? Self.defaultTemplatesDir()
+        templateListMaxBytes = try Self.int(values, "template_list_max_bytes", default: 4 << 20, range: 1024...(64 << 20))
         self.source = source
+    }
+
+    /// `<prefix>/share/jarvis/templates` of an installed binary, or the repository's `templates/` for one run from `.build`.
+    static func defaultTemplatesDir() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "/").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let candidates = [executable + "/../share/jarvis/templates", executable + "/../../templates", executable + "/../../../templates",
+                          FileManager.default.currentDirectoryPath + "/templates", "/usr/local/share/jarvis/templates", "/usr/share/jarvis/templates"]
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0 + "/postgres/compose.yaml") }
+        return URL(fileURLWithPath: found ?? "/usr/local/share/jarvis/templates").standardizedFileURL.path
     }
 
     static func parse(_ text: String, path: String) throws -> [String: String] {

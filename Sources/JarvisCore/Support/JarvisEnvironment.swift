@@ -21,6 +21,8 @@ public final class JarvisEnvironment: Sendable {
     public let notifier: Notifier
     /// Scheduled jobs and their runs.
     public let jobs: JobService
+    /// The app template catalog and deploys from it.
+    public let templates: TemplateService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -46,6 +48,8 @@ public final class JarvisEnvironment: Sendable {
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
         jobs = JobService(database: database, hosts: hosts)
+        templates = TemplateService(catalog: TemplateCatalog(templatesDir: config.templatesDir, database: database), database: database,
+                                    hosts: hosts, maxListBytes: config.templateListMaxBytes)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).
