@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], swiftSettings: settings),
         .testTarget(name: "ComposeTests", dependencies: ["Compose"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),
-        .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+        .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", "Compose", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
         .testTarget(name: "JarvisAPITests", dependencies: ["JarvisAPI", "DockerEngine"], swiftSettings: settings),
     ]
 )
