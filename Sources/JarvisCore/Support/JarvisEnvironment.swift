@@ -48,7 +48,8 @@ public final class JarvisEnvironment: Sendable {
         hosts = HostRegistry(database: database, config: config, tasks: tasks, logger: logger)
         hostManagement = HostService(registry: hosts)
         jobs = JobService(database: database, hosts: hosts)
-        templates = TemplateService(catalog: TemplateCatalog(templatesDir: config.templatesDir, database: database), database: database,
+        templates = TemplateService(catalog: TemplateCatalog(templatesDir: config.templatesDir, localDir: config.dataDir + "/templates",
+                                                                    database: database), database: database,
                                     hosts: hosts, maxListBytes: config.templateListMaxBytes)
     }
 

@@ -2,13 +2,16 @@ import Foundation
 import JarvisStore
 
 /// Every template a user may see: the built-in folder (`templates_dir`, one folder per template with
-/// its `compose.yaml`) and the imported lists' last good copies in the store.
+/// its `compose.yaml`), the site's own folder (`<data_dir>/templates`, source `local`: kept across
+/// upgrades, which replace the built-in folder), and the imported lists' last good copies in the store.
 public struct TemplateCatalog: Sendable {
     public let templatesDir: String
+    public let localDir: String?
     let database: AppDatabase
 
-    public init(templatesDir: String, database: AppDatabase) {
+    public init(templatesDir: String, localDir: String? = nil, database: AppDatabase) {
         self.templatesDir = templatesDir
+        self.localDir = localDir
         self.database = database
     }
 
@@ -18,14 +21,17 @@ public struct TemplateCatalog: Sendable {
         public var errors: [String]
     }
 
-    public func builtin() -> Builtin {
+    public func builtin() -> Builtin { Self.folder(templatesDir, source: "builtin") }
+
+    /// The templates of one folder: `<folder>/<name>/compose.yaml` each.
+    static func folder(_ directory: String, source: String) -> Builtin {
         var result = Builtin(templates: [], errors: [])
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: templatesDir)) ?? []).filter(StacksFolder.isValidName).sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter(StacksFolder.isValidName).sorted()
         for name in names {
-            let path = templatesDir + "/" + name + "/compose.yaml"
+            let path = directory + "/" + name + "/compose.yaml"
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
             do {
-                result.templates.append(try TemplateFormat.parse(text, id: name))
+                result.templates.append(try TemplateFormat.parse(text, id: name, source: source))
             } catch {
                 result.errors.append("\(path): \(error)")
             }
@@ -36,6 +42,7 @@ public struct TemplateCatalog: Sendable {
     /// Built-ins first, then each source's templates; admin-only entries only for admins.
     public func all(role: Role) -> [AppTemplate] {
         var templates = builtin().templates
+        if let localDir { templates += Self.folder(localDir, source: "local").templates }
         for source in (try? database.templateSources()) ?? [] {
             templates += Self.decodeTemplates(source.templates)
         }

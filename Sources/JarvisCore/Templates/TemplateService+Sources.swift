@@ -37,8 +37,8 @@ extension TemplateService {
 
     /// Imports an uploaded Portainer list (v2 or v3) under `name`; nothing is stored when it does not convert.
     public func importList(name: String, data: Data, by principal: Principal) throws -> TemplateSourceView {
-        guard StacksFolder.isValidName(name), name != "builtin" else {
-            throw JarvisError.invalidField("name", "1 to 64 lowercase letters, digits, - or _ (not builtin)")
+        guard StacksFolder.isValidName(name), !["builtin", "local"].contains(name) else {
+            throw JarvisError.invalidField("name", "1 to 64 lowercase letters, digits, - or _ (not builtin or local)")
         }
         guard data.count <= maxListBytes else { throw JarvisError(413, "too_large", "a template list may be at most \(maxListBytes) bytes").field("file") }
         let converted = try PortainerImport.convert(data, source: name)
