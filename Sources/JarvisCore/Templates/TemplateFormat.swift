@@ -92,10 +92,13 @@ public enum TemplateFormat {
         if type == .select {
             guard let options = map["options"] as? [Any], !options.isEmpty else { throw TemplateFormatError("\(path).options", "a select needs options") }
             for (index, option) in options.enumerated() {
-                if let text = try scalar(option, "\(path).options[\(index)]") {
-                    field.options.append(.init(value: text, label: text))
-                } else if let object = option as? [String: Any], let value = try scalar(object["value"], "\(path).options[\(index)].value") {
+                if let object = option as? [String: Any] {
+                    guard let value = try scalar(object["value"], "\(path).options[\(index)].value") else {
+                        throw TemplateFormatError("\(path).options[\(index)].value", "required")
+                    }
                     field.options.append(.init(value: value, label: try scalar(object["label"], "\(path).options[\(index)].label") ?? value))
+                } else if let text = try scalar(option, "\(path).options[\(index)]") {
+                    field.options.append(.init(value: text, label: text))
                 } else {
                     throw TemplateFormatError("\(path).options[\(index)]", "a value, or {value, label}")
                 }
