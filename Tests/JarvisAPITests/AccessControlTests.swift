@@ -145,6 +145,7 @@ final class AccessControlTests: XCTestCase {
         "GET /api/v1/template-sources": .role(.admin),
         "POST /api/v1/template-sources": .role(.admin),
         "GET /api/v1/template-sources/{id}": .role(.admin),
+        "POST /api/v1/template-sources/{id}/refresh": .role(.admin),
         "DELETE /api/v1/template-sources/{id}": .role(.admin),
         "GET /api/v1/stacks/{name}/template": .role(.viewer),
     ]

@@ -357,3 +357,58 @@ services:
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["code"] == "admin_required"
     assert not os.path.exists(os.path.join(STACKS, stack))
+
+
+def test_a_list_fetched_from_a_url_keeps_its_last_good_copy_when_a_fetch_fails(client):
+    import http.server
+    import threading
+    state = {"status": 200, "body": json.dumps({"version": "2", "templates": [
+        {"type": 1, "title": "Served", "description": "from a URL", "image": WEB_IMAGE}]}).encode()}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(state["status"])
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(state["body"])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/templates.json"
+    name = "url" + tag()
+    try:
+        added = client.post("/template-sources", json={"name": name, "url": url})
+        assert added.status_code == 201, added.text
+        source = added.json()
+        assert source["url"] == url and source["templates"] == 1 and source["last_error"] is None
+        assert [item["title"] for item in client.get("/templates", params={"source": name}).json()["items"]] == ["Served"]
+        # The list changes: a fetch picks it up.
+        state["body"] = json.dumps({"version": "2", "templates": [
+            {"type": 1, "title": "Served", "description": "from a URL", "image": WEB_IMAGE},
+            {"type": 1, "title": "Second", "description": "added later", "image": WEB_IMAGE}]}).encode()
+        refreshed = client.post(f"/template-sources/{source['id']}/refresh")
+        assert refreshed.status_code == 200 and refreshed.json()["templates"] == 2
+        # The server fails, then answers garbage: the last good copy stays, the error is shown.
+        state["status"] = 500
+        failed = client.post(f"/template-sources/{source['id']}/refresh").json()
+        assert failed["templates"] == 2 and "500" in failed["last_error"]
+        state["status"], state["body"] = 200, b"not json"
+        failed = client.post(f"/template-sources/{source['id']}/refresh").json()
+        assert failed["templates"] == 2 and failed["last_error"]
+        assert len(client.get("/templates", params={"source": name}).json()["items"]) == 2
+        # Too large a list is cut off, not read whole.
+        state["body"] = b" " * (5 << 20)
+        failed = client.post(f"/template-sources/{source['id']}/refresh").json()
+        assert failed["templates"] == 2 and "larger" in failed["last_error"]
+        # A URL that does not answer a list is refused when added: nothing stored.
+        refused = client.post("/template-sources", json={"name": name + "b", "url": "http://127.0.0.1:9/none"})
+        assert refused.status_code == 400 and refused.json()["error"]["field"] == "url"
+        assert name + "b" not in {item["name"] for item in client.get("/template-sources").json()["items"]}
+    finally:
+        server.shutdown()
+        for item in client.get("/template-sources").json()["items"]:
+            if item["name"] == name:
+                client.delete(f"/template-sources/{item['id']}")

@@ -23,6 +23,8 @@ enum TemplateRoutes {
         let name: String?
         /// The Portainer list's text (the uploaded file as it is).
         let content: String?
+        /// Or where to fetch it (again on jarvis-sse's schedule).
+        let url: String?
     }
 
     static func routes(_ environment: JarvisEnvironment) -> [Route] {
@@ -59,17 +61,27 @@ enum TemplateRoutes {
             Route("GET", "/api/v1/template-sources", access: .role(.admin)) { _ in
                 try .json(SourceList(items: try templates.sources()))
             },
-            Route("POST", "/api/v1/template-sources", access: .role(.admin), audit: "template_source.add") { context in
+            Route("POST", "/api/v1/template-sources", access: .role(.admin), audit: "template_source.add", long: true) { context in
                 let request = try context.decode(ImportRequest.self)
                 context.audit = AuditEvent(action: "template_source.add", resourceType: "template_source", resourceName: request.name)
                 guard let name = request.name, !name.isEmpty else { throw JarvisError.invalidField("name", "name the list") }
+                if let url = request.url, !url.isEmpty {
+                    guard request.content == nil else { throw JarvisError.invalidField("content", "give either url or content") }
+                    return try .json(try await templates.addSource(name: name, url: url, by: context.principal!), status: 201)
+                }
                 guard let content = request.content, !content.isEmpty else {
-                    throw JarvisError.invalidField("content", "the Portainer template list (JSON) as text")
+                    throw JarvisError.invalidField("content", "the Portainer template list (JSON) as text, or a url")
                 }
                 return try .json(try templates.importList(name: name, data: Data(content.utf8), by: context.principal!), status: 201)
             },
             Route("GET", "/api/v1/template-sources/{id}", access: .role(.admin)) { context in
                 try .json(try templates.source(try sourceID(context)))
+            },
+            Route("POST", "/api/v1/template-sources/{id}/refresh", access: .role(.admin), audit: "template_source.refresh", long: true,
+                  readsBody: false) { context in
+                let id = try sourceID(context)
+                context.audit = AuditEvent(action: "template_source.refresh", resourceType: "template_source", resourceID: String(id))
+                return try .json(try await templates.refresh(id))
             },
             Route("DELETE", "/api/v1/template-sources/{id}", access: .role(.admin), audit: "template_source.remove", readsBody: false) { context in
                 let id = try sourceID(context)

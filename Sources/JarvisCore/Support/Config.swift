@@ -65,6 +65,8 @@ public struct JarvisConfig: Sendable {
     public var templatesDir: String
     /// Largest template list (Portainer JSON) an upload or fetch may be.
     public var templateListMaxBytes: Int
+    /// Hours between fetches of the template lists added by URL (jarvis-sse); 0 turns them off.
+    public var templateRefreshHours: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -77,7 +79,7 @@ public struct JarvisConfig: Sendable {
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
         "notify_retry_seconds", "notify_max_attempts", "notify_certificate_days", "notify_disk_bytes",
         "job_concurrency",
-        "templates_dir", "template_list_max_bytes",
+        "templates_dir", "template_list_max_bytes", "template_refresh_hours",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -138,6 +140,7 @@ public struct JarvisConfig: Sendable {
         jobConcurrency = try Self.int(values, "job_concurrency", default: 50, range: 1...1000)
         templatesDir = values["templates_dir"] ?? Self.defaultTemplatesDir()
         templateListMaxBytes = try Self.int(values, "template_list_max_bytes", default: 4 << 20, range: 1024...(64 << 20))
+        templateRefreshHours = try Self.int(values, "template_refresh_hours", default: 24, range: 0...(24 * 365))
         self.source = source
     }
 

@@ -28,8 +28,9 @@ class TemplatesView extends HTMLElement {
         <div class="toolbar"><h3>${t('templates.sources')}</h3></div>
         <p class="muted small">${t('templates.sourcesHelp')}</p>
         <form class="template-import" data-form="template-import">
-          <label>${t('templates.sourceName')} <input name="name" required pattern="[a-z0-9][a-z0-9_\\-]{0,63}" placeholder="community" data-testid="source-name"></label>
-          <label>${t('templates.sourceFile')} <input name="file" type="file" accept=".json,application/json" required data-testid="source-file"></label>
+          <label>${t('templates.sourceName')} <input name="name" required pattern="[a-z0-9][a-z0-9_\\-]{0,63}" placeholder="${t('templates.sourcePlaceholder')}" data-testid="source-name"></label>
+          <label>${t('templates.sourceFile')} <input name="file" type="file" accept=".json,application/json" data-testid="source-file"></label>
+          <label>${t('templates.sourceUrl')} <input name="url" type="url" placeholder="https://…" data-testid="source-url"></label>
           <button type="submit" data-testid="source-import">${t('templates.import')}</button>
         </form>
         <p class="error source-error" role="alert" hidden></p>
@@ -97,8 +98,10 @@ class TemplatesView extends HTMLElement {
     try { list = await api('GET', '/template-sources'); } catch (error) { this.showError('.source-error', error.message); return; }
     mount(this.querySelector('.template-source-list'), html`${list.items.map((source) => html`
       <li data-id="${source.id}" data-testid="source-row">
-        <strong>${source.name}</strong> <span class="muted small">${t('templates.sourceCount', { count: source.templates })} · ${dateTime(source.created_at)}</span>
+        <strong>${source.name}</strong> <span class="muted small">${t('templates.sourceCount', { count: source.templates })} · ${dateTime(source.fetched_at ?? source.created_at)}</span>
+        ${source.url ? html`<span class="muted small">${source.url}</span> <button class="ghost" data-action="refresh">${t('templates.refresh')}</button>` : ''}
         <button class="ghost danger" data-action="remove">${t('templates.remove')}</button>
+        ${source.last_error ? html`<p class="error small" data-testid="source-last-error">${t('templates.lastError', { message: source.last_error })}</p>` : ''}
         ${source.warnings.length ? html`<details><summary>${t('templates.warnings', { count: source.warnings.length })}</summary>
           <ul class="small">${source.warnings.map((warning) => html`<li>${warning}</li>`)}</ul></details>` : ''}
       </li>`)}`);
@@ -107,10 +110,12 @@ class TemplatesView extends HTMLElement {
   async importList() {
     const form = this.querySelector('.template-import');
     const file = form.elements.file.files[0];
-    if (!file) return;
+    const url = form.elements.url.value.trim();
+    if (!file && !url) { this.showError('.source-error', t('templates.fileOrUrl')); return; }
     try {
-      const content = await file.text();
-      await api('POST', '/template-sources', { name: form.elements.name.value.trim(), content });
+      const body = { name: form.elements.name.value.trim() };
+      if (url) body.url = url; else body.content = await file.text();
+      await api('POST', '/template-sources', body);
       form.reset();
       this.showError('.source-error', null);
     } catch (error) {
@@ -122,6 +127,13 @@ class TemplatesView extends HTMLElement {
   }
 
   async removeSource(event) {
+    const refresh = event.target.closest('[data-action=refresh]');
+    if (refresh) {
+      try { await api('POST', `/template-sources/${refresh.closest('li').dataset.id}/refresh`); } catch (error) { this.showError('.source-error', error.message); }
+      this.loadSources();
+      this.load();
+      return;
+    }
     const button = event.target.closest('[data-action=remove]');
     if (!button) return;
     const row = button.closest('li');
