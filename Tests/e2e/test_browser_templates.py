@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,10 +54,18 @@ def test_pick_fill_with_a_mistake_deploy_and_open_the_stack(browser, client):
         browser.get(BASE + "/#/templates")
         search = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=template-search]")))
         search.send_keys("Browser demo " + tag)
-        card = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, f'[data-testid=template-card][data-id="local.{name}"]')))
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=template-card]")) == 1)
+        wait.until(lambda d: [card.get_attribute("data-id") for card in d.find_elements(By.CSS_SELECTOR, "[data-testid=template-card]")]
+                   == [f"local.{name}"])
         shot(browser, "templates-list")
-        card.click()
+
+        def open_card(driver):
+            # The list is drawn again as the search settles: find the card afresh until a click lands.
+            try:
+                driver.find_element(By.CSS_SELECTOR, f'[data-testid=template-card][data-id="local.{name}"]').click()
+                return True
+            except (StaleElementReferenceException, NoSuchElementException):
+                return False
+        wait.until(open_card)
         wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid=template-title]"), "Browser demo"))
         stack_input = browser.find_element(By.CSS_SELECTOR, "[data-testid=deploy-stack]")
         stack_input.clear()

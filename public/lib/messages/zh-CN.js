@@ -1092,7 +1092,7 @@ export default {
   "templates.sources": "模板列表",
   "templates.sourcesHelp": "导入 Portainer 应用模板列表（第 2 或第 3 版，JSON）。无法部署的条目会列出原因。",
   "templates.sourceName": "名称",
-  "templates.sourcePlaceholder": "community",
+  "templates.sourcePlaceholder": "社区列表",
   "templates.sourceUrl": "或 URL",
   "templates.refresh": "重新获取",
   "templates.lastError": "上次获取失败（保留之前的列表）：{message}",
