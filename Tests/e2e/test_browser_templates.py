@@ -54,8 +54,9 @@ def test_pick_fill_with_a_mistake_deploy_and_open_the_stack(browser, client):
         browser.get(BASE + "/#/templates")
         search = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=template-search]")))
         search.send_keys("Browser demo " + tag)
-        wait.until(lambda d: [card.get_attribute("data-id") for card in d.find_elements(By.CSS_SELECTOR, "[data-testid=template-card]")]
-                   == [f"local.{name}"])
+        WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: [card.get_attribute("data-id") for card in d.find_elements(By.CSS_SELECTOR, "[data-testid=template-card]")]
+            == [f"local.{name}"])
         shot(browser, "templates-list")
 
         def open_card(driver):
