@@ -103,6 +103,10 @@ public final class TemplateService: Sendable {
         }
         if host.record.isArchived { throw JarvisError(409, "host_archived", "host \(host.name) is archived; unarchive it to use it").field("host") }
         try host.requireOnline()
+        // A read-only engine would refuse the containers after the folder was written: refuse before.
+        if host.record.readOnly || host.docker.readOnly {
+            throw JarvisError(403, "read_only", "host \(host.name) is read-only: nothing can be deployed on it").field("host")
+        }
         let stack = request.stack ?? template.defaultStack
         let path: String
         do {
