@@ -335,7 +335,7 @@ def test_viewers_may_not_deploy_and_anonymous_callers_are_refused(client, anonym
     assert not os.path.exists(os.path.join(STACKS, stack))
 
 
-def test_an_operator_cannot_deploy_what_they_could_not_write(client, templates):
+def test_an_operator_cannot_deploy_what_they_could_not_write(client, stacks, templates):
     name = "tpriv" + tag()
     templates.append(name)
     template = write_template(name, """\
@@ -357,6 +357,13 @@ services:
     assert refused.status_code == 403, refused.text
     assert refused.json()["error"]["code"] == "admin_required"
     assert not os.path.exists(os.path.join(STACKS, stack))
+    # What an operator may write, they may deploy: the task runs as them through the same door.
+    plain = secret_template(templates)
+    deployed = session.post(f"/templates/{plain}/deploy", json={"stack": stack, "values": {"port": free_port()}})
+    assert deployed.status_code == 202, deployed.text
+    stacks.append(stack)
+    task = finished(client, deployed.json()["task_id"], timeout=90)
+    assert task["state"] == "succeeded", task
 
 
 def test_a_list_fetched_from_a_url_keeps_its_last_good_copy_when_a_fetch_fails(client):
