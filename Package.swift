@@ -60,6 +60,8 @@ let package = Package(
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Metrics", package: "swift-metrics"),
                     .product(name: "Prometheus", package: "swift-prometheus"),
+                    // Template files' `x-jarvis` blocks (Compose reads the rest).
+                    .product(name: "Yams", package: "Yams"),
                 ],
                 swiftSettings: settings),
         .target(name: "JarvisAPI", dependencies: ["JarvisCore", "JarvisStore", "Compose", "Schedule", .product(name: "Metrics", package: "swift-metrics")],
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], swiftSettings: settings),
         .testTarget(name: "ComposeTests", dependencies: ["Compose"], resources: [.copy("Fixtures")], swiftSettings: settings),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine"], swiftSettings: settings),
-        .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+        .testTarget(name: "JarvisCoreTests", dependencies: ["JarvisCore", "JarvisStore", "Compose", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
         .testTarget(name: "JarvisAPITests", dependencies: ["JarvisAPI", "DockerEngine"], swiftSettings: settings),
     ]
 )

@@ -35,6 +35,8 @@ import { registerDiskUsage } from './components/disk-usage/disk-usage.js';
 import { registerNotificationsView } from './components/notifications-view/notifications-view.js';
 import { registerNotifyBell } from './components/notify-bell/notify-bell.js';
 import { registerUpdatesView } from './components/updates-view/updates-view.js';
+import { registerTemplatesView } from './components/templates-view/templates-view.js';
+import { registerTemplatePage } from './components/template-page/template-page.js';
 import {
   SCOPED_SECTIONS, currentHost, forgetHosts, hostHash, hostInfo, isMultiHost, loadHosts, refreshHosts, route, setCurrentHost, watchHosts,
 } from './lib/hosts.js';
@@ -70,6 +72,8 @@ registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
 registerUpdatesView();
+registerTemplatesView();
+registerTemplatePage();
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -77,6 +81,7 @@ const PAGES = {
   '#/containers': { key: 'nav.containers', tag: 'containers-view', role: 'viewer' },
   '#/images': { key: 'nav.images', tag: 'images-view', role: 'viewer' },
   '#/stacks': { key: 'nav.stacks', tag: 'stacks-view', role: 'viewer' },
+  '#/templates': { key: 'nav.templates', tag: 'templates-view', role: 'viewer' },
   '#/volumes': { key: 'volumes.nav', tag: 'volumes-view', role: 'viewer' },
   '#/disk': { key: 'volumes.diskNav', tag: 'disk-usage', role: 'viewer' },
   '#/networks': { key: 'nav.networks', tag: 'networks-view', role: 'viewer' },
@@ -181,6 +186,9 @@ class JarvisApp extends HTMLElement {
     } else if (section === 'jobs' && id) {
       element = document.createElement(tab === 'edit' && RANK[this.user.role] >= RANK.operator ? 'job-form' : 'job-page');
       element.setAttribute('job-id', decodeURIComponent(id));
+    } else if (section === 'templates' && id) {
+      element = document.createElement('template-page');
+      element.setAttribute('template-id', decodeURIComponent(id));
     } else if (section === 'stacks' && id) {
       element = document.createElement('stack-page');
       element.setAttribute('stack', decodeURIComponent(id));

@@ -82,6 +82,13 @@ install_all() {
   [ -d "$sharedir/public" ] && mv "$sharedir/public" "$sharedir/public.old"
   mv "$sharedir/public.new" "$sharedir/public"
   rm -rf "$sharedir/public.old"
+  # The built-in app templates, replaced whole as the UI is.
+  rm -rf "$sharedir/templates.new"
+  cp -r templates "$sharedir/templates.new"
+  find "$sharedir/templates.new" -type d -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +
+  chown -R root:root "$sharedir/templates.new"
+  rm -rf "$sharedir/templates"
+  mv "$sharedir/templates.new" "$sharedir/templates"
   install -m 0644 README.md docs/*.md "$docdir/"
 
   # Config, data, keys, stacks.

@@ -23,7 +23,8 @@ public final class JarvisAPI: Sendable {
             + VolumeRoutes.routes(environment) + DiskUsageRoutes.routes(environment)
             + HistoryRoutes.routes(environment)
             + NotificationRoutes.routes(environment) + JobRoutes.routes(environment)
-            + NetworkRoutes.routes(environment) + UpdateRoutes.routes(environment) {
+            + NetworkRoutes.routes(environment) + UpdateRoutes.routes(environment)
+            + TemplateRoutes.routes(environment) {
             router.add(route)
             if route.hostScoped && !route.pattern.hasPrefix("/api/v1/hosts/") { router.add(route.scoped()) }
         }

@@ -300,6 +300,7 @@ enum Migrations {
         registerJobs(&migrator)
         registerResourceHistory(&migrator)
         registerUpdates(&migrator)
+        registerTemplates(&migrator)
         return migrator
     }
 }

@@ -155,6 +155,15 @@ final class AccessControlTests: XCTestCase {
         "DELETE /api/v1/stacks/{name}/update-policy": .role(.operator_),
         "GET /api/v1/hosts/{name}/update-policy": .role(.viewer),
         "PUT /api/v1/hosts/{name}/update-policy": .role(.admin),
+        "GET /api/v1/templates": .role(.viewer),
+        "GET /api/v1/templates/{id}": .role(.viewer),
+        "POST /api/v1/templates/{id}/deploy": .role(.operator_),
+        "GET /api/v1/template-sources": .role(.admin),
+        "POST /api/v1/template-sources": .role(.admin),
+        "GET /api/v1/template-sources/{id}": .role(.admin),
+        "POST /api/v1/template-sources/{id}/refresh": .role(.admin),
+        "DELETE /api/v1/template-sources/{id}": .role(.admin),
+        "GET /api/v1/stacks/{name}/template": .role(.viewer),
     ]
 
     /// Every engine route also answers under `/api/v1/hosts/{host}`, with the same role.

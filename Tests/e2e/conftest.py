@@ -57,6 +57,7 @@ PARALLEL = {
     "test_stacks.py": "its own stacks, found by name",
     "test_streams.py": "its own containers (the engine-stream count is serial)",
     "test_tasks.py": "its own images, tasks and registry credential (killing jarvis-sse is serial)",
+    "test_templates.py": "its own templates (site folder, own names), stacks, users and template list",
     "test_terminal.py": "its own containers, audit rows found by container id",
     "test_updates.py": "its own registry, images, containers, networks and users, found by name",
     "test_volumes.py": "its own volumes and users, found by name (prune, clean-ups and the memory measure are serial)",

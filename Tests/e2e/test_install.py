@@ -55,6 +55,7 @@ def test_install_into_a_staging_root_then_serve_from_it():
             "usr/local/bin/jarvisctl": ("root", "root", 0o755),
             "usr/local/share/jarvis/public/index.html": ("root", "root", 0o644),
             "usr/local/share/jarvis/public/lib/generated/xterm.js": ("root", "root", 0o644),
+            "usr/local/share/jarvis/templates/postgres/compose.yaml": ("root", "root", 0o644),
             "usr/local/share/doc/jarvis/install.md": ("root", "root", 0o644),
             "etc/jarvis": ("root", "jarvis", 0o750),
             "etc/jarvis/jarvis.conf": ("root", "jarvis", 0o640),

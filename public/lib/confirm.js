@@ -8,7 +8,9 @@ export async function withConfirmation(method, path, body) {
   try {
     return await api(method, path, body);
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 428 || !error.confirmation) throw error;
+    // 409 stack_required: a stack that running stacks require; the server's summary names them.
+    const confirmable = error instanceof ApiError && (error.status === 428 || (error.status === 409 && error.code === 'stack_required'));
+    if (!confirmable || !error.confirmation) throw error;
     if (!await ask(error.confirmation)) return undefined;
     return api(method, path, body, { headers: { 'X-Confirmation-Token': error.confirmation.token } });
   }

@@ -29,12 +29,28 @@ enum StackRoutes {
                 return try .json(try context.host.stacks.create(files, by: context.principal!), status: 201)
             },
             Route("GET", "/api/v1/stacks/{name}", access: .role(.viewer)) { context in
-                try .json(try await context.host.stacks.document(context.parameter("name"), role: context.principal!.role))
+                let name = context.parameter("name")
+                let secrets = environment.templates.secretKeys(hostID: context.host.record.id, stack: name)
+                return try .json(try await context.host.stacks.document(name, role: context.principal!.role).maskingTemplateSecrets(secrets))
             },
             Route("PUT", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.save") { context in
                 let name = context.parameter("name")
                 context.audit = AuditEvent(action: "stack.save", resourceType: "stack", resourceName: name)
-                return try .json(try await context.host.stacks.save(name, try context.decode(StackFiles.self), by: context.principal!))
+                var files = try context.decode(StackFiles.self)
+                // A template's secrets come back masked from GET: the mask sent back keeps the value on disk.
+                let secrets = environment.templates.secretKeys(hostID: context.host.record.id, stack: name)
+                if !secrets.isEmpty, let env = files.env {
+                    files.env = TemplateSecretMask.restore(env, current: try await context.host.stacks.document(name, role: .admin).env, keys: secrets)
+                }
+                return try .json(try await context.host.stacks.save(name, files, by: context.principal!).maskingTemplateSecrets(secrets))
+            },
+            Route("GET", "/api/v1/stacks/{name}/template", access: .role(.viewer)) { context in
+                let name = context.parameter("name")
+                _ = try context.host.stacks.folder.folder(name)
+                guard let view = environment.templates.stackTemplate(hostID: context.host.record.id, stack: name, role: context.principal!.role) else {
+                    throw JarvisError.notFound("stack \(name) was not deployed from a template")
+                }
+                return try .json(view)
             },
             Route("DELETE", "/api/v1/stacks/{name}", access: .role(.operator_), audit: "stack.delete", readsBody: false) { context in
                 let name = context.parameter("name")
@@ -44,7 +60,9 @@ enum StackRoutes {
                     context.principal!, action: "stack.delete", targets: [name],
                     summary: "delete stack \(name) (its folder is moved to .deleted in the stacks folder)",
                     presented: context.request.header(ConfirmationService.header))
-                return try .json(Deleted(name: name, movedTo: try await context.host.stacks.delete(name)))
+                let movedTo = try await context.host.stacks.delete(name)
+                try? environment.database.forgetStackTemplate(hostID: context.host.record.id, stack: name)
+                return try .json(Deleted(name: name, movedTo: movedTo))
             },
             Route("POST", "/api/v1/stacks/{name}/adopt", access: .role(.admin), audit: "stack.adopt", readsBody: false) { context in
                 let name = context.parameter("name")
@@ -90,6 +108,10 @@ enum StackRoutes {
                         summary: "take stack \(name) down and delete its named volumes with their data",
                         presented: context.request.header(ConfirmationService.header))
                 }
+                // Stacks that running stacks require (`x-jarvis.requires`): 409 naming them, unless confirmed.
+                try await context.host.stacks.refuseWhileDependentsRun(name, operation, confirmations: environment.confirmations,
+                                                                      principal: context.principal!,
+                                                                      presented: context.request.header(ConfirmationService.header))
                 return try ImageRoutes.accepted(try await context.host.stacks.enqueue(name, operation, request, by: context.principal!), context)
             })
         }

@@ -51,6 +51,8 @@ struct StackExecutor: TaskExecutor {
         if params.operation == .up {
             let unsupported = EngineSpec(project: project, apiMinor: apiMinor).unsupportedByEngine()
             guard unsupported.isEmpty else { throw TaskFailure(unsupported.joined(separator: "; ")) }
+            // Stacks this one requires (`x-jarvis.requires`) come up first, healthy, in this task.
+            if params.services.isEmpty { try await StackRequires.startRequired(params, context: context, apiMinor: apiMinor) }
         }
         let observed = try await observer.observe(project)
         if params.operation == .up {

@@ -69,6 +69,12 @@ public struct JarvisConfig: Sendable {
     public var updateHealthTimeout: Int
     /// Registries spoken to over plain HTTP (host or host:port); every other one is HTTPS only.
     public var insecureRegistries: Set<String>
+    /// The built-in app templates (one folder per template); found next to the binaries when not set.
+    public var templatesDir: String
+    /// Largest template list (Portainer JSON) an upload or fetch may be.
+    public var templateListMaxBytes: Int
+    /// Hours between fetches of the template lists added by URL (jarvis-sse); 0 turns them off.
+    public var templateRefreshHours: Int
     /// Where the file came from, for messages.
     public var source: String
 
@@ -81,6 +87,7 @@ public struct JarvisConfig: Sendable {
         "stacks_dir", "backup_dir", "backup_keep", "host_check_interval", "host_check_concurrency", "allow_plain_tcp",
         "notify_retry_seconds", "notify_max_attempts", "notify_certificate_days", "notify_disk_bytes",
         "job_concurrency", "update_check_interval", "update_settle_seconds", "update_health_timeout", "insecure_registries",
+        "templates_dir", "template_list_max_bytes", "template_refresh_hours",
     ]
 
     public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -144,7 +151,19 @@ public struct JarvisConfig: Sendable {
         updateHealthTimeout = try Self.int(values, "update_health_timeout", default: 120, range: 1...3600)
         insecureRegistries = Set((values["insecure_registries"] ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+        templatesDir = values["templates_dir"] ?? Self.defaultTemplatesDir()
+        templateListMaxBytes = try Self.int(values, "template_list_max_bytes", default: 4 << 20, range: 1024...(64 << 20))
+        templateRefreshHours = try Self.int(values, "template_refresh_hours", default: 24, range: 0...(24 * 365))
         self.source = source
+    }
+
+    /// `<prefix>/share/jarvis/templates` of an installed binary, or the repository's `templates/` for one run from `.build`.
+    static func defaultTemplatesDir() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "/").resolvingSymlinksInPath().deletingLastPathComponent().path
+        let candidates = [executable + "/../share/jarvis/templates", executable + "/../../templates", executable + "/../../../templates",
+                          FileManager.default.currentDirectoryPath + "/templates", "/usr/local/share/jarvis/templates", "/usr/share/jarvis/templates"]
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0 + "/postgres/compose.yaml") }
+        return URL(fileURLWithPath: found ?? "/usr/local/share/jarvis/templates").standardizedFileURL.path
     }
 
     static func parse(_ text: String, path: String) throws -> [String: String] {

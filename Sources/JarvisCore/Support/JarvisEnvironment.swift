@@ -23,6 +23,8 @@ public final class JarvisEnvironment: Sendable {
     public let jobs: JobService
     /// Image update checks, policies, history, updates and rollbacks.
     public let updates: UpdateService
+    /// The app template catalog and deploys from it.
+    public let templates: TemplateService
 
     public static func start(config: JarvisConfig, logger: Logger) async throws -> JarvisEnvironment {
         try AppDatabase.holdInUse(config.databasePath)
@@ -49,6 +51,9 @@ public final class JarvisEnvironment: Sendable {
         hostManagement = HostService(registry: hosts)
         jobs = JobService(database: database, hosts: hosts)
         updates = UpdateService(database: database, hosts: hosts, tasks: tasks, config: config)
+        templates = TemplateService(catalog: TemplateCatalog(templatesDir: config.templatesDir, localDir: config.dataDir + "/templates",
+                                                                    database: database), database: database,
+                                    hosts: hosts, maxListBytes: config.templateListMaxBytes)
     }
 
     /// The default host's services (the unscoped routes, `jarvisctl`).
