@@ -22,20 +22,20 @@ struct StackUpdateExecutor: TaskExecutor {
     func run(_ context: TaskContext) async throws -> TaskOutcome {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let params = try decoder.decode(StackParams.self, from: Data(context.task.params.utf8))
+        let requested = try decoder.decode(StackParams.self, from: Data(context.task.params.utf8))
         let docker = context.docker
-        let before = try await running(params, docker: docker)
+        let before = try await running(requested, docker: docker)
         // The images running now stay tagged: a prune cannot take them, and a rollback tags them back.
         var kept: [String: String] = [:]
-        for entry in before { kept[entry.service] = try await ContainerUpdateExecutor.keep(entry.imageID, of: "\(params.stack)-\(entry.service)", docker: docker) }
+        for entry in before { kept[entry.service] = try await ContainerUpdateExecutor.keep(entry.imageID, of: "\(requested.stack)-\(entry.service)", docker: docker) }
         // Only images that came from a registry can be pulled again: built and loaded ones stay as they are.
         var pullable: [String] = []
         for entry in before where !((try? await docker.image(entry.imageID))?.repoDigests ?? []).isEmpty { pullable.append(entry.service) }
         guard !pullable.isEmpty else {
-            await context.log("no service of \(params.stack) runs an image from a registry: nothing to update")
-            return TaskOutcome(["stack": params.stack, "result": "up_to_date"])
+            await context.log("no service of \(requested.stack) runs an image from a registry: nothing to update")
+            return TaskOutcome(["stack": requested.stack, "result": "up_to_date"])
         }
-        var params = params
+        var params = requested
         params.services = pullable.sorted()
         var pull = params
         pull.operation = .pull

@@ -71,6 +71,12 @@ public struct UpdateChecker {
             if let stack = scope.stack, container.labels?[ComposeLabel.project] != stack { return false }
             return true
         }
+        // The list shows the image id once the tag moved on (someone pulled it here): the configured reference is in the inspect.
+        var configured: [String: String] = [:]
+        for container in chosen where Self.reference(container.image) == nil {
+            configured[container.id] = (try? await docker.container(container.id))?.config.image
+        }
+        let imageOf = { (container: ContainerSummary) in configured[container.id] ?? container.image }
         var summary = Summary(host: host.name)
         summary.containers = chosen.count
         var images: [String: ImageInspect] = [:]
@@ -79,7 +85,7 @@ public struct UpdateChecker {
         // The distinct references to ask about, each with the tag policy of the first container that watches it.
         var wanted: [String: Wanted] = [:]
         for container in chosen {
-            guard let reference = Self.reference(container.image), !reference.tag.hasPrefix("sha256:"),
+            guard let reference = Self.reference(imageOf(container)), !reference.tag.hasPrefix("sha256:"),
                   let image = (container.imageID.flatMap { images[$0] }), !(image.repoDigests ?? []).isEmpty else { continue }
             let tagPolicy = try policies.effective(container: container.name, stack: container.labels?[ComposeLabel.project],
                                                    labels: container.labels ?? [:]).tagPolicy
@@ -118,10 +124,10 @@ public struct UpdateChecker {
         for container in chosen {
             let stack = container.labels?[ComposeLabel.project]
             var record = UpdateCheckRecord(hostID: host.record.id, containerID: container.id, containerName: container.name, stack: stack,
-                                           service: container.labels?[ComposeLabel.service], image: container.image,
+                                           service: container.labels?[ComposeLabel.service], image: imageOf(container),
                                            state: UpdateState.unknown.rawValue, currentDigest: nil, checkedAt: now)
             let image = (container.imageID.flatMap { images[$0] })
-            guard let reference = Self.reference(container.image) else {
+            guard let reference = Self.reference(imageOf(container)) else {
                 record.reason = "runs an image id, not a name and tag: nothing to compare with a registry"
                 records.append(record)
                 continue
