@@ -30,7 +30,8 @@ def test_the_badge_then_an_update_with_its_progress_then_the_history(browser, cl
         button = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=container-update]")))
         button.click()
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".update-task task-progress")))
-        WebDriverWait(browser, 90).until(lambda d: cli("inspect", "-f", "{{.Image}}", name) == v2)
+        # While the old container is set aside the name is briefly free: "no such container" means "not yet".
+        WebDriverWait(browser, 90).until(lambda d: docker("inspect", "-f", "{{.Image}}", name, check=False) == v2)
         WebDriverWait(browser, 30).until(lambda d: "succeeded" in d.find_element(By.CSS_SELECTOR, ".update-task").text.lower()
                                          or d.find_elements(By.CSS_SELECTOR, ".update-task .state-succeeded"))
         shot(browser, "container-update")

@@ -98,7 +98,8 @@ struct StackUpdateExecutor: TaskExecutor {
             }
             try context.database.saveUpdateHistory(record)
         }
-        let result = ["stack": params.stack, "result": records.first?.result ?? "", "services": changed.map(\.service).joined(separator: ","),
+        let outcome = failure == nil ? "updated" : (restored ? "rolled_back" : "failed")
+        let result = ["stack": params.stack, "result": outcome, "services": changed.map(\.service).joined(separator: ","),
                       "rolled_back": restored ? "true" : "false", "reason": failure?.reason ?? ""]
         Notifier(database: context.database).emit(failure == nil ? .imageUpdated : (restored ? .imageUpdateRolledBack : .imageUpdateFailed),
                                                    target: params.stack,
