@@ -13,6 +13,8 @@ public enum OutboundClient {
         public var transportError: String?
         /// The final response's headers, names lowercased (a repeated header keeps its last value).
         public var headers: [String: String] = [:]
+        /// The answer was longer than `maxBody` and the request asked to fail then (`failOverMax`).
+        public var overflowed = false
 
         public func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
@@ -25,8 +27,11 @@ public enum OutboundClient {
         public var body: [UInt8]
         public var timeout: Int = 15
         public var verifyTLS = true
-        /// Bytes of the answer kept; the rest is read and dropped.
+        /// Bytes of the answer kept; the rest is read and dropped, or with `failOverMax` the transfer ends.
         public var maxBody = 65536
+        public var failOverMax = false
+        /// Redirects followed (http and https only); 0 answers the redirect itself.
+        public var maxRedirects = 0
         public var userAgent = "Jarvis-Notifications/1"
 
         public init(method: String = "POST", url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
@@ -69,6 +74,8 @@ public enum OutboundClient {
         var offset = 0
         var received: [UInt8] = []
         var maxBody = 65536
+        var failOverMax = false
+        var overflowed = false
         var headers: [String: String] = [:]
         init(upload: [UInt8]) { self.upload = upload }
     }
@@ -78,6 +85,12 @@ public enum OutboundClient {
         defer { curl_easy_cleanup(easy) }
         let buffers = Buffers(upload: request.body)
         buffers.maxBody = request.maxBody
+        buffers.failOverMax = request.failOverMax
+        if request.maxRedirects > 0 {
+            jarvis_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+            jarvis_curl_setopt_long(easy, CURLOPT_MAXREDIRS, request.maxRedirects)
+            jarvis_curl_setopt_long(easy, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
+        }
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
         for (name, value) in request.headers { headers = curl_slist_append(headers, "\(name): \(value)") }
@@ -145,7 +158,11 @@ public enum OutboundClient {
         jarvis_curl_setopt_write_function(easy) { data, size, count, context in
             let buffers = Unmanaged<Buffers>.fromOpaque(context!).takeUnretainedValue()
             let total = size * count
-            // Answers are kept for the log (the first 64 KB is plenty) or parsed (registry manifests).
+            // Answers are kept for the log (the first 64 KB is plenty) or parsed (registry manifests, template lists).
+            if buffers.failOverMax && buffers.received.count + total > buffers.maxBody {
+                buffers.overflowed = true
+                return 0  // curl ends the transfer with a write error
+            }
             if buffers.received.count < buffers.maxBody {
                 buffers.received.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(total, buffers.maxBody - buffers.received.count)))
             }
@@ -180,7 +197,7 @@ public enum OutboundClient {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            return Answer(status: status, body: body, transportError: message, headers: buffers.headers)
+            return Answer(status: status, body: body, transportError: message, headers: buffers.headers, overflowed: buffers.overflowed)
         }
         return Answer(status: status, body: body, transportError: nil, headers: buffers.headers)
     }
