@@ -19,11 +19,12 @@ harness_start() {
 # The settings the end-to-end files expect of the stack (scripts/test.sh and scripts/e2e.sh
 # start it the same way): a short terminal idle limit, so the idle-close test takes seconds;
 # a 64 MiB upload limit, so the oversize test sends little; fast host checks and notification
-# retries; a disk-use threshold every engine is above; the update tests' own registry over HTTP.
+# retries; a disk-use threshold every engine is above; the update tests' own registry and its
+# token-auth front over HTTP.
 harness_start_test_stack() {
   local port=$1
   JARVIS_TERMINAL_IDLE_SECONDS=10 JARVIS_UPLOAD_MAX_BYTES=67108864 JARVIS_HOST_CHECK_INTERVAL=2 JARVIS_NOTIFY_RETRY_SECONDS=1 \
-    JARVIS_NOTIFY_MAX_ATTEMPTS=3 JARVIS_NOTIFY_DISK_BYTES=1 JARVIS_INSECURE_REGISTRIES="127.0.0.1:$((port - 2990))" \
+    JARVIS_NOTIFY_MAX_ATTEMPTS=3 JARVIS_NOTIFY_DISK_BYTES=1 JARVIS_INSECURE_REGISTRIES="127.0.0.1:$((port - 2990)),127.0.0.1:$((port - 2989))" \
     harness_start_stack "$port"
 }
 

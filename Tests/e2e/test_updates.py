@@ -313,3 +313,85 @@ def test_a_stack_update_recreates_only_the_changed_service_and_puts_the_previous
         assert history[0]["result"] == "rolled_back" and history[0]["logs"], history[0]
     finally:
         cleanup(name)
+
+
+def test_a_registry_behind_the_bearer_token_flow_is_checked_with_the_saved_login(client, registry):
+    """A token realm this test serves: /v2/ answers 401 with a Bearer challenge until the client brings the
+    token that /token hands out for the right basic login; then requests go on to the real registry."""
+    import base64
+    import http.server
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    token = "tok-" + uuid.uuid4().hex
+    front = f"127.0.0.1:{PORT + 1}"
+    seen = []
+
+    class Front(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def answer(self, status, headers=(), body=b""):
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def handle_any(self):
+            authorization = self.headers.get("Authorization", "")
+            seen.append((self.command, self.path.split("?")[0], authorization.split(" ")[0]))
+            if self.path.startswith("/token"):
+                good = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+                query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                if authorization != good or query.get("scope") != ["repository:jv-upd/app:pull"] or query.get("service") != ["jv-front"]:
+                    return self.answer(401)
+                return self.answer(200, [("Content-Type", "application/json")], json.dumps({"token": token, "expires_in": 300}).encode())
+            if authorization != "Bearer " + token:
+                return self.answer(401, [("WWW-Authenticate", f'Bearer realm="http://{front}/token",service="jv-front",scope="repository:jv-upd/app:pull"')])
+            forward = urllib.request.Request(f"http://{REGISTRY}{self.path}", method=self.command,
+                                             headers={"Accept": self.headers.get("Accept", "*/*"),
+                                                      "Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()})
+            try:
+                with urllib.request.urlopen(forward, timeout=10) as upstream:
+                    body = upstream.read()
+                    keep = [(k, v) for k, v in upstream.headers.items() if k.lower() in ("docker-content-digest", "content-type")]
+                    return self.answer(upstream.status, keep, body)
+            except urllib.error.HTTPError as error:
+                return self.answer(error.code)
+
+        do_GET = do_HEAD = handle_any
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT + 1), Front)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    admin = client
+    saved = admin.post("/registries", json={"registry": front, "username": USER, "password": PASSWORD})
+    assert saved.status_code in (200, 201), saved.text
+    v1, _ = push(registry, "1.0", 1)
+    cli("tag", v1, f"{front}/jv-upd/app:1.0")
+    name = f"upd-token-{uuid.uuid4().hex[:6]}"
+    cli("run", "-d", "--name", name, "--label", "jarvis.e2e=1", f"{front}/jv-upd/app:1.0")
+    try:
+        check(client, container=name)
+        found = state_of(client, name)
+        assert found["state"] == "up_to_date", found
+        assert ("GET", "/token", "Basic") in seen, seen
+        assert ("HEAD", "/v2/jv-upd/app/manifests/1.0", "Bearer") in seen, seen
+        push(registry, "1.0", 2)
+        seen.clear()
+        check(client, container=name)
+        found = state_of(client, name)
+        assert found["state"] == "update_available", found
+        assert [s for s in seen if s[1] == "/token"] == [("GET", "/token", "Basic")], "one token per round, reused"
+        # Without the saved login the realm refuses: the state says why instead of guessing.
+        admin.delete(f"/registries/{saved.json()['id']}")
+        check(client, container=name)
+        found = state_of(client, name)
+        assert found["state"] == "unknown" and "login" in found["reason"], found
+    finally:
+        docker("rm", "-f", name, check=False)
+        server.shutdown()
+        admin.delete(f"/registries/{saved.json()['id']}")
