@@ -4,6 +4,7 @@ Chinese at desktop and phone width. Serial: it drives a browser (the registry co
 import time
 import uuid
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,8 +28,13 @@ def test_the_badge_then_an_update_with_its_progress_then_the_history(browser, cl
         browser.get(BASE + f"/#/containers?q={name}")
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-name="{name}"] [data-testid=update-badge]')))
         browser.get(BASE + f"/#/containers/{name}")
-        button = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=container-update]")))
-        button.click()
+        # The page redraws on the container's live events: click the button as it is now.
+        for _ in range(10):
+            try:
+                wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=container-update]"))).click()
+                break
+            except StaleElementReferenceException:
+                time.sleep(0.2)
         wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".update-task task-progress")))
         # While the old container is set aside the name is briefly free: "no such container" means "not yet".
         WebDriverWait(browser, 90).until(lambda d: docker("inspect", "-f", "{{.Image}}", name, check=False) == v2)
