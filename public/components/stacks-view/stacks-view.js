@@ -2,29 +2,13 @@ import { api } from '../../lib/api.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
-
-const STARTER = `services:
-  web:
-    image: nginx:stable
-    ports:
-      - "127.0.0.1:8080:80"
-    restart: unless-stopped
-`;
+import { registerStackCreate } from './stack-create.js';
 
 /** Stacks: the stacks folder and external Compose projects, with status; create a new one. */
 class StacksView extends HTMLElement {
   connectedCallback() {
     mount(this, html`
-      <section class="panel operator-only" data-form="create" hidden>
-        <form class="stack-create">
-          <h3>${t('stacks.new')}</h3>
-          <label>${t('stacks.name')} <input name="name" required pattern="[a-z0-9][a-z0-9_\\-]{0,63}" placeholder="myapp" data-testid="stack-name"></label>
-          <label>compose.yaml <textarea name="compose" rows="10" spellcheck="false" data-testid="stack-compose">${STARTER}</textarea></label>
-          <label>.env <textarea name="env" rows="3" spellcheck="false" placeholder="KEY=value"></textarea></label>
-          <ul class="issues"></ul>
-          <button type="submit" data-testid="stack-create">${t('common.create')}</button>
-        </form>
-      </section>
+      <section class="panel operator-only" data-form="create" hidden><stack-create></stack-create></section>
       <section class="panel">
         <div class="toolbar">
           <h2>${t('nav.stacks')} <span class="count" data-testid="stack-count"></span></h2>
@@ -32,7 +16,7 @@ class StacksView extends HTMLElement {
           <button class="operator-only" data-action="new" data-testid="new-stack">${t('stacks.new')}</button>
           <button class="ghost" data-action="refresh">${t('common.refresh')}</button>
         </div>
-        <p class="error banner" role="alert" hidden></p>
+        <p class="error banner stacks-error" role="alert" hidden></p>
         <div class="table-wrap">
           <table class="stacks">
             <thead><tr><th>${t('stacks.name')}</th><th>${t('stacks.status')}</th><th>${t('stacks.services')}</th><th>${t('nav.containers')}</th><th>${t('stacks.folder')}</th></tr></thead>
@@ -43,14 +27,14 @@ class StacksView extends HTMLElement {
     this.querySelector('[data-action=new]').addEventListener('click', () => {
       const form = this.querySelector('[data-form=create]');
       form.hidden = !form.hidden;
+      if (!form.hidden) this.querySelector('stack-create').show();
     });
     this.querySelector('[data-action=refresh]').addEventListener('click', () => this.load());
-    this.querySelector('form.stack-create').addEventListener('submit', (event) => this.create(event));
     this.load();
   }
 
   async load() {
-    const banner = this.querySelector('.error');
+    const banner = this.querySelector('.stacks-error');
     try {
       const { items, root } = await api('GET', engine('/stacks'));
       banner.hidden = true;
@@ -70,19 +54,9 @@ class StacksView extends HTMLElement {
       banner.hidden = false;
     }
   }
-
-  async create(event) {
-    event.preventDefault();
-    const form = event.target;
-    const body = { name: form.name.value.trim(), compose: form.compose.value, env: form.env.value };
-    try {
-      await api('POST', engine('/stacks'), body);
-      location.hash = hostHash(`/stacks/${encodeURIComponent(body.name)}`);
-    } catch (error) {
-      mount(form.querySelector('.issues'), html`${(error.issues ?? [{ message: error.message }]).map((issue) => html`
-        <li class="error">${issue.line ? t('stacks.issueLine', { line: issue.line }) : ''}${issue.path ? issue.path + ': ' : ''}${issue.message}</li>`)}`);
-    }
-  }
 }
 
-export function registerStacksView() { customElements.define('stacks-view', StacksView); }
+export function registerStacksView() {
+  registerStackCreate();
+  customElements.define('stacks-view', StacksView);
+}

@@ -1,0 +1,168 @@
+"""Forms in a real browser: the container form marks every field the server refuses at
+once, offers to pull a missing image and creates the container once it is in, and
+duplicates an existing container; the New stack editor validates as you type, flags
+${VAR}s the .env does not set, and warns before unsaved work is left behind."""
+import json
+import os
+import time
+import uuid
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import BASE, IMAGE, docker
+from test_browser import browser, browser_zh, login_as_admin, shot  # noqa: F401 (fixtures)
+
+DESKTOP, PHONE = (1366, 860), (376, 844)
+
+
+def at_widths(browser, name):
+    """Screenshots at desktop and phone width; returns the page's widths that overflow the window."""
+    wide = {}
+    for size, suffix in ((DESKTOP, ""), (PHONE, "-phone")):
+        browser.set_window_size(*size)
+        time.sleep(0.4)
+        shot(browser, name + suffix)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        if width > browser.execute_script("return window.innerWidth"):
+            wide[suffix or "desktop"] = width
+    browser.set_window_size(*DESKTOP)
+    return wide
+
+
+def field_errors(browser):
+    """{input name: its error text} for every field the form marked."""
+    notes = {}
+    for field in browser.find_elements(By.CSS_SELECTOR, "container-create .field"):
+        inputs = field.find_elements(By.CSS_SELECTOR, "[aria-invalid=true]")
+        errors = field.find_elements(By.CSS_SELECTOR, ".field-error")
+        if inputs and errors:
+            notes[inputs[0].get_attribute("name")] = errors[0].text
+    return notes
+
+
+def fill(form, values):
+    for name, value in values.items():
+        element = form.find_element(By.NAME, name)
+        element.clear()
+        element.send_keys(value)
+
+
+def created_names():
+    return set(docker("ps", "-a", "--format", "{{.Names}}").split())
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_every_refused_field_is_marked_at_once_beside_it(request, language):
+    browser = request.getfixturevalue("browser" if language == "en" else "browser_zh")
+    wait = WebDriverWait(browser, 20)
+    if language == "en":
+        login_as_admin(browser, wait)
+    else:
+        from test_browser import sign_in
+        browser.get(BASE + "/")
+        wait.until(EC.presence_of_element_located((By.NAME, "username")))
+        sign_in(browser, os.environ.get("JARVIS_E2E_PASSWORD", ""))
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+    name = "ui-form-" + uuid.uuid4().hex[:6]
+    browser.get(BASE + "/#/containers/new")
+    form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-form]")))
+    before = created_names()
+    fill(form, {"image": IMAGE, "name": name, "network": "none", "ports": "8080:80\n80:xx", "env": "A=1\nNOVALUE",
+                "memory": "lots", "cpus": "0", "working_dir": "relative"})
+    form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
+    wait.until(lambda d: len(field_errors(d)) >= 5)
+    notes = field_errors(browser)
+    assert set(notes) == {"ports", "env", "memory", "cpus", "working_dir"}, notes
+    line = "line 2" if language == "en" else "第 2 行"
+    assert notes["ports"].startswith(line) and notes["env"].startswith(line), notes
+    assert browser.switch_to.active_element.get_attribute("name") == "ports", "the first refused field has focus"
+    assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=create-error]").is_displayed(), "no banner for field errors"
+    assert created_names() == before
+    wide = at_widths(browser, f"create-invalid-{language}" if language != "en" else "create-invalid")
+    assert wide == {}, wide
+    # Fixed: the marks go and the container is made.
+    fill(form, {"ports": "", "env": "A=1", "memory": "32m", "cpus": "0.5", "working_dir": "/tmp", "command": "sleep 300"})
+    form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
+    try:
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=details-title]")
+                   and d.find_element(By.CSS_SELECTOR, "[data-testid=details-title]").text == name)
+        assert docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", name) == f"{32 << 20} 500000000"
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+@pytest.mark.skipif(not os.environ.get("JARVIS_E2E_REGISTRY"), reason="no private registry")
+def test_a_missing_image_is_pulled_from_the_form_and_then_the_container_is_created(browser, client):
+    registry = os.environ["JARVIS_E2E_REGISTRY"]
+    image = f"{registry}/jarvis/busybox:1.0"
+    docker("rmi", image, check=False)
+    saved = client.post("/registries", json={"registry": registry, "username": os.environ["JARVIS_E2E_REGISTRY_USER"],
+                                             "password": os.environ["JARVIS_E2E_REGISTRY_PASSWORD"]})
+    assert saved.status_code in (200, 201), saved.text
+    name = "ui-pulled-" + uuid.uuid4().hex[:6]
+    try:
+        wait = WebDriverWait(browser, 60)
+        login_as_admin(browser, wait)
+        browser.get(BASE + "/#/containers/new")
+        form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-form]")))
+        fill(form, {"image": image, "name": name, "network": "none", "command": "sleep 300"})
+        form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
+        offer = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=pull-offer]")))
+        assert field_errors(browser) == {"image": f"{image} is not on this host."}
+        assert image in offer.text
+        shot(browser, "create-image-missing")
+        offer.click()
+        progress = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-pull] [data-testid=task-progress]")))
+        assert progress.get_attribute("data-state") in ("queued", "running", "succeeded")
+        # The pull's task shows, and when it succeeds the create runs by itself.
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=details-title]")
+                   and d.find_element(By.CSS_SELECTOR, "[data-testid=details-title]").text == name)
+        assert docker("inspect", "-f", "{{.Config.Image}} {{.State.Running}}", name) == f"{image} true"
+    finally:
+        docker("rm", "-f", name, check=False)
+        docker("rmi", image, check=False)
+        if saved.status_code in (200, 201):
+            client.delete(f"/registries/{saved.json()['id']}")
+
+
+def test_duplicate_starts_the_form_from_the_container_and_leaves_the_original(browser, client):
+    tag = uuid.uuid4().hex[:6]
+    source = f"ui-dup-{tag}"
+    docker("volume", "create", f"ui-dup-data-{tag}")
+    docker("create", "--name", source, "--network", "none", "-e", "GREETING=hello world", "--label", "team=blue",
+           "--label", "com.docker.compose.project=other", "-m", "48m", "--cpus", "0.5", "--restart", "unless-stopped",
+           "-v", f"ui-dup-data-{tag}:/data:ro", "-w", "/data", IMAGE, "sh", "-c", "echo 'a b' && sleep 300")
+    copy = f"{source}-copy"
+    try:
+        wait = WebDriverWait(browser, 20)
+        login_as_admin(browser, wait)
+        browser.get(BASE + f"/#/containers/{source}")
+        wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "container-details [data-testid=duplicate]"))).click()
+        form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-form]")))
+        wait.until(lambda d: form.find_element(By.NAME, "image").get_attribute("value") == IMAGE)
+        value = lambda field: form.find_element(By.NAME, field).get_attribute("value")  # noqa: E731
+        assert value("name") == copy and value("network") == "none" and value("memory") == "48m" and value("cpus") == "0.5"
+        assert value("restart_policy") == "unless-stopped" and value("working_dir") == "/data"
+        assert value("command") == "sh -c 'echo '\\''a b'\\'' && sleep 300'"
+        assert "GREETING=hello world" in value("env").split("\n")
+        assert value("labels") == "team=blue", "Compose's labels stay with the original"
+        assert value("volumes") == f"ui-dup-data-{tag}:/data:ro"
+        notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=duplicate-notice]")
+        assert source in notice.text and source in browser.title
+        assert at_widths(browser, "create-duplicate") == {}
+        form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=details-title]")
+                   and d.find_element(By.CSS_SELECTOR, "[data-testid=details-title]").text == copy)
+        same = ["{{.HostConfig.Memory}}", "{{.HostConfig.NanoCpus}}", "{{.HostConfig.RestartPolicy.Name}}", "{{json .Config.Cmd}}",
+                "{{json .Config.Env}}", "{{json .Mounts}}", "{{.Config.WorkingDir}}", "{{.HostConfig.NetworkMode}}"]
+        for fmt in same:
+            assert docker("inspect", "-f", fmt, copy) == docker("inspect", "-f", fmt, source), fmt
+        labels = json.loads(docker("inspect", "-f", "{{json .Config.Labels}}", copy))
+        assert labels.get("team") == "blue" and not any(key.startswith("com.docker.compose") for key in labels)
+        assert docker("inspect", "-f", "{{.State.Status}}", source) == "created", "the original is untouched"
+    finally:
+        docker("rm", "-f", source, copy, check=False)
+        docker("volume", "rm", "-f", f"ui-dup-data-{tag}", check=False)
