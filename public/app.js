@@ -4,6 +4,7 @@ import { html, mount } from './lib/html.js';
 import { t, word } from './lib/i18n.js';
 import { languageSwitch, loadLanguage, wireLanguageSwitch } from './lib/preferences.js';
 import { mayLeave } from './lib/unsaved.js';
+import { watchBanners } from './lib/banners.js';
 import { registerLoginView } from './components/login-view/login-view.js';
 import { registerContainersView } from './components/containers-view/containers-view.js';
 import { registerLogPanel } from './components/log-panel/log-panel.js';
@@ -69,6 +70,7 @@ registerJobPage();
 registerResourceCharts();
 registerNotificationsView();
 registerNotifyBell();
+watchBanners(document.body, () => t('banner.dismiss'));
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {

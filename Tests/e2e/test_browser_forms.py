@@ -32,6 +32,22 @@ def at_widths(browser, name):
     return wide
 
 
+def open_in(request, language):
+    """A signed-in browser in `language`: Chinese signs in a new admin (the admin's own choice may be remembered as English)."""
+    browser = request.getfixturevalue("browser" if language == "en" else "browser_zh")
+    wait = WebDriverWait(browser, 20)
+    if language == "en":
+        login_as_admin(browser, wait)
+    else:
+        from test_browser import sign_in_as
+        client = request.getfixturevalue("client")
+        user, password = "zh-forms-" + uuid.uuid4().hex[:6], "zh-forms-password-1"
+        assert client.post("/users", json={"username": user, "password": password, "role": "admin"}).status_code == 201
+        sign_in_as(browser, wait, user, password)
+        assert browser.execute_script("return document.documentElement.lang") == "zh-CN"
+    return browser, wait
+
+
 def field_errors(browser):
     """{input name: its error text} for every field the form marked."""
     notes = {}
@@ -56,16 +72,7 @@ def created_names():
 
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_every_refused_field_is_marked_at_once_beside_it(request, language):
-    browser = request.getfixturevalue("browser" if language == "en" else "browser_zh")
-    wait = WebDriverWait(browser, 20)
-    if language == "en":
-        login_as_admin(browser, wait)
-    else:
-        from test_browser import sign_in
-        browser.get(BASE + "/")
-        wait.until(EC.presence_of_element_located((By.NAME, "username")))
-        sign_in(browser, os.environ.get("JARVIS_E2E_PASSWORD", ""))
-        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=current-user]")))
+    browser, wait = open_in(request, language)
     name = "ui-form-" + uuid.uuid4().hex[:6]
     browser.get(BASE + "/#/containers/new")
     form = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=create-form]")))
@@ -166,3 +173,83 @@ def test_duplicate_starts_the_form_from_the_container_and_leaves_the_original(br
     finally:
         docker("rm", "-f", source, copy, check=False)
         docker("volume", "rm", "-f", f"ui-dup-data-{tag}", check=False)
+
+
+CODEMIRROR = "document.querySelector('stack-create .CodeMirror').CodeMirror"
+
+
+def unload_is_held(browser):
+    """Whether the page's beforeunload handler asks the browser to hold the unload."""
+    return browser.execute_script("const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented;")
+
+
+def new_stack_issues(browser):
+    return [li.text for li in browser.find_elements(By.CSS_SELECTOR, "[data-testid=new-stack-issue]")]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_the_new_stack_editor_checks_as_you_type_flags_unset_variables_and_asks_before_leaving(request, language):
+    import shutil
+    browser, wait = open_in(request, language)
+    name = "st" + uuid.uuid4().hex[:8]
+    browser.get(BASE + "/#/stacks")
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=new-stack]"))).click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-create .CodeMirror"))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-name]").send_keys(name)
+    validity = lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=new-stack-validity]").text  # noqa: E731
+    # A mistake: the server's finding shows at its line while typing, before Create.
+    browser.execute_script(f"{CODEMIRROR}.setValue(arguments[0])", f"services:\n  web:\n    image: {IMAGE}\n    ports: ['80xx']\n")
+    wait.until(lambda d: validity(d) in ("1 error", "1 个错误"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-create .CodeMirror-lint-marker-error"))
+    assert any(("line 4" if language == "en" else "4") in text and "ports" in text for text in new_stack_issues(browser))
+    # A variable .env does not set is a warning with its line; one with a default is not.
+    text = (f"services:\n  web:\n    image: {IMAGE}\n    command: [sleep, '300']\n    environment:\n"
+            "      PORT: ${WEB_PORT}\n      MODE: ${MODE:-quiet}\n      PRICE: $$5\n")
+    browser.execute_script(f"{CODEMIRROR}.setValue(arguments[0])", text)
+    wait.until(lambda d: len(new_stack_issues(d)) == 1 and "WEB_PORT" in new_stack_issues(d)[0])
+    assert ("line 6" if language == "en" else "6") in new_stack_issues(browser)[0] and "MODE" not in new_stack_issues(browser)[0]
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-create .CodeMirror-lint-marker-warning"))
+    suffix = "" if language == "en" else "-zh-CN"
+    assert at_widths(browser, "stack-new-warnings" + suffix) == {}
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=new-stack-env]").send_keys("WEB_PORT=8080")
+    wait.until(lambda d: new_stack_issues(d) == [])
+    assert validity(browser) in ("valid", "有效")
+
+    # Unsaved: another page asks; staying keeps the address and the text.
+    assert unload_is_held(browser), "a reload or a closed tab asks the browser's question"
+    browser.find_element(By.CSS_SELECTOR, ".topbar nav a[href$='/containers']").click()
+    dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=unsaved-dialog]")))
+    shot(browser, "stack-new-unsaved" + suffix)
+    dialog.find_element(By.CSS_SELECTOR, "[data-testid=dialog-cancel]").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=unsaved-dialog]"))
+    assert browser.execute_script("return location.hash").endswith("/stacks")
+    assert "WEB_PORT" in browser.execute_script(f"return {CODEMIRROR}.getValue()")
+    browser.find_element(By.CSS_SELECTOR, ".topbar nav a[href$='/containers']").click()
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=unsaved-dialog] [data-testid=dialog-confirm]"))).click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main > containers-view"))
+    assert not unload_is_held(browser), "the left form no longer holds the page"
+
+    # Created: nothing is unsaved any more, the stack page opens without a question.
+    browser.get(BASE + "/#/stacks")
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=new-stack]"))).click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-create .CodeMirror"))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-name]").send_keys(name)
+    browser.execute_script(f"{CODEMIRROR}.setValue(arguments[0])", text)
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=new-stack-env]").send_keys("WEB_PORT=8080")
+    try:
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=stack-create]").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "stack-page .CodeMirror"))
+        assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=unsaved-dialog]")
+        # The stack page flags the same thing once .env loses the variable, and asks before its edit is left.
+        browser.execute_script("document.querySelector('stack-page .CodeMirror').CodeMirror.setValue(arguments[0])",
+                               text.replace("${WEB_PORT}", "${WEB_PORTS}"))
+        wait.until(lambda d: "WEB_PORTS" in d.find_element(By.CSS_SELECTOR, "[data-testid=stack-issues]").text)
+        assert unload_is_held(browser)
+        browser.find_element(By.CSS_SELECTOR, "stack-page [data-tab=history]").click()
+        time.sleep(0.5)
+        assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=unsaved-dialog]"), "a tab of the same stack is not leaving"
+        browser.find_element(By.CSS_SELECTOR, ".topbar nav a[href$='/dashboard']").click()
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=unsaved-dialog] [data-testid=dialog-confirm]"))).click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main > dashboard-view"))
+    finally:
+        shutil.rmtree(os.path.join(os.environ["JARVIS_E2E_DATA_DIR"], "stacks", name), ignore_errors=True)

@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager } from '../../lib/pager.js';
@@ -64,7 +65,7 @@ class AuditView extends HTMLElement {
     params.set('page', this.page);
     const banner = this.querySelector('.banner');
     try {
-      const result = await api('GET', '/audit-logs?' + params);
+      const result = await loadList(this.querySelector('tbody'), 7, () => api('GET', '/audit-logs?' + params), () => this.load());
       const { items, total } = result;
       banner.hidden = true;
       this.querySelector('.count').textContent = total;

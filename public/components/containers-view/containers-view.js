@@ -1,4 +1,5 @@
 import { api, liveContainers } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askYes } from '../../lib/dialog.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
@@ -174,7 +175,7 @@ class ContainersView extends HTMLElement {
       { sort: 'name', order: 'asc', page: 1 });
     const banner = this.querySelector('.banner');
     try {
-      const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
+      const result = await loadList(this.querySelector('tbody'), 10, () => api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params), () => this.load());
       // A failed load's message goes once the list is back; an action's refusal (host_offline…) stays.
       if (this.loadFailed) banner.hidden = true;
       this.loadFailed = false;

@@ -1,4 +1,5 @@
 import { api, upload } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askChoice, askText, askYes } from '../../lib/dialog.js';
@@ -118,7 +119,7 @@ class ImagesView extends HTMLElement {
     if (q) params.set('q', q);
     if (dangling) params.set('dangling', dangling);
     try {
-      const result = await api('GET', engine('/images?' + params));
+      const result = await loadList(this.querySelector('table.images tbody'), 6, () => api('GET', engine('/images?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');

@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
@@ -62,7 +63,7 @@ class NetworksView extends HTMLElement {
       if (value) params.set(name, value);
     }
     try {
-      const result = await api('GET', engine('/networks?' + params));
+      const result = await loadList(this.querySelector('table.networks tbody'), 6, () => api('GET', engine('/networks?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.networks tbody');

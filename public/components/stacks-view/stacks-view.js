@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
@@ -36,7 +37,7 @@ class StacksView extends HTMLElement {
   async load() {
     const banner = this.querySelector('.stacks-error');
     try {
-      const { items, root } = await api('GET', engine('/stacks'));
+      const { items, root } = await loadList(this.querySelector('table.stacks tbody'), 5, () => api('GET', engine('/stacks')), () => this.load());
       banner.hidden = true;
       this.querySelector('.count').textContent = items.length;
       this.querySelector('.root').textContent = t('stacks.root', { root });

@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { ago } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { patchRows, showMessageRow } from '../../lib/live-rows.js';
@@ -59,7 +60,7 @@ class TasksView extends HTMLElement {
       if (value) params.set(name, value);
     }
     try {
-      const result = await api('GET', '/tasks?' + params);
+      const result = await loadList(this.querySelector('tbody'), 6, () => api('GET', '/tasks?' + params), () => this.load());
       this.querySelector('.count').textContent = result.total;
       this.querySelector('.state-counts').textContent =
         STATES.filter((s) => result.counts[s]).map((s) => t('tasks.stateCount', { count: result.counts[s], state: word('task.state', s) })).join(' · ');

@@ -1,4 +1,5 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes } from '../../lib/format.js';
@@ -122,7 +123,7 @@ class VolumesView extends HTMLElement {
     }
     if (params.get('sort') === 'size') params.set('order', 'desc');
     try {
-      const result = await api('GET', engine('/volumes?' + params));
+      const result = await loadList(this.querySelector('table.volumes tbody'), 6, () => api('GET', engine('/volumes?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.volumes tbody');
