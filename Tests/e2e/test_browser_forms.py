@@ -253,3 +253,129 @@ def test_the_new_stack_editor_checks_as_you_type_flags_unset_variables_and_asks_
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main > dashboard-view"))
     finally:
         shutil.rmtree(os.path.join(os.environ["JARVIS_E2E_DATA_DIR"], "stacks", name), ignore_errors=True)
+
+
+# Holds or fails the browser's requests whose address contains `part` (set on window.__hold).
+HOLD_FETCH = """
+if (!window.__realFetch) {
+  window.__realFetch = window.fetch;
+  window.fetch = async (url, options) => {
+    const rule = window.__hold && String(url).includes(window.__hold.part) ? window.__hold : null;
+    if (rule && rule.fail) throw new TypeError('Failed to fetch');
+    if (rule && rule.delay) await new Promise((resolve) => setTimeout(resolve, rule.delay));
+    return window.__realFetch(url, options);
+  };
+}
+window.__hold = arguments[0];
+"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_lists_show_skeletons_while_loading_and_retry_after_a_failure_and_banners_close(request, language):
+    browser, wait = open_in(request, language)
+    suffix = "" if language == "en" else "-zh-CN"
+    browser.get(BASE + "/#/dashboard")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "main > dashboard-view")))
+    # Slow: skeleton rows, the pager off, then the rows.
+    browser.execute_script(HOLD_FETCH, {"part": "/images?", "delay": 2500})
+    browser.execute_script("location.hash = '#/h/local/images'")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "images-view [data-testid=list-skeleton]"))
+    assert browser.find_element(By.CSS_SELECTOR, "images-view .pager [data-page='1']").get_attribute("disabled") is not None
+    assert browser.find_element(By.CSS_SELECTOR, "images-view table.images").get_attribute("aria-busy") == "true"
+    shot(browser, "list-loading" + suffix)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "images-view [data-testid=image-row]"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "images-view [data-testid=list-skeleton]")
+    # Failed: a row with Retry, and the banner with the reason.
+    browser.execute_script(HOLD_FETCH, {"part": "/volumes?", "fail": True})
+    browser.execute_script("location.hash = '#/h/local/volumes'")
+    retry = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "volumes-view [data-testid=list-retry]")))
+    banner = browser.find_element(By.CSS_SELECTOR, "volumes-view .banner")
+    assert banner.is_displayed()
+    assert at_widths(browser, "list-failed" + suffix) == {}
+    # The banner closes, and the same banner on the same page stays closed for the session.
+    banner.find_element(By.CSS_SELECTOR, "[data-testid=banner-close]").click()
+    assert not banner.is_displayed()
+    browser.execute_script("location.hash = '#/h/local/networks'")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "main > networks-view"))
+    browser.execute_script("location.hash = '#/h/local/volumes'")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "volumes-view [data-testid=list-retry]"))
+    time.sleep(0.3)
+    assert not browser.find_element(By.CSS_SELECTOR, "volumes-view .banner").is_displayed(), "closed for the session"
+    # Back online: Retry loads the list.
+    browser.execute_script(HOLD_FETCH, None)
+    browser.find_element(By.CSS_SELECTOR, "volumes-view [data-testid=list-retry]").click()
+    wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "volumes-view [data-testid=list-failed]"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "volumes-view table.volumes tbody tr"))
+
+
+def hash_query(browser):
+    import urllib.parse
+    fragment = browser.execute_script("return location.hash")
+    return dict(urllib.parse.parse_qsl(fragment.split("?", 1)[1])) if "?" in fragment else {}
+
+
+def test_the_other_lists_keep_filters_and_page_in_the_url_through_a_reload(browser, client):
+    wait = WebDriverWait(browser, 20)
+    login_as_admin(browser, wait)
+    tag = uuid.uuid4().hex[:6]
+    volume = f"ui-url-{tag}"
+    docker("volume", "create", volume)
+    try:
+        cases = [
+            ("images", "images-view", {"q": "jarvis-test"}, {"dangling": "1"}),
+            ("volumes", "volumes-view", {"q": volume}, {"dangling": "1", "sort": "size"}),
+            ("networks", "networks-view", {"q": "none"}, {"sort": "created"}),
+            ("tasks", "tasks-view", {}, {"state": "failed"}),
+            ("audit", "audit-view", {"action": "container."}, {"result": "failure"}),
+        ]
+        for page, view, typed, chosen in cases:
+            browser.get(BASE + f"/#/{page}")
+            wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"{view} tbody tr")))
+            for name, value in typed.items():
+                browser.find_element(By.CSS_SELECTOR, f"{view} [name={name}]").send_keys(value)
+            for name, value in chosen.items():
+                browser.execute_script("const s = arguments[0]; s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true}));"
+                                       "s.dispatchEvent(new Event('input', {bubbles: true}));",
+                                       browser.find_element(By.CSS_SELECTOR, f"{view} [name={name}]"), value)
+            wanted = {**typed, **chosen}
+            wait.until(lambda d: hash_query(d) == wanted, message=f"{page}: {hash_query(browser)}")
+            browser.refresh()
+            wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"{view} tbody tr")))
+            for name, value in wanted.items():
+                assert browser.find_element(By.CSS_SELECTOR, f"{view} [name={name}]").get_attribute("value") == value, (page, name)
+            assert hash_query(browser) == wanted, page
+        # The filter really applies after the reload: only the new (unused) volume.
+        browser.get(BASE + f"/#/volumes?q={volume}&dangling=1")
+        wait.until(lambda d: [r.get_attribute("data-name") for r in d.find_elements(By.CSS_SELECTOR, "[data-testid=volume-row]")] == [volume])
+    finally:
+        docker("volume", "rm", "-f", volume, check=False)
+
+
+def test_select_all_matching_reaches_beyond_the_page_with_one_confirmation(browser, client):
+    tag = uuid.uuid4().hex[:6]
+    names = [f"ui-bulk-{tag}-{i:02d}" for i in range(57)]
+    for name in names:
+        docker("create", "--name", name, "--network", "none", "--label", "jarvis.e2e=1", IMAGE, "true")
+    try:
+        wait = WebDriverWait(browser, 30)
+        login_as_admin(browser, wait)
+        browser.get(BASE + f"/#/containers?q=ui-bulk-{tag}")
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr[data-testid=container-row]")) == 50)
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=container-count]").text == "57"
+        browser.find_element(By.CSS_SELECTOR, "containers-view [name=all]").click()
+        matching = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=select-matching]")))
+        assert "57" in matching.text
+        assert "50" in browser.find_element(By.CSS_SELECTOR, "[data-testid=bulk-bar] .selected-count").text
+        matching.click()
+        wait.until(lambda d: "57" in d.find_element(By.CSS_SELECTOR, "[data-testid=bulk-bar] .selected-count").text)
+        assert not browser.find_element(By.CSS_SELECTOR, "[data-testid=select-matching]").is_displayed()
+        shot(browser, "containers-select-matching")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=bulk-bar] [data-bulk=remove]").click()
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "[data-testid=confirm-dialog]")))
+        assert "remove 57 containers" in dialog.text
+        dialog.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=container-count]").text == "0")
+        assert not [n for n in docker("ps", "-a", "--format", "{{.Names}}").split() if n.startswith(f"ui-bulk-{tag}")]
+    finally:
+        for name in names:
+            docker("rm", "-f", name, check=False)

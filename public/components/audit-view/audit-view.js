@@ -3,6 +3,9 @@ import { loadList } from '../../lib/list-state.js';
 import { html, mount } from '../../lib/html.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'action', 'user', 'result', 'ip', 'from', 'to'];
 
 /** The audit trail with its filters, paging and CSV/JSON export. */
 class AuditView extends HTMLElement {
@@ -33,6 +36,8 @@ class AuditView extends HTMLElement {
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same rows).
+    this.page = restoreListControls(this, LIST_FILTERS);
     let debounce;
     this.querySelector('.filters').addEventListener('input', () => {
       clearTimeout(debounce);
@@ -63,6 +68,7 @@ class AuditView extends HTMLElement {
       link.href = '/api/v1/audit-logs/export?' + exportParams;
     }
     params.set('page', this.page);
+    saveListControls(this, LIST_FILTERS, this.page);
     const banner = this.querySelector('.banner');
     try {
       const result = await loadList(this.querySelector('tbody'), 7, () => api('GET', '/audit-logs?' + params), () => this.load());

@@ -9,6 +9,9 @@ import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'dangling'];
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -97,6 +100,8 @@ class ImagesView extends HTMLElement {
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q'], selects: ['dangling'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
     this.querySelectorAll('[data-show]').forEach((button) => button.addEventListener('click', () => this.showForm(button.dataset.show)));
@@ -114,6 +119,7 @@ class ImagesView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     const q = this.querySelector('[name=q]').value.trim();
     const dangling = this.querySelector('[name=dangling]').value;
     if (q) params.set('q', q);

@@ -6,6 +6,9 @@ import { html, mount } from '../../lib/html.js';
 import { errorText, t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'driver', 'scope', 'dangling', 'stack', 'sort'];
 
 /** The subnets of a network, IPv4 then IPv6, each with its gateway. */
 export const pools = (network) => [...network.ipv4, ...network.ipv6].map((pool) => html`
@@ -49,6 +52,8 @@ class NetworksView extends HTMLElement {
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q', 'stack'], selects: ['driver', 'scope', 'dangling', 'sort'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
     this.load();
@@ -58,6 +63,7 @@ class NetworksView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['q', 'driver', 'scope', 'dangling', 'stack', 'sort']) {
       const value = this.querySelector(`[name=${name}]`).value.trim();
       if (value) params.set(name, value);

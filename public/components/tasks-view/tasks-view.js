@@ -5,6 +5,9 @@ import { html, mount } from '../../lib/html.js';
 import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['state', 'kind'];
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
@@ -35,6 +38,8 @@ class TasksView extends HTMLElement {
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: [], selects: ['state', 'kind'] });
     this.addEventListener('task-end', () => this.load());
     this.showDetail();
@@ -45,7 +50,7 @@ class TasksView extends HTMLElement {
   disconnectedCallback() { clearInterval(this.refresh); }
 
   showDetail() {
-    const id = location.hash.split('/')[2];
+    const id = location.hash.split('?')[0].split('/')[2];
     const detail = this.querySelector('.task-detail');
     if (!id) { detail.replaceChildren(); return; }
     const element = document.createElement('task-progress');
@@ -55,6 +60,7 @@ class TasksView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['state', 'kind']) {
       const value = this.querySelector(`[name=${name}]`).value;
       if (value) params.set(name, value);

@@ -7,6 +7,9 @@ import { html, mount } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'driver', 'label', 'dangling', 'sort'];
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -96,6 +99,8 @@ class VolumesView extends HTMLElement {
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q', 'driver', 'label'], selects: ['dangling', 'sort'] });
     const form = this.querySelector('form[data-form=create]');
     form.elements.kind.addEventListener('change', () => this.showKind());
@@ -117,6 +122,7 @@ class VolumesView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['q', 'driver', 'label', 'dangling', 'sort']) {
       const value = this.querySelector(`[name=${name}]`).value.trim();
       if (value) params.set(name, value);

@@ -118,6 +118,8 @@ export default {
   "containers.selectPage": "Select all on this page",
   "containers.select": "Select {name}",
   "containers.selected": {"one": "{count} selected", "other": "{count} selected"},
+  "containers.selectAllMatching": "Select all {count} matching",
+  "containers.selectFirstMatching": "Select the first {count} of {total} matching (one request takes {count})",
   "containers.loadFailed": "Could not load containers: {message}",
   "containers.none": "No containers match.",
   "containers.healthCheck": "health check",

@@ -118,6 +118,8 @@ export default {
   "containers.selectPage": "全选本页",
   "containers.select": "选择 {name}",
   "containers.selected": {"other": "已选择 {count} 个"},
+  "containers.selectAllMatching": "选择全部 {count} 个匹配项",
+  "containers.selectFirstMatching": "选择 {total} 个匹配项中的前 {count} 个（一次请求最多 {count} 个）",
   "containers.loadFailed": "无法加载容器：{message}",
   "containers.none": "没有匹配的容器。",
   "containers.healthCheck": "健康检查",
