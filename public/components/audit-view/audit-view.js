@@ -1,6 +1,7 @@
 import { api } from '../../lib/api.js';
 import { loadList } from '../../lib/list-state.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager } from '../../lib/pager.js';
 import { restoreListControls, saveListControls } from '../../lib/list-url.js';
@@ -29,7 +30,7 @@ class AuditView extends HTMLElement {
         </form>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
-          <table class="audit">
+          <table class="audit cards-on-phone">
             <thead><tr><th>${t('audit.time')}</th><th>${t('audit.user')}</th><th>${t('audit.action')}</th><th>${t('audit.target')}</th><th>${t('audit.result')}</th><th>IP</th><th>${t('audit.request')}</th></tr></thead>
             <tbody></tbody>
           </table>
@@ -87,6 +88,7 @@ class AuditView extends HTMLElement {
           <td class="muted">${e.ip ?? ''}</td>
           <td><code class="muted small">${(e.request_id ?? '').slice(0, 8)}</code></td>
         </tr>`)}` : html`<tr><td colspan="7" class="empty">${t('audit.none')}</td></tr>`);
+      labelCells(this.querySelector('tbody'));
     } catch (error) {
       banner.textContent = t('audit.loadFailed', { message: error.message });
       banner.hidden = false;

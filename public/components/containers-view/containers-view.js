@@ -86,7 +86,7 @@ class ContainersView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice stale-banner" role="status" data-testid="stale-banner" hidden></p>
         <div class="table-wrap">
-          <table class="containers">
+          <table class="containers cards-on-phone">
             <thead><tr>
               <th class="check operator-only"><input type="checkbox" name="all" aria-label="${t('containers.selectPage')}"></th>
               ${sortHeader('name')}<th>${t('containers.column.image')}</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}

@@ -93,7 +93,7 @@ class ImagesView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="images">
+          <table class="images cards-on-phone">
             <thead><tr><th>${t('images.tags')}</th><th>${t('common.id')}</th><th>${t('images.size')}</th><th>${t('common.created')}</th><th>${t('images.usedBy')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
             <tbody></tbody>
           </table>

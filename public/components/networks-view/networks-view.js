@@ -3,6 +3,7 @@ import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { errorText, t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
@@ -45,7 +46,7 @@ class NetworksView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="networks">
+          <table class="networks cards-on-phone">
             <thead><tr><th>${t('networks.name')}</th><th>${t('networks.driver')}</th><th>${t('networks.scope')}</th><th>${t('networks.subnets')}</th><th>${t('networks.containers')}</th><th>${t('networks.stack')}</th></tr></thead>
             <tbody></tbody>
           </table>
@@ -85,6 +86,7 @@ class NetworksView extends HTMLElement {
           <td data-testid="network-containers">${n.containers.length ? n.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}${c.ipv4_address ? ' ' + c.ipv4_address : ''}</a> `) : html`<span class="muted">—</span>`}</td>
           <td>${n.stack ? html`<a href="${hostHash('/stacks/' + encodeURIComponent(n.stack))}">${n.stack}</a>` : html`<span class="muted">—</span>`}</td>
         </tr>`)}`);
+      labelCells(body);
     } catch (error) {
       this.say(t('networks.loadFailed', { message: errorText(error) }));
     }

@@ -1,6 +1,7 @@
 import { api } from '../../lib/api.js';
 import { loadList } from '../../lib/list-state.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { registerStackCreate } from './stack-create.js';
@@ -19,7 +20,7 @@ class StacksView extends HTMLElement {
         </div>
         <p class="error banner stacks-error" role="alert" hidden></p>
         <div class="table-wrap">
-          <table class="stacks">
+          <table class="stacks cards-on-phone">
             <thead><tr><th>${t('stacks.name')}</th><th>${t('stacks.status')}</th><th>${t('stacks.services')}</th><th>${t('nav.containers')}</th><th>${t('stacks.folder')}</th></tr></thead>
             <tbody></tbody>
           </table>
@@ -50,6 +51,7 @@ class StacksView extends HTMLElement {
           <td>${t('stacks.runningOf', { running: stack.running, count: stack.containers })}</td>
           <td class="muted small">${stack.path ?? ''}</td>
         </tr>`)}` : html`<tr><td colspan="5" class="muted">${t('stacks.none')}</td></tr>`);
+      labelCells(this.querySelector('tbody'));
     } catch (error) {
       banner.textContent = error.message;
       banner.hidden = false;

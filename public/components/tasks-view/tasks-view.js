@@ -31,7 +31,7 @@ class TasksView extends HTMLElement {
         </div>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
-          <table class="tasks">
+          <table class="tasks cards-on-phone">
             <thead><tr><th>${t('tasks.task')}</th><th>${t('tasks.state')}</th><th>${t('tasks.by')}</th><th>${t('common.created')}</th><th>${t('tasks.took')}</th><th>${t('tasks.error')}</th></tr></thead>
             <tbody></tbody>
           </table>

@@ -4,6 +4,7 @@ import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
@@ -92,7 +93,7 @@ class VolumesView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="volumes">
+          <table class="volumes cards-on-phone">
             <thead><tr><th>${t('volumes.name')}</th><th>${t('volumes.driver')}</th><th>${t('volumes.size')}</th><th>${t('volumes.usedBy')}</th><th>${t('volumes.stack')}</th><th>${t('common.created')}</th></tr></thead>
             <tbody></tbody>
           </table>
@@ -143,6 +144,7 @@ class VolumesView extends HTMLElement {
           <td>${volume.stack ? html`<a href="${hostHash('/stacks/' + ref(volume.stack))}">${volume.stack}</a>` : html`<span class="muted">—</span>`}</td>
           <td class="muted">${volume.created ? new Date(volume.created).toLocaleString() : ''}</td>
         </tr>`)}`);
+      labelCells(body);
     } catch (error) {
       this.say(t('volumes.loadFailed', { message: error.message }));
     }

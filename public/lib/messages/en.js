@@ -381,6 +381,7 @@ export default {
   "task.steps": {"one": "{current} of {count} step", "other": "{current} of {count} steps"},
   "task.of": "{current} of {total}",
   "task.retry": "Retry",
+  "task.dismiss": "Dismiss",
   "task.download": "Download ({size})",
   "task.polling": "Live updates are not available on this server: progress refreshes every second.",
   "task.isRetry": "retry",

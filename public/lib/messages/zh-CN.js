@@ -381,6 +381,7 @@ export default {
   "task.steps": {"other": "第 {current} 步，共 {count} 步"},
   "task.of": "{current} / {total}",
   "task.retry": "重试",
+  "task.dismiss": "关闭",
   "task.download": "下载（{size}）",
   "task.polling": "此服务器不支持实时更新：进度每秒刷新一次。",
   "task.isRetry": "重试",
