@@ -79,10 +79,10 @@ class AuditView extends HTMLElement {
       renderPager(this, result);
       mount(this.querySelector('tbody'), items.length ? html`${items.map((e) => html`
         <tr data-testid="audit-row">
-          <td class="muted" title="${e.at}">${dateTime(e.at)}</td>
+          <td class="muted when" title="${e.at}">${dateTime(e.at)}</td>
           <td>${e.username ?? '—'} <small class="muted">${word('role', e.role)}</small></td>
           <td><code>${e.action}</code></td>
-          <td>${e.resource_name ?? e.resource_id ?? '—'}</td>
+          <td class="target" title="${e.resource_id ?? ''}">${e.resource_name ?? e.resource_id ?? '—'}</td>
           <td><span class="badge ${e.result === 'success' ? 'state-running' : 'state-failure'}">${word('audit.result', e.result)}</span>
               ${e.error ? html`<div class="muted small">${e.error}</div>` : ''}</td>
           <td class="muted">${e.ip ?? ''}</td>
