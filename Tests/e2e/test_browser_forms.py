@@ -78,6 +78,16 @@ def open_in(request, language):
     return browser, wait
 
 
+def submit_until(browser, form, done, attempts=3):
+    """Submits the create form until `done(driver)`; a POST that Chromium dropped (the banner says the connection was interrupted) is sent again."""
+    for attempt in range(attempts):
+        form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
+        WebDriverWait(browser, 30).until(lambda d: done(d) or d.find_element(By.CSS_SELECTOR, "[data-testid=create-error]").is_displayed())
+        if done(browser):
+            return
+        assert "interrupted" in browser.find_element(By.CSS_SELECTOR, "[data-testid=create-error]").text, "a refusal, not a dropped request"
+
+
 def field_errors(browser):
     """{input name: its error text} for every field the form marked."""
     notes = {}
@@ -194,9 +204,8 @@ def test_duplicate_starts_the_form_from_the_container_and_leaves_the_original(br
         notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=duplicate-notice]")
         assert source in notice.text and source in browser.title
         assert at_widths(browser, "create-duplicate") == {}
-        form.find_element(By.CSS_SELECTOR, "[data-testid=create-submit]").click()
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=details-title]")
-                   and d.find_element(By.CSS_SELECTOR, "[data-testid=details-title]").text == copy)
+        submit_until(browser, form, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=details-title]")
+                     and d.find_element(By.CSS_SELECTOR, "[data-testid=details-title]").text == copy)
         same = ["{{.HostConfig.Memory}}", "{{.HostConfig.NanoCpus}}", "{{.HostConfig.RestartPolicy.Name}}", "{{json .Config.Cmd}}",
                 "{{json .Config.Env}}", "{{json .Mounts}}", "{{.Config.WorkingDir}}", "{{.HostConfig.NetworkMode}}"]
         for fmt in same:
