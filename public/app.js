@@ -3,6 +3,8 @@ import { api } from './lib/api.js';
 import { html, mount } from './lib/html.js';
 import { t, word } from './lib/i18n.js';
 import { languageSwitch, loadLanguage, wireLanguageSwitch } from './lib/preferences.js';
+import { mayLeave } from './lib/unsaved.js';
+import { watchBanners } from './lib/banners.js';
 import { registerLoginView } from './components/login-view/login-view.js';
 import { registerContainersView } from './components/containers-view/containers-view.js';
 import { registerLogPanel } from './components/log-panel/log-panel.js';
@@ -74,6 +76,7 @@ registerNotifyBell();
 registerUpdatesView();
 registerTemplatesView();
 registerTemplatePage();
+watchBanners(document.body, () => t('banner.dismiss'));
 
 // Pages by hash, with the role each needs (the server enforces it; this only hides links).
 const PAGES = {
@@ -105,7 +108,7 @@ const pageLink = (hash) => SCOPED_SECTIONS.has(hash.slice(2)) ? hostHash(hash.sl
 class JarvisApp extends HTMLElement {
   async connectedCallback() {
     window.addEventListener('jarvis:signed-out', () => this.showLogin());
-    window.addEventListener('hashchange', () => { if (this.user) this.showConsole(); });
+    window.addEventListener('hashchange', (event) => { if (this.user) this.followRoute(event); });
     // A new language redraws the page from scratch: every component renders its text again.
     window.addEventListener('jarvis:language', () => { this.rerender(); });
     this.addEventListener('jarvis:signed-in', async () => { await loadLanguage(); this.showConsole(); });
@@ -116,6 +119,24 @@ class JarvisApp extends HTMLElement {
     } catch {
       this.showLogin();
     }
+  }
+
+  /**
+   * Another address: a page with unsaved work asks before it is left (a tab or filter change
+   * inside the same page does not leave it); staying puts the old address back.
+   */
+  async followRoute(event) {
+    const page = (url) => {
+      const { host, path } = route(new URL(url).hash);
+      return `${host ?? ''}:${path.split('/').slice(1, 3).join('/')}`;
+    };
+    if (this.restoring) { this.restoring = false; return; }
+    if (page(event.oldURL) !== page(event.newURL) && !await mayLeave()) {
+      this.restoring = true;
+      location.replace(event.oldURL);
+      return;
+    }
+    this.showConsole();
   }
 
   /** Draws the current page again (after a language change). */

@@ -90,6 +90,16 @@ final class ContainerSpecTests: XCTestCase {
         XCTAssertThrowsError(try ShellWords.split("echo 'open"))
     }
 
+    func testEveryProblemIsReportedAtOnceWithItsField() {
+        XCTAssertThrowsError(try ContainerSpec.validate(try request(
+            #"{"image": "a b", "ports": ["80", "80:xx"], "env": ["A=1", "NOVALUE"], "memory": "lots", "cpus": 0}"#))) { error in
+            let error = error as? JarvisError
+            XCTAssertEqual(error?.field, "image", "the first problem is the error itself")
+            XCTAssertEqual(error?.issues?.map(\.path), ["image", "env[1]", "ports[1]", "memory", "cpus"])
+            XCTAssertEqual(error?.issues?[2].message.hasPrefix("invalid port"), true, "the message without the field in front")
+        }
+    }
+
     func testEveryFieldIsCheckedAndNamed() {
         XCTAssertEqual(field(of: #"{"image": ""}"#), "image")
         XCTAssertEqual(field(of: #"{"image": "a b"}"#), "image")

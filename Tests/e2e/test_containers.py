@@ -83,7 +83,7 @@ def _get(url):
     ({"image": IMAGE, "volumes": ["/etc/../root:/x"]}, "volumes[0]", "invalid_field"),
     ({"image": IMAGE, "restart_policy": "sometimes"}, "restart_policy", "invalid_field"),
     ({"image": IMAGE, "network": "no-such-network"}, "network", "invalid_field"),
-    ({"image": "no-such/image:1"}, "image", "invalid_field"),
+    ({"image": "no-such/image:1"}, "image", "image_not_found"),
     ({"image": IMAGE, "command": "echo 'unterminated"}, "command", "invalid_field"),
 ])
 @pytest.mark.serial  # compares all containers of the engine

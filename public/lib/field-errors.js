@@ -27,7 +27,8 @@ export function showFieldErrors(form, problems) {
     (input.closest('label') ?? input).after(note);
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', note.id);
-    first ??= input;
+    // Focus goes to the refused field that comes first in the form, whatever the server's order.
+    if (!first || first.compareDocumentPosition(input) & Node.DOCUMENT_POSITION_PRECEDING) first = input;
   });
   first?.focus();
   return unplaced;

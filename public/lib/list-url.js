@@ -18,3 +18,27 @@ export function saveListParams(values, defaults = {}) {
   const next = params.size ? `${base}?${params}` : base;
   if (next !== location.hash) history.replaceState(history.state, '', next);
 }
+
+/** Puts the URL's values into `root`'s named filter controls; returns the URL's page (1 when absent). */
+export function restoreListControls(root, names, params = listParams()) {
+  for (const name of names) {
+    const control = root.querySelector(`[name=${name}]`);
+    const value = params.get(name);
+    if (!control || value == null) continue;
+    if (control.type === 'checkbox') control.checked = value === '1'; else control.value = value;
+  }
+  return Math.max(1, Number.parseInt(params.get('page'), 10) || 1);
+}
+
+/** Writes `root`'s named controls and `page` into the URL; a select's first option and page 1 are left out. */
+export function saveListControls(root, names, page) {
+  const values = { page };
+  const defaults = { page: 1 };
+  for (const name of names) {
+    const control = root.querySelector(`[name=${name}]`);
+    if (!control) continue;
+    values[name] = control.type === 'checkbox' ? control.checked : control.value.trim();
+    if (control.tagName === 'SELECT') defaults[name] = control.options[0]?.value ?? '';
+  }
+  saveListParams(values, defaults);
+}

@@ -10,6 +10,7 @@ const template = document.createElement('template');
  */
 export function patchRows(tbody, rows) {
   const focused = tbody.contains(document.activeElement) ? focusPath(document.activeElement) : null;
+  const label = labeller(tbody);
   const existing = new Map();
   for (const tr of tbody.querySelectorAll(':scope > tr[data-key]')) existing.set(tr.dataset.key, tr);
   // Placeholder rows (an "empty" or "loading" line) have no key: they go as soon as rows come.
@@ -20,9 +21,9 @@ export function patchRows(tbody, rows) {
     let tr = existing.get(key);
     if (tr) {
       existing.delete(key);
-      if (tr.liveMarkup !== markup) patchRow(tr, parse(markup), markup);
+      if (tr.liveMarkup !== markup) patchRow(tr, label(parse(markup)), markup);
     } else {
-      tr = parse(markup);
+      tr = label(parse(markup));
       tr.dataset.key = key;
       tr.liveMarkup = markup;
     }
@@ -31,6 +32,26 @@ export function patchRows(tbody, rows) {
   }
   existing.forEach((tr) => tr.remove());
   if (focused && !tbody.contains(document.activeElement)) refocus(tbody, focused);
+}
+
+/**
+ * A table that becomes cards on a phone (`table.cards-on-phone`) shows each cell with its
+ * column's name: this gives every cell of a row the `data-label` of its header (none elsewhere).
+ */
+function labeller(tbody) {
+  const table = tbody.closest('table');
+  if (!table?.classList.contains('cards-on-phone')) return (tr) => tr;
+  const names = [...(table.tHead?.rows[0]?.cells ?? [])].map((th) => th.textContent.trim());
+  return (tr) => {
+    [...tr.cells].forEach((td, index) => { if (names[index] && !td.hasAttribute('data-label') && td.colSpan === 1) td.dataset.label = names[index]; });
+    return tr;
+  };
+}
+
+/** Labels the rows of a `tbody` drawn without `patchRows` (see `labeller`). */
+export function labelCells(tbody) {
+  const label = labeller(tbody);
+  for (const tr of tbody.rows) label(tr);
 }
 
 /** Replaces what `tbody` shows with one message row (an empty list, a failure). */

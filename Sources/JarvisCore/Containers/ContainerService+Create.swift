@@ -6,21 +6,25 @@ extension ContainerService {
     /// is checked before the engine creates anything; when the start fails the new
     /// container is removed again, so a failed request leaves nothing behind.
     public func create(_ spec: ContainerSpec) async throws -> ContainerDetails {
+        // The image, the network and the CPUs are checked together, so the form marks all three at once.
+        var problems = FieldProblems()
         do {
             _ = try await docker.image(spec.image)
         } catch let error as EngineError where error.code == .notFound {
-            throw JarvisError.invalidField("image", "image \(spec.image) is not on this host; pull it first")
+            // Its own code: the form offers to pull it.
+            problems.add(JarvisError(400, "image_not_found", "image: image \(spec.image) is not on this host; pull it first").field("image"))
         } catch let error as EngineError { throw JarvisError.from(error) }
         if let network = spec.network {
             do {
                 _ = try await docker.network(network)
             } catch let error as EngineError where error.code == .notFound {
-                throw JarvisError.invalidField("network", "no network named \(network)")
+                problems.add(JarvisError.invalidField("network", "no network named \(network)"))
             } catch let error as EngineError { throw JarvisError.from(error) }
         }
         if let nanoCpus = spec.nanoCpus, let cpus = try? await docker.info().cpus, nanoCpus > Int64(cpus) * 1_000_000_000 {
-            throw JarvisError.invalidField("cpus", "this host has \(cpus) CPUs")
+            problems.add(JarvisError.invalidField("cpus", "this host has \(cpus) CPUs"))
         }
+        try problems.throwIfAny()
         try await checkPortConflicts(spec.ports)
 
         let id: String

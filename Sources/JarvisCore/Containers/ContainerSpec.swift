@@ -78,35 +78,54 @@ public struct ContainerSpec: @unchecked Sendable {
     /// The `POST /containers/create` body.
     public let engineBody: [String: Any]
 
-    /// Checks every field without asking the engine; the first problem is thrown, naming its field.
+    /// Checks every field without asking the engine. The first problem is thrown, naming its field,
+    /// with every problem found in `issues` (one per field), so a form can mark them all at once.
     public static func validate(_ request: ContainerCreateRequest) throws -> ContainerSpec {
+        var problems = FieldProblems()
+        let spec = validate(request, into: &problems)
+        try problems.throwIfAny()
+        return spec!
+    }
+
+    private static func validate(_ request: ContainerCreateRequest, into problems: inout FieldProblems) -> ContainerSpec? {
+        func check(_ section: () throws -> Void) { problems.check(section) }
         let image = request.image.trimmingCharacters(in: .whitespaces)
-        guard !image.isEmpty else { throw JarvisError.invalidField("image", "is required") }
-        guard isValidImageReference(image) else { throw JarvisError.invalidField("image", "\"\(image.prefix(80))\" is not an image reference") }
-        if let name = request.name, !name.isEmpty, !isValidName(name) {
-            throw JarvisError.invalidField("name", "must start with a letter or digit and contain only letters, digits, _ . - (got \"\(name.prefix(80))\")")
+        check {
+            guard !image.isEmpty else { throw JarvisError.invalidField("image", "is required") }
+            guard isValidImageReference(image) else { throw JarvisError.invalidField("image", "\"\(image.prefix(80))\" is not an image reference") }
+        }
+        check {
+            if let name = request.name, !name.isEmpty, !isValidName(name) {
+                throw JarvisError.invalidField("name", "must start with a letter or digit and contain only letters, digits, _ . - (got \"\(name.prefix(80))\")")
+            }
         }
         var config: [String: Any] = ["Image": image, "Tty": request.tty ?? false, "OpenStdin": request.tty ?? false]
         var host: [String: Any] = [:]
-        if let command = request.command {
-            guard !command.words.isEmpty else { throw JarvisError.invalidField("command", "is empty") }
-            config["Cmd"] = command.words
+        check {
+            if let command = request.command {
+                guard !command.words.isEmpty else { throw JarvisError.invalidField("command", "is empty") }
+                config["Cmd"] = command.words
+            }
         }
         if let entrypoint = request.entrypoint { config["Entrypoint"] = entrypoint.words }
 
         var env: [String] = []
         for (index, entry) in (request.env ?? []).enumerated() {
-            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
-                  !entry[..<equals].contains(where: { $0.isWhitespace }) else {
-                throw JarvisError.invalidField("env[\(index)]", "must be KEY=value (got \"\(entry.prefix(80))\")")
+            check {
+                guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex,
+                      !entry[..<equals].contains(where: { $0.isWhitespace }) else {
+                    throw JarvisError.invalidField("env[\(index)]", "must be KEY=value (got \"\(entry.prefix(80))\")")
+                }
+                env.append(entry)
             }
-            env.append(entry)
         }
         if !env.isEmpty { config["Env"] = env }
 
         let labels = request.labels ?? [:]
-        if let bad = labels.keys.first(where: { $0.isEmpty || $0.contains(where: { $0.isWhitespace }) }) {
-            throw JarvisError.invalidField("labels", "label key \"\(bad)\" is empty or contains spaces")
+        check {
+            if let bad = labels.keys.first(where: { $0.isEmpty || $0.contains(where: { $0.isWhitespace }) }) {
+                throw JarvisError.invalidField("labels", "label key \"\(bad)\" is empty or contains spaces")
+            }
         }
         if !labels.isEmpty { config["Labels"] = labels }
 
@@ -114,19 +133,23 @@ public struct ContainerSpec: @unchecked Sendable {
         var exposed: [String: [String: String]] = [:]
         var bindings: [String: [[String: String]]] = [:]
         for (index, text) in (request.ports ?? []).enumerated() {
-            let entry = try parsePort(text, field: "ports[\(index)]")
-            guard ports.count + entry.count <= maxPorts else {
-                throw JarvisError.invalidField("ports[\(index)]", "at most \(maxPorts) published ports in all")
-            }
-            for port in entry {
-                if let clash = ports.first(where: { $0.hostPort != nil && $0.hostPort == port.hostPort && $0.proto == port.proto
-                                                   && ipsOverlap($0.hostIP, port.hostIP) }) {
-                    throw JarvisError.invalidField(port.field, "host port \(port.hostPort!)/\(port.proto) is also given in \(clash.field)")
+            check {
+                let entry = try parsePort(text, field: "ports[\(index)]")
+                guard ports.count + entry.count <= maxPorts else {
+                    throw JarvisError.invalidField("ports[\(index)]", "at most \(maxPorts) published ports in all")
                 }
-                ports.append(port)
-                let key = "\(port.containerPort)/\(port.proto)"
-                exposed[key] = [:]
-                bindings[key, default: []].append(["HostIp": port.hostIP, "HostPort": port.binding])
+                for port in entry {
+                    if let clash = ports.first(where: { $0.hostPort != nil && $0.hostPort == port.hostPort && $0.proto == port.proto
+                                                       && ipsOverlap($0.hostIP, port.hostIP) }) {
+                        throw JarvisError.invalidField(port.field, "host port \(port.hostPort!)/\(port.proto) is also given in \(clash.field)")
+                    }
+                }
+                for port in entry {
+                    ports.append(port)
+                    let key = "\(port.containerPort)/\(port.proto)"
+                    exposed[key] = [:]
+                    bindings[key, default: []].append(["HostIp": port.hostIP, "HostPort": port.binding])
+                }
             }
         }
         if !exposed.isEmpty {
@@ -138,6 +161,7 @@ public struct ContainerSpec: @unchecked Sendable {
         var anonymous: [String: [String: String]] = [:]
         var hasBindMounts = false
         for (index, text) in (request.volumes ?? []).enumerated() {
+            check {
             let field = "volumes[\(index)]"
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard (1...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
@@ -146,58 +170,72 @@ public struct ContainerSpec: @unchecked Sendable {
             if parts.count == 1 {
                 guard isAbsoluteCleanPath(parts[0]), parts[0] != "/" else { throw JarvisError.invalidField(field, "target must be an absolute path other than /") }
                 anonymous[parts[0]] = [:]
-                continue
+                return
             }
             let (source, target) = (parts[0], parts[1])
             if source.hasPrefix("/") {
                 guard isAbsoluteCleanPath(source) else { throw JarvisError.invalidField(field, "bind source \(source) must be an absolute path without .. parts") }
-                hasBindMounts = true
             } else if !isValidName(source) || source.count < 2 {
                 throw JarvisError.invalidField(field, "volume name \"\(source)\" must be 2+ letters, digits, _ . - (or an absolute host path)")
             }
             guard isAbsoluteCleanPath(target), target != "/" else { throw JarvisError.invalidField(field, "target \(target) must be an absolute path other than /") }
             if parts.count == 3, !["ro", "rw"].contains(parts[2]) { throw JarvisError.invalidField(field, "mode must be ro or rw (got \(parts[2]))") }
+            if source.hasPrefix("/") { hasBindMounts = true }
             binds.append(text)
+            }
         }
         if !binds.isEmpty { host["Binds"] = binds }
         if !anonymous.isEmpty { config["Volumes"] = anonymous }
 
-        if let policy = request.restartPolicy, !policy.isEmpty { host["RestartPolicy"] = try parseRestartPolicy(policy) }
-        if let memory = request.memory, !memory.isEmpty {
-            guard let bytes = parseMemory(memory) else {
-                throw JarvisError.invalidField("memory", "\"\(memory.prefix(40))\" is not a size; use a number with b, k, m or g (512m, 1g)")
+        check { if let policy = request.restartPolicy, !policy.isEmpty { host["RestartPolicy"] = try parseRestartPolicy(policy) } }
+        check {
+            if let memory = request.memory, !memory.isEmpty {
+                guard let bytes = parseMemory(memory) else {
+                    throw JarvisError.invalidField("memory", "\"\(memory.prefix(40))\" is not a size; use a number with b, k, m or g (512m, 1g)")
+                }
+                guard bytes >= 6 << 20 else { throw JarvisError.invalidField("memory", "must be at least 6m (the engine's minimum)") }
+                host["Memory"] = bytes
             }
-            guard bytes >= 6 << 20 else { throw JarvisError.invalidField("memory", "must be at least 6m (the engine's minimum)") }
-            host["Memory"] = bytes
         }
         var nanoCpus: Int64?
-        if let cpus = request.cpus {
-            guard cpus > 0, cpus <= 1024, cpus.isFinite else { throw JarvisError.invalidField("cpus", "must be a positive number of CPUs such as 0.5") }
-            nanoCpus = Int64((cpus * 1_000_000_000).rounded())
-            host["NanoCpus"] = nanoCpus
-        }
-        if let user = request.user, !user.isEmpty {
-            guard user.range(of: #"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"#, options: .regularExpression) != nil else {
-                throw JarvisError.invalidField("user", "must be user, uid, user:group or uid:gid")
+        check {
+            if let cpus = request.cpus {
+                guard cpus > 0, cpus <= 1024, cpus.isFinite else { throw JarvisError.invalidField("cpus", "must be a positive number of CPUs such as 0.5") }
+                nanoCpus = Int64((cpus * 1_000_000_000).rounded())
+                host["NanoCpus"] = nanoCpus
             }
-            config["User"] = user
         }
-        if let dir = request.workingDir, !dir.isEmpty {
-            guard isAbsoluteCleanPath(dir) else { throw JarvisError.invalidField("working_dir", "must be an absolute path") }
-            config["WorkingDir"] = dir
+        check {
+            if let user = request.user, !user.isEmpty {
+                guard user.range(of: #"^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$"#, options: .regularExpression) != nil else {
+                    throw JarvisError.invalidField("user", "must be user, uid, user:group or uid:gid")
+                }
+                config["User"] = user
+            }
         }
-        if let hostname = request.hostname, !hostname.isEmpty {
-            guard hostname.count <= 253, hostname.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({
-                $0.count <= 63 && $0.range(of: #"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"#, options: .regularExpression) != nil
-            }) else { throw JarvisError.invalidField("hostname", "\"\(hostname.prefix(80))\" is not a valid host name") }
-            config["Hostname"] = hostname
+        check {
+            if let dir = request.workingDir, !dir.isEmpty {
+                guard isAbsoluteCleanPath(dir) else { throw JarvisError.invalidField("working_dir", "must be an absolute path") }
+                config["WorkingDir"] = dir
+            }
+        }
+        check {
+            if let hostname = request.hostname, !hostname.isEmpty {
+                guard hostname.count <= 253, hostname.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({
+                    $0.count <= 63 && $0.range(of: #"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"#, options: .regularExpression) != nil
+                }) else { throw JarvisError.invalidField("hostname", "\"\(hostname.prefix(80))\" is not a valid host name") }
+                config["Hostname"] = hostname
+            }
         }
         var network: String?
-        if let name = request.network, !name.isEmpty {
-            guard isValidName(name) else { throw JarvisError.invalidField("network", "\"\(name.prefix(80))\" is not a network name") }
-            network = name
-            host["NetworkMode"] = name
+        check {
+            if let name = request.network, !name.isEmpty {
+                guard isValidName(name) else { throw JarvisError.invalidField("network", "\"\(name.prefix(80))\" is not a network name") }
+                network = name
+                host["NetworkMode"] = name
+            }
         }
+        guard problems.isEmpty else { return nil }
         if !host.isEmpty { config["HostConfig"] = host }
         return ContainerSpec(name: request.name.flatMap { $0.isEmpty ? nil : $0 }, image: image, network: network, ports: ports,
                              hasBindMounts: hasBindMounts, nanoCpus: nanoCpus, start: request.start ?? true, engineBody: config)
@@ -308,6 +346,34 @@ public struct ContainerSpec: @unchecked Sendable {
     static func ipsOverlap(_ a: String, _ b: String) -> Bool {
         let any: Set<String> = ["", "0.0.0.0", "::"]
         return a == b || any.contains(a) || any.contains(b)
+    }
+}
+
+/// Every field problem of one request: the first is thrown with all of them as `issues`
+/// (`path` is the field, `message` the problem without the field's name in front).
+public struct FieldProblems: Sendable {
+    public private(set) var errors: [JarvisError] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { errors.isEmpty }
+
+    /// Runs one field's checks; a `JarvisError` it throws is kept and the next field is checked.
+    public mutating func check(_ section: () throws -> Void) {
+        do { try section() } catch let error as JarvisError { errors.append(error) } catch { errors.append(.badRequest("\(error)")) }
+    }
+
+    public mutating func add(_ error: JarvisError) { errors.append(error) }
+
+    public func throwIfAny() throws {
+        guard var first = errors.first else { return }
+        first.issues = errors.map { error in
+            let field = error.field ?? ""
+            let prefix = field + ": "
+            let message = !field.isEmpty && error.message.hasPrefix(prefix) ? String(error.message.dropFirst(prefix.count)) : error.message
+            return ComposeIssue(.error, file: "", path: field, message)
+        }
+        throw first
     }
 }
 

@@ -99,6 +99,7 @@ class ContainerDetails extends HTMLElement {
     mount(this.querySelector('.actions'), html`
       ${(ACTIONS[d.state.status] ?? ACTIONS.default).map((action) => html`<button data-action="${action}" class="${action === 'kill' ? 'danger' : ''}" ${off}>${t(`containers.action.${action}`)}</button>`)}
       <button data-action="rename" class="ghost" ${off}>${t('containers.action.rename')}</button>
+      <a class="button ghost" href="${hostHash(`/containers/new?from=${encodeURIComponent(d.id)}`)}" data-testid="duplicate">${t('create.duplicate')}</a>
       <button data-action="remove" class="danger" data-testid="remove" ${off}>${t('containers.action.remove')}</button>`);
     const ports = d.ports.map((p) => p.public_port ? `${p.ip || '0.0.0.0'}:${p.public_port} → ${p.private_port}/${p.type}` : `${p.private_port}/${p.type} ${t('details.notPublished')}`);
     const mounts = d.mounts.map((m) => `${m.type === 'volume' ? m.name : m.source} → ${m.destination}${m.read_only ? ' (ro)' : ''}`);

@@ -1,4 +1,5 @@
 import { api, liveContainers } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askYes } from '../../lib/dialog.js';
 import { bytes, ago, meter, percent, ports } from '../../lib/format.js';
@@ -42,6 +43,8 @@ export async function runAction(id, action, host = currentHost()) {
 }
 
 const SORTS = ['name', 'created', 'state', 'cpu', 'memory'];
+// The most containers one bulk request (one confirmation) takes: the server's limit.
+const MAX_BULK = 100;
 const FILTERS = ['q', 'state', 'label'];
 
 const observedAgo = (c) => c.observed_at ? ago(Date.parse(c.observed_at) / 1000) : '';
@@ -77,12 +80,13 @@ class ContainersView extends HTMLElement {
           <span class="selected-count"></span>
           ${['start', 'stop', 'restart', 'remove'].map((action) => html`
             <button class="${action === 'remove' ? 'danger' : ''}" data-bulk="${action}">${t(`containers.action.${action}`)}</button>`)}
+          <button class="ghost" data-bulk="matching" data-testid="select-matching" hidden></button>
           <button class="ghost" data-bulk="clear">${t('containers.clearSelection')}</button>
         </div>
         <p class="error banner" role="alert" hidden></p>
         <p class="notice stale-banner" role="status" data-testid="stale-banner" hidden></p>
         <div class="table-wrap">
-          <table class="containers">
+          <table class="containers cards-on-phone">
             <thead><tr>
               <th class="check operator-only"><input type="checkbox" name="all" aria-label="${t('containers.selectPage')}"></th>
               ${sortHeader('name')}<th>${t('containers.column.image')}</th>${sortHeader('state')}${sortHeader('cpu')}${sortHeader('memory')}
@@ -158,23 +162,59 @@ class ContainersView extends HTMLElement {
     const bar = this.querySelector('.bulk');
     bar.hidden = !this.selected.size;
     bar.querySelector('.selected-count').textContent = t('containers.selected', { count: this.selected.size });
+    this.offerMatching();
   }
 
-  async load() {
+  /** With the whole page selected and more rows matching: "select all N matching" (up to what one bulk request takes). */
+  offerMatching() {
+    const button = this.querySelector('[data-bulk=matching]');
+    const boxes = [...this.querySelectorAll('tbody input[name=select]:not(:disabled)')];
+    const total = this.total ?? 0;
+    const whole = boxes.length > 0 && boxes.every((box) => box.checked);
+    button.hidden = this.allHosts || !whole || total <= boxes.length || this.selected.size >= Math.min(total, MAX_BULK);
+    if (!button.hidden) {
+      button.textContent = total > MAX_BULK ? t('containers.selectFirstMatching', { count: MAX_BULK, total })
+        : t('containers.selectAllMatching', { count: total });
+    }
+  }
+
+  /** Selects every container the filters match (the first MAX_BULK: the server's limit for one confirmed request). */
+  async selectMatching() {
+    const params = this.query();
+    params.set('page', 1);
+    params.set('page_size', Math.min(this.total, MAX_BULK));
+    try {
+      const result = await api('GET', engine('/containers?') + params);
+      result.items.filter((c) => !c.stale).forEach((c) => this.selected.add(c.id));
+      this.toggleSelected('', false);
+    } catch (error) {
+      this.showError(t('containers.loadFailed', { message: error.message }));
+    }
+  }
+
+  /** The list's query: filters and sort (the page and its size are added by the caller). */
+  query() {
+    const params = new URLSearchParams({ sort: this.sort, order: this.order });
     const q = this.querySelector('[name=q]').value.trim();
     const state = this.querySelector('[name=state]').value;
     const label = this.querySelector('[name=label]').value.trim();
-    const params = new URLSearchParams({ page: this.page, page_size: this.pageSize, sort: this.sort, order: this.order });
     if (q) params.set('q', q);
     if (state) params.set('state', state);
     if (label) params.set('label', label);
     if (this.image) params.set('image', this.image);
+    return params;
+  }
+
+  async load() {
+    const params = this.query();
+    params.set('page', this.page);
+    params.set('page_size', this.pageSize);
     if (this.allHosts) params.set('host', '*');
-    saveListParams({ q, state, label, image: this.image, sort: this.sort, order: this.order, page: this.page },
-      { sort: 'name', order: 'asc', page: 1 });
+    saveListParams({ q: params.get('q'), state: params.get('state'), label: params.get('label'), image: this.image, sort: this.sort,
+      order: this.order, page: this.page }, { sort: 'name', order: 'asc', page: 1 });
     const banner = this.querySelector('.banner');
     try {
-      const result = await api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params);
+      const result = await loadList(this.querySelector('tbody'), 10, () => api('GET', (this.allHosts ? '/containers?' : engine('/containers?')) + params), () => this.load());
       // A failed load's message goes once the list is back; an action's refusal (host_offline…) stays.
       if (this.loadFailed) banner.hidden = true;
       this.loadFailed = false;
@@ -202,6 +242,7 @@ class ContainersView extends HTMLElement {
     staleBanner.hidden = !hostDown && !staleRow;
     if (!staleBanner.hidden) staleBanner.textContent = TEXT.staleBanner(hostDown ?? '', staleRow ? observedAgo(staleRow) : '');
     renderPager(this, result);
+    this.total = total;
     this.querySelectorAll('[data-sort]').forEach((button) => {
       button.dataset.active = button.dataset.sort === this.sort ? this.order : '';
     });
@@ -212,6 +253,7 @@ class ContainersView extends HTMLElement {
     }
     // In place, keyed by host and id: a refresh while containers restart keeps focus and the row under the pointer.
     patchRows(body, items.map((c) => ({ key: `${c.host ?? ''}/${c.id}`, html: this.row(c, all) })));
+    this.offerMatching();
   }
 
   showImageFilter() {
@@ -285,6 +327,7 @@ class ContainersView extends HTMLElement {
   async onBulk(event) {
     const action = event.target.closest('button[data-bulk]')?.dataset.bulk;
     if (!action) return;
+    if (action === 'matching') { await this.selectMatching(); return; }
     if (action === 'clear') {
       this.selected.clear();
       this.toggleSelected('', false);

@@ -1,4 +1,5 @@
 import { api, upload } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { askChoice, askText, askYes } from '../../lib/dialog.js';
@@ -8,6 +9,9 @@ import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'dangling'];
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -89,13 +93,15 @@ class ImagesView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="images">
+          <table class="images cards-on-phone">
             <thead><tr><th>${t('images.tags')}</th><th>${t('common.id')}</th><th>${t('images.size')}</th><th>${t('common.created')}</th><th>${t('images.usedBy')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q'], selects: ['dangling'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
     this.querySelectorAll('[data-show]').forEach((button) => button.addEventListener('click', () => this.showForm(button.dataset.show)));
@@ -113,12 +119,13 @@ class ImagesView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     const q = this.querySelector('[name=q]').value.trim();
     const dangling = this.querySelector('[name=dangling]').value;
     if (q) params.set('q', q);
     if (dangling) params.set('dangling', dangling);
     try {
-      const result = await api('GET', engine('/images?' + params));
+      const result = await loadList(this.querySelector('table.images tbody'), 6, () => api('GET', engine('/images?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.images tbody');

@@ -1,10 +1,15 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { errorText, t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'driver', 'scope', 'dangling', 'stack', 'sort'];
 
 /** The subnets of a network, IPv4 then IPv6, each with its gateway. */
 export const pools = (network) => [...network.ipv4, ...network.ipv6].map((pool) => html`
@@ -41,13 +46,15 @@ class NetworksView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="networks">
+          <table class="networks cards-on-phone">
             <thead><tr><th>${t('networks.name')}</th><th>${t('networks.driver')}</th><th>${t('networks.scope')}</th><th>${t('networks.subnets')}</th><th>${t('networks.containers')}</th><th>${t('networks.stack')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q', 'stack'], selects: ['driver', 'scope', 'dangling', 'sort'] });
     this.querySelector('[data-action=prune]').addEventListener('click', () => this.prune());
     this.load();
@@ -57,12 +64,13 @@ class NetworksView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['q', 'driver', 'scope', 'dangling', 'stack', 'sort']) {
       const value = this.querySelector(`[name=${name}]`).value.trim();
       if (value) params.set(name, value);
     }
     try {
-      const result = await api('GET', engine('/networks?' + params));
+      const result = await loadList(this.querySelector('table.networks tbody'), 6, () => api('GET', engine('/networks?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.networks tbody');
@@ -78,6 +86,7 @@ class NetworksView extends HTMLElement {
           <td data-testid="network-containers">${n.containers.length ? n.containers.map((c) => html`<a href="${hostHash('/containers/' + c.id)}" class="badge state-${c.state}">${c.name}${c.ipv4_address ? ' ' + c.ipv4_address : ''}</a> `) : html`<span class="muted">—</span>`}</td>
           <td>${n.stack ? html`<a href="${hostHash('/stacks/' + encodeURIComponent(n.stack))}">${n.stack}</a>` : html`<span class="muted">—</span>`}</td>
         </tr>`)}`);
+      labelCells(body);
     } catch (error) {
       this.say(t('networks.loadFailed', { message: errorText(error) }));
     }

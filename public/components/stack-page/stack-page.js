@@ -5,6 +5,8 @@ import { ago, ports, setPageTitle } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash } from '../../lib/hosts.js';
+import { undefinedVariables } from '../../lib/compose-vars.js';
+import { guardUnsaved } from '../../lib/unsaved.js';
 
 const TABS = ['compose', 'services', 'logs', 'history'];
 // Operations shown with their plan first (they create or remove things); the rest run at once.
@@ -13,9 +15,9 @@ const OPERATIONS = ['up', 'pull', 'restart', 'stop', 'start', 'down'];
 const MAX_LOG_LINES = 2000;
 
 /** Errors, warnings, and settings that reach into the host (only an admin may save or deploy those). */
-function findings(result) {
-  const host = (result.host_access ?? []).map((issue) => ({ ...issue, message: `${issue.message} (only an admin may save or deploy this)` }));
-  return [...result.errors, ...result.warnings, ...host];
+function findings(result, compose, env) {
+  const host = (result.host_access ?? []).map((issue) => ({ ...issue, message: t('stack.adminOnly', { message: issue.message }) }));
+  return [...result.errors, ...result.warnings, ...host, ...(compose == null ? [] : undefinedVariables(compose, env))];
 }
 
 /**
@@ -101,6 +103,7 @@ class StackPage extends HTMLElement {
     this.addEventListener('task-end', () => { this.refresh(); this.loadHistory(); });
     this.load().then(() => this.showTab());
     this.timer = setInterval(() => { if (this.tab === 'services') this.loadServices(); }, 4000);
+    this.forget = guardUnsaved(this, () => this.dirty);
   }
 
   disconnectedCallback() {
@@ -108,6 +111,7 @@ class StackPage extends HTMLElement {
     clearTimeout(this.validating);
     this.logs?.close();
     this.stopTheme?.();
+    this.forget?.();
   }
 
   showTab() {
@@ -141,7 +145,7 @@ class StackPage extends HTMLElement {
     this.querySelector('[name=env]').value = d.env ?? '';
     this.querySelector('[name=env]').readOnly = !d.editable;
     this.querySelector('[data-action=delete]').hidden = d.external;
-    this.issues = findings(d);
+    this.issues = findings(d, d.editable ? d.compose : null, d.env);
     await this.setupEditor(d.compose ?? '', !d.editable);
     this.renderIssues();
     this.setDirty(false);
@@ -212,9 +216,10 @@ class StackPage extends HTMLElement {
 
   async validate() {
     try {
-      const result = await api('POST', engine(`/stacks/${encodeURIComponent(this.name)}/validate`),
-        { compose: this.composeText, env: this.querySelector('[name=env]').value });
-      this.issues = findings(result);
+      const compose = this.composeText;
+      const env = this.querySelector('[name=env]').value;
+      const result = await api('POST', engine(`/stacks/${encodeURIComponent(this.name)}/validate`), { compose, env });
+      this.issues = findings(result, compose, env);
     } catch (error) {
       this.issues = error.issues ?? [{ severity: 'error', file: '', path: '', message: error.message }];
     }
@@ -229,7 +234,7 @@ class StackPage extends HTMLElement {
     validity.className = `validity badge ${errors ? 'stack-invalid' : 'stack-valid'}`;
     mount(this.querySelector('.issues'), html`${this.issues.map((issue) => html`
       <li class="${issue.severity}" data-line="${issue.line ?? ''}">
-        <strong>${issue.severity}</strong> ${issue.line ? html`<a href="#" data-line="${issue.line}">${issue.file}:${issue.line}</a>` : issue.file}
+        <strong>${t(`stack.severity.${issue.severity}`)}</strong> ${issue.line ? html`<a href="#" data-line="${issue.line}">${issue.file}:${issue.line}</a>` : issue.file}
         ${issue.path ? html`<code>${issue.path}</code>` : ''} ${issue.message}</li>`)}`);
     this.querySelectorAll('.issues a[data-line]').forEach((link) => link.addEventListener('click', (event) => {
       event.preventDefault();
@@ -245,7 +250,7 @@ class StackPage extends HTMLElement {
     try {
       this.document = await api('PUT', engine(`/stacks/${encodeURIComponent(this.name)}`),
         { compose: this.composeText, env: this.querySelector('[name=env]').value });
-      this.issues = findings(this.document);
+      this.issues = findings(this.document, this.document.compose, this.document.env);
       this.renderIssues();
       this.setDirty(false);
       this.banner(null);

@@ -86,6 +86,7 @@ class TaskProgress extends HTMLElement {
           <button class="operator-only" data-action="cancel">${t('common.cancel')}</button>
           <button class="operator-only" data-action="retry">${t('task.retry')}</button>
           ${task?.artifact ? html`<a class="button operator-only" data-testid="artifact" href="${task.artifact.url}" download>${t('task.download', { size: bytes(task.artifact.size) })}</a>` : ''}
+          <button class="ghost" data-action="dismiss" data-testid="task-dismiss" hidden>${t('task.dismiss')}</button>
         </div>
         <p class="notice polling" hidden>${t('task.polling')}</p>
         <p class="error banner task-error" role="alert" hidden></p>
@@ -94,6 +95,8 @@ class TaskProgress extends HTMLElement {
       </section>`);
     this.querySelector('[data-action=cancel]').addEventListener('click', () => this.act('cancel'));
     this.querySelector('[data-action=retry]').addEventListener('click', () => this.act('retry'));
+    // A finished task's panel goes when the reader is done with it (the task center keeps the task).
+    this.querySelector('[data-action=dismiss]').addEventListener('click', () => this.remove());
     this.renderHead();
     this.renderBars();
     this.renderLog();
@@ -113,6 +116,7 @@ class TaskProgress extends HTMLElement {
     error.hidden = !task.error;
     error.textContent = task.error ?? '';
     this.querySelector('[data-action=cancel]').hidden = FINISHED.has(task.state);
+    this.querySelector('[data-action=dismiss]').hidden = !FINISHED.has(task.state);
     this.querySelector('[data-action=retry]').hidden = !['failed', 'canceled', 'interrupted'].includes(task.state);
   }
 

@@ -1,9 +1,13 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { ago } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
 import { patchRows, showMessageRow } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['state', 'kind'];
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
@@ -27,13 +31,15 @@ class TasksView extends HTMLElement {
         </div>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
-          <table class="tasks">
+          <table class="tasks cards-on-phone">
             <thead><tr><th>${t('tasks.task')}</th><th>${t('tasks.state')}</th><th>${t('tasks.by')}</th><th>${t('common.created')}</th><th>${t('tasks.took')}</th><th>${t('tasks.error')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: [], selects: ['state', 'kind'] });
     this.addEventListener('task-end', () => this.load());
     this.showDetail();
@@ -44,7 +50,7 @@ class TasksView extends HTMLElement {
   disconnectedCallback() { clearInterval(this.refresh); }
 
   showDetail() {
-    const id = location.hash.split('/')[2];
+    const id = location.hash.split('?')[0].split('/')[2];
     const detail = this.querySelector('.task-detail');
     if (!id) { detail.replaceChildren(); return; }
     const element = document.createElement('task-progress');
@@ -54,12 +60,13 @@ class TasksView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['state', 'kind']) {
       const value = this.querySelector(`[name=${name}]`).value;
       if (value) params.set(name, value);
     }
     try {
-      const result = await api('GET', '/tasks?' + params);
+      const result = await loadList(this.querySelector('tbody'), 6, () => api('GET', '/tasks?' + params), () => this.load());
       this.querySelector('.count').textContent = result.total;
       this.querySelector('.state-counts').textContent =
         STATES.filter((s) => result.counts[s]).map((s) => t('tasks.stateCount', { count: result.counts[s], state: word('task.state', s) })).join(' · ');

@@ -1,6 +1,7 @@
 import { api } from '../../lib/api.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { dateTime, t, word } from '../../lib/i18n.js';
 
 /** Accounts: create, change role, disable/enable, delete (server-confirmed). */
@@ -17,7 +18,7 @@ class UsersView extends HTMLElement {
         </form>
         <p class="error banner" role="alert" hidden></p>
         <div class="table-wrap">
-          <table class="users">
+          <table class="users cards-on-phone">
             <thead><tr><th>${t('users.user')}</th><th>${t('users.role')}</th><th>${t('users.status')}</th><th>${t('common.created')}</th><th class="actions-col">${t('common.actions')}</th></tr></thead>
             <tbody></tbody>
           </table>
@@ -56,6 +57,7 @@ class UsersView extends HTMLElement {
           <button class="danger" data-action="delete">${t('users.delete')}</button>
         </td>
       </tr>`)}`);
+    labelCells(this.querySelector('tbody'));
     if (open && openFor) this.querySelector(`tr[data-id="${openFor}"]`)?.after(open);
   }
 

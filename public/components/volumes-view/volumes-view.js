@@ -1,11 +1,16 @@
 import { api } from '../../lib/api.js';
+import { loadList } from '../../lib/list-state.js';
 import { sayIn } from '../../lib/banners.js';
 import { withConfirmation } from '../../lib/confirm.js';
 import { bytes } from '../../lib/format.js';
 import { html, mount } from '../../lib/html.js';
+import { labelCells } from '../../lib/live-rows.js';
 import { t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { pager, renderPager, wireListControls } from '../../lib/pager.js';
+import { restoreListControls, saveListControls } from '../../lib/list-url.js';
+
+const LIST_FILTERS = ['q', 'driver', 'label', 'dangling', 'sort'];
 
 const ref = (value) => encodeURIComponent(value);
 
@@ -88,13 +93,15 @@ class VolumesView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="volumes">
+          <table class="volumes cards-on-phone">
             <thead><tr><th>${t('volumes.name')}</th><th>${t('volumes.driver')}</th><th>${t('volumes.size')}</th><th>${t('volumes.usedBy')}</th><th>${t('volumes.stack')}</th><th>${t('common.created')}</th></tr></thead>
             <tbody></tbody>
           </table>
         </div>
         ${pager()}
       </section>`);
+    // Filters and page come from the URL (a reload or a shared link shows the same list).
+    this.page = restoreListControls(this, LIST_FILTERS);
     wireListControls(this, () => this.load(), { inputs: ['q', 'driver', 'label'], selects: ['dangling', 'sort'] });
     const form = this.querySelector('form[data-form=create]');
     form.elements.kind.addEventListener('change', () => this.showKind());
@@ -116,13 +123,14 @@ class VolumesView extends HTMLElement {
 
   async load() {
     const params = new URLSearchParams({ page: this.page, page_size: 50 });
+    saveListControls(this, LIST_FILTERS, this.page);
     for (const name of ['q', 'driver', 'label', 'dangling', 'sort']) {
       const value = this.querySelector(`[name=${name}]`).value.trim();
       if (value) params.set(name, value);
     }
     if (params.get('sort') === 'size') params.set('order', 'desc');
     try {
-      const result = await api('GET', engine('/volumes?' + params));
+      const result = await loadList(this.querySelector('table.volumes tbody'), 6, () => api('GET', engine('/volumes?' + params)), () => this.load());
       this.querySelector('.count').textContent = result.total;
       renderPager(this, result);
       const body = this.querySelector('table.volumes tbody');
@@ -136,6 +144,7 @@ class VolumesView extends HTMLElement {
           <td>${volume.stack ? html`<a href="${hostHash('/stacks/' + ref(volume.stack))}">${volume.stack}</a>` : html`<span class="muted">—</span>`}</td>
           <td class="muted">${volume.created ? new Date(volume.created).toLocaleString() : ''}</td>
         </tr>`)}`);
+      labelCells(body);
     } catch (error) {
       this.say(t('volumes.loadFailed', { message: error.message }));
     }
