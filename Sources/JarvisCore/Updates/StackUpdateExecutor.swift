@@ -59,6 +59,9 @@ struct StackUpdateExecutor: TaskExecutor {
                                              byUser: creator?.username, byPolicy: false, startedAt: Timestamp.string())
             record.fromImageID = old.imageID
             record.toImageID = entry.imageID
+            let repository = ImageReference(entry.image)?.repository ?? ""
+            record.fromDigest = UpdateChecker.digest(of: try? await docker.image(old.imageID), repository: repository)
+            record.toDigest = UpdateChecker.digest(of: try? await docker.image(entry.imageID), repository: repository)
             record.keptImage = kept[entry.service]
             records.append(try context.database.insertUpdateHistory(record))
         }

@@ -48,7 +48,7 @@ class UpdatesView extends HTMLElement {
         <p class="error banner" role="alert" hidden></p>
         <p class="notice banner-ok" role="status" hidden></p>
         <div class="table-wrap">
-          <table class="updates">
+          <table class="updates cards-on-phone">
             <thead><tr><th>${t('updates.container')}</th><th>${t('updates.image')}</th><th>${t('updates.state')}</th>
               <th>${t('updates.current')}</th><th>${t('updates.available')}</th><th>${t('updates.checked')}</th><th></th></tr></thead>
             <tbody></tbody>
@@ -59,7 +59,7 @@ class UpdatesView extends HTMLElement {
       <section class="panel">
         <h2>${t('updates.history')}</h2>
         <div class="table-wrap">
-          <table class="update-history">
+          <table class="update-history cards-on-phone">
             <thead><tr><th>${t('updates.when')}</th><th>${t('updates.container')}</th><th>${t('updates.change')}</th>
               <th>${t('updates.result')}</th><th>${t('updates.by')}</th><th>${t('updates.duration')}</th><th></th></tr></thead>
             <tbody></tbody>
@@ -104,7 +104,7 @@ class UpdatesView extends HTMLElement {
           <td data-label="${t('updates.available')}">${u.available_tag ? html`<strong>${u.available_tag}</strong> ` : ''}<code>${shortDigest(u.available_digest)}</code>
             ${u.available_created ? html` <span class="muted small">${agoAt(u.available_created)}</span>` : ''}</td>
           <td data-label="${t('updates.checked')}">${agoAt(u.checked_at)}</td>
-          <td>${u.state === 'update_available' ? html`<button class="operator-only" data-update="${u.container_id}" data-host="${u.host}"
+          <td class="actions">${u.state === 'update_available' ? html`<button class="operator-only" data-update="${u.container_id}" data-host="${u.host}"
             data-tag="${u.available_tag ?? ''}" data-testid="update-one">${t('updates.update')}</button>` : ''}</td>
         </tr>`)}` : html`<tr><td colspan="7" class="empty">${t('updates.none')}</td></tr>`);
       const rows = this.querySelector('table.update-history tbody');
@@ -120,7 +120,7 @@ class UpdatesView extends HTMLElement {
             ${h.logs ? html`<details><summary>${t('updates.logs')}</summary><pre class="env">${h.logs}</pre></details>` : ''}</td>
           <td data-label="${t('updates.by')}">${h.by_policy ? t('updates.byPolicy') : (h.by ?? '—')}</td>
           <td data-label="${t('updates.duration')}">${h.duration_ms == null ? '—' : t('updates.seconds', { count: Math.round(h.duration_ms / 1000) })}</td>
-          <td>${h.kind === 'update' && h.result === 'updated' && h.kept_image ? html`<button class="ghost operator-only" data-rollback="${h.id}"
+          <td class="actions">${h.kind === 'update' && h.result === 'updated' && h.kept_image ? html`<button class="ghost operator-only" data-rollback="${h.id}"
             data-container="${h.container}" data-host="${h.host}" data-testid="rollback">${t('updates.rollback')}</button>` : ''}</td>
         </tr>`)}` : html`<tr><td colspan="7" class="empty">${t('updates.noHistory')}</td></tr>`);
     } catch (error) {
