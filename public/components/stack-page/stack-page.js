@@ -11,7 +11,8 @@ import { guardUnsaved } from '../../lib/unsaved.js';
 const TABS = ['compose', 'services', 'logs', 'history'];
 // Operations shown with their plan first (they create or remove things); the rest run at once.
 const PREVIEWED = new Set(['up', 'down', 'pull']);
-const OPERATIONS = ['up', 'pull', 'restart', 'stop', 'start', 'down'];
+// `update` is pull + up + a health wait, with the previous images back when it fails (docs/updates.md).
+const OPERATIONS = ['up', 'pull', 'update', 'restart', 'stop', 'start', 'down'];
 const MAX_LOG_LINES = 2000;
 
 /** Errors, warnings, and settings that reach into the host (only an admin may save or deploy those). */

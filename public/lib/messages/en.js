@@ -665,6 +665,7 @@ export default {
   "hostForm.code.fingerprint_mismatch": "The engine now presents another fingerprint than the one shown: probe again and compare.",
   "stack.op.up": "up",
   "stack.op.pull": "pull",
+  "stack.op.update": "update",
   "stack.op.restart": "restart",
   "stack.op.stop": "stop",
   "stack.op.start": "start",

@@ -665,6 +665,7 @@ export default {
   "hostForm.code.fingerprint_mismatch": "引擎现在提供的指纹与显示的不同：请重新探测并比对。",
   "stack.op.up": "启动（up）",
   "stack.op.pull": "拉取",
+  "stack.op.update": "更新",
   "stack.op.restart": "重启",
   "stack.op.stop": "停止",
   "stack.op.start": "启动",
