@@ -183,7 +183,7 @@ def test_an_update_is_found_by_head_applied_with_every_setting_kept_and_rolled_b
         before_broken = json.loads(cli("inspect", name))[0]
         response = client.post(f"/containers/{name}/update", json={"settle_seconds": 2, "health_timeout": 20})
         task = finished(client, response.json()["task_id"])
-        assert task["state"] == "failed" and "rolled back" in task["error"], task
+        assert task["state"] == "failed" and "the previous container runs again" in task["error"], task
         assert task["result"]["rolled_back"] is True and "unhealthy" in task["result"]["reason"], task["result"]
         assert any("serving v3" in line for line in task["result"]["logs"]), task["result"]["logs"]
         restored = json.loads(cli("inspect", name))[0]

@@ -42,13 +42,13 @@ enum UpdateRoutes {
                 try host.requireOnline()
                 let available = try updates.available(host: host)
                 guard !available.isEmpty else {
-                    throw JarvisError(409, "nothing_to_update", "no container on \(host.name) has an update available (check first)")
+                    throw JarvisError(409, "nothing_to_update", "no container on \(host.name) runs an image its registry has a newer one of (check first)")
                 }
                 let names = available.map(\.containerName)
                 try environment.confirmations.require(
                     context.principal!, action: "update.apply", targets: [host.name] + available.map(\.containerID).sorted(),
                     summary: "update \(names.count) container(s) on \(host.name), each recreated with its new image "
-                        + "(rolled back on its own when unhealthy): \(names.prefix(10).joined(separator: ", "))"
+                        + "(each one's previous container comes back when the new one is unhealthy): \(names.prefix(10).joined(separator: ", "))"
                         + (names.count > 10 ? " and \(names.count - 10) more" : ""),
                     presented: context.request.header(ConfirmationService.header))
                 var queued: [TaskRecord] = []

@@ -118,7 +118,8 @@ struct ContainerUpdateExecutor: TaskExecutor {
             fields: ["container": name, "from_image": configuredImage, "to_image": runAs, "reason": outcome.reason ?? "",
                      "by": creator?.username ?? "", "by_policy": params.byPolicy ? "true" : "false"])
         guard let newID = outcome.newID else {
-            let what = outcome.restored ? "rolled back: the previous container runs again" : "failed"
+            // Server text in English on every page: worded apart from the UI catalog's phrases.
+            let what = outcome.restored ? "was not updated; the previous container runs again" : "was not updated, and the previous container did not come back"
             throw TaskFailure("\(name) \(what) (\(outcome.reason ?? "unknown reason"))", result: result)
         }
         try? context.database.moveUpdateCheck(hostID: context.host.record.id, from: oldID, to: newID,

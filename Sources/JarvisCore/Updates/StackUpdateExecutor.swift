@@ -111,7 +111,7 @@ struct StackUpdateExecutor: TaskExecutor {
                                                    host: (context.host.record.id, context.host.name),
                                                    fields: ["stack": params.stack, "reason": failure?.reason ?? "", "by": creator?.username ?? ""])
         if let failure {
-            throw TaskFailure("\(params.stack) \(restored ? "rolled back to its previous images" : "failed") (\(failure.service): \(failure.reason))",
+            throw TaskFailure("\(params.stack) \(restored ? "was not updated; its previous images run again" : "was not updated, and its previous images did not come back") (\(failure.service): \(failure.reason))",
                               result: result)
         }
         return TaskOutcome(result)

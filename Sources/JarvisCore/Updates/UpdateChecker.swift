@@ -162,7 +162,7 @@ public struct UpdateChecker {
                                             backoffUntil: nil, at: now)
         }
         await log("checked \(summary.containers) containers using \(summary.images) images: \(summary.updateAvailable) with an update, "
-                  + "\(summary.upToDate) up to date, \(summary.unknown) unknown, \(summary.pinned) pinned "
+                  + "\(summary.upToDate) current, \(summary.unknown) unknown, \(summary.pinned) pinned "
                   + "(\(summary.headRequests) HEAD, \(summary.getRequests) GET)")
         return summary
     }

@@ -229,7 +229,7 @@ public final class UpdateService: Sendable {
         }
         let params = ContainerUpdateParams(container: details.displayName, image: nil, historyId: row.id, healthTimeout: config.updateHealthTimeout,
                                            settleSeconds: config.updateSettleSeconds, byPolicy: false)
-        return try tasks.enqueue(kind: TaskKind.containerRollback, title: "Roll back \(details.displayName) to \(row.fromImage ?? kept)",
+        return try tasks.enqueue(kind: TaskKind.containerRollback, title: "Rollback of \(details.displayName) to \(row.fromImage ?? kept)",
                                  target: "container:\(details.displayName)", params: params, by: principal, host: host.record.id)
     }
 
