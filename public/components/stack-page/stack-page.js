@@ -7,6 +7,7 @@ import { t, word } from '../../lib/i18n.js';
 import { engine, engineUrl, hostHash } from '../../lib/hosts.js';
 import { undefinedVariables } from '../../lib/compose-vars.js';
 import { guardUnsaved } from '../../lib/unsaved.js';
+import { showValidity } from '../../lib/stack-validity.js';
 
 const TABS = ['compose', 'services', 'logs', 'history'];
 // Operations shown with their plan first (they create or remove things); the rest run at once.
@@ -228,11 +229,7 @@ class StackPage extends HTMLElement {
   }
 
   renderIssues() {
-    const errors = this.issues.filter((issue) => issue.severity === 'error').length;
-    const warnings = this.issues.length - errors;
-    const validity = this.querySelector('.validity');
-    validity.textContent = errors ? t('stack.errors', { count: errors }) : warnings ? t('stack.validWarnings', { count: warnings }) : t('stack.valid');
-    validity.className = `validity badge ${errors ? 'stack-invalid' : 'stack-valid'}`;
+    showValidity(this.querySelector('.validity'), this.issues);
     mount(this.querySelector('.issues'), html`${this.issues.map((issue) => html`
       <li class="${issue.severity}" data-line="${issue.line ?? ''}">
         <strong>${t(`stack.severity.${issue.severity}`)}</strong> ${issue.line ? html`<a href="#" data-line="${issue.line}">${issue.file}:${issue.line}</a>` : issue.file}

@@ -6,6 +6,7 @@ import { html, mount } from '../../lib/html.js';
 import { t } from '../../lib/i18n.js';
 import { engine, hostHash } from '../../lib/hosts.js';
 import { guardUnsaved } from '../../lib/unsaved.js';
+import { showValidity } from '../../lib/stack-validity.js';
 
 export const STARTER = `services:
   web:
@@ -122,11 +123,7 @@ class StackCreate extends HTMLElement {
   }
 
   renderIssues() {
-    const errors = this.issues.filter((issue) => issue.severity === 'error').length;
-    const warnings = this.issues.length - errors;
-    const validity = this.querySelector('.validity');
-    validity.textContent = errors ? t('stack.errors', { count: errors }) : warnings ? t('stack.validWarnings', { count: warnings }) : t('stack.valid');
-    validity.className = `validity badge ${errors ? 'stack-invalid' : 'stack-valid'}`;
+    showValidity(this.querySelector('.validity'), this.issues);
     mount(this.querySelector('.issues'), html`${this.issues.map((issue) => html`
       <li class="${issue.severity}" data-testid="new-stack-issue" data-line="${issue.line ?? ''}">
         <strong>${t(`stack.severity.${issue.severity}`)}</strong>
