@@ -41,7 +41,7 @@ public struct UpdateChecker {
         self.host = host
         self.database = database
         self.registry = registry
-        policies = UpdatePolicies(database: database, hostID: host.record.id)
+        policies = UpdatePolicies(database: database, hostID: host.record.id, preload: true)
     }
 
     /// One reference to ask about, with what the local images of it already hold.

@@ -78,14 +78,18 @@ public struct UpdatePolicyInput: Decodable, Sendable {
 public struct UpdatePolicies {
     let database: AppDatabase
     let hostID: Int64
+    /// Read once for many lookups (a list of hundreds of containers), else on each.
+    let preloaded: [UpdatePolicyRecord]?
 
-    public init(database: AppDatabase, hostID: Int64) {
+    public init(database: AppDatabase, hostID: Int64, preload: Bool = false) {
         self.database = database
         self.hostID = hostID
+        // A failed read here only means each lookup reads for itself.
+        preloaded = preload ? try? database.updatePolicies(hostID: hostID) : nil
     }
 
     public func effective(container: String, stack: String?, labels: [String: String]) throws -> EffectiveUpdatePolicy {
-        let rows = try database.updatePolicies(hostID: hostID)
+        let rows = try preloaded ?? database.updatePolicies(hostID: hostID)
         func stored(_ scope: String, _ target: String) -> EffectiveUpdatePolicy? {
             guard let row = rows.first(where: { $0.scope == scope && $0.target == target }) else { return nil }
             return EffectiveUpdatePolicy(mode: UpdateMode(rawValue: row.mode) ?? .notify, maintenanceWindow: row.maintenanceWindow,

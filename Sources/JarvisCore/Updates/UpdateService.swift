@@ -108,7 +108,11 @@ public final class UpdateService: Sendable {
         let hostIDs = try hostName.map { [try hosts.record(named: $0).id] }
         let rows = try database.updateChecks(UpdateCheckFilter(hostIDs: hostIDs, state: state, stack: stack))
         let start = min((page - 1) * pageSize, rows.count)
-        let items = try rows[start..<min(start + pageSize, rows.count)].map { row in try view(row, hostName: names[row.hostID] ?? "?") }
+        var policies: [Int64: UpdatePolicies] = [:]
+        let items = try rows[start..<min(start + pageSize, rows.count)].map { row in
+            if policies[row.hostID] == nil { policies[row.hostID] = UpdatePolicies(database: database, hostID: row.hostID, preload: true) }
+            return try view(row, hostName: names[row.hostID] ?? "?", policies: policies[row.hostID]!)
+        }
         return Page(items: items, total: rows.count, page: page, pageSize: pageSize)
     }
 
@@ -131,7 +135,9 @@ public final class UpdateService: Sendable {
 
     /// The `update` block of container details; nil before the first check.
     public func state(host: HostServices, containerID: String) throws -> UpdateView? {
-        try database.updateCheck(hostID: host.record.id, containerID: containerID).map { try view($0, hostName: host.name) }
+        try database.updateCheck(hostID: host.record.id, containerID: containerID).map {
+            try view($0, hostName: host.name, policies: UpdatePolicies(database: database, hostID: host.record.id))
+        }
     }
 
     public func history(hostName: String?, container: String?, stack: String?, page: Int, pageSize: Int) throws -> Page<UpdateHistoryView> {
@@ -147,8 +153,8 @@ public final class UpdateService: Sendable {
         Dictionary(uniqueKeysWithValues: try database.hosts().map { ($0.id, $0.name) })
     }
 
-    private func view(_ row: UpdateCheckRecord, hostName: String) throws -> UpdateView {
-        let policy = try UpdatePolicies(database: database, hostID: row.hostID).effective(container: row.containerName, stack: row.stack, labels: [:])
+    private func view(_ row: UpdateCheckRecord, hostName: String, policies: UpdatePolicies) throws -> UpdateView {
+        let policy = try policies.effective(container: row.containerName, stack: row.stack, labels: [:])
         return UpdateView(host: hostName, containerId: row.containerID, container: row.containerName, stack: row.stack, service: row.service,
                           image: row.image, state: row.state, currentDigest: row.currentDigest, availableDigest: row.availableDigest,
                           availableTag: row.availableTag, availableCreated: row.availableCreated, reason: row.reason,

@@ -32,7 +32,7 @@ public final class UpdateWatch: @unchecked Sendable {
         for record in hosts where record.state != "offline" {
             let last = lastRound[record.id] ?? lastCheck(record.id) ?? .distantPast
             // Jitter of up to a tenth of the interval, fixed per host, so hosts do not all ask at once.
-            let jitter = TimeInterval(abs(record.id.hashValue) % max(1, Int(interval / 10)))
+            let jitter = interval / 10 * TimeInterval(record.id % 97) / 97
             guard Date().timeIntervalSince(last) >= interval + jitter else { continue }
             lastRound[record.id] = Date()
             do {
@@ -61,7 +61,7 @@ public final class UpdateWatch: @unchecked Sendable {
     func act(on host: HostServices) async throws {
         let database = environment.database
         let notifier = Notifier(database: database, logger: logger)
-        let policies = UpdatePolicies(database: database, hostID: host.record.id)
+        let policies = UpdatePolicies(database: database, hostID: host.record.id, preload: true)
         let containers = try await host.docker.containers(.init(all: true))
         for row in try environment.updates.available(host: host) {
             let labels = containers.first { $0.id == row.containerID }?.labels ?? [:]
